@@ -1,0 +1,35 @@
+# evsed build, run and test entry points. `make test` is what CI runs.
+GO      ?= go
+BIN     ?= bin
+LDFLAGS ?= -s -w -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+
+.PHONY: build run test lint cross build-arm6 build-arm7 build-arm64 fuzz clean
+
+build:
+	$(BUILD) -o $(BIN)/evsed ./cmd/evsed
+
+run:
+	$(GO) run ./cmd/evsed run
+
+# The whole suite: vet, unit and integration tests (race detector on), and the
+# cross builds so that an arm regression is caught.
+test: lint cross
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+cross: build-arm6 build-arm7 build-arm64
+
+build-arm6:
+	GOOS=linux GOARCH=arm GOARM=6 $(BUILD) -o $(BIN)/evsed-linux-armv6 ./cmd/evsed
+build-arm7:
+	GOOS=linux GOARCH=arm GOARM=7 $(BUILD) -o $(BIN)/evsed-linux-armv7 ./cmd/evsed
+build-arm64:
+	GOOS=linux GOARCH=arm64 $(BUILD) -o $(BIN)/evsed-linux-arm64 ./cmd/evsed
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,13 @@
+// Package hal holds the contracts between the station and the hardware of an
+// EVSE: control pilot, contactor, socket lock, RCD, indicator and card reader,
+// plus the IEC 61851-1 arithmetic that every pilot driver shares.
+//
+// Every resource is a Resource whose Halt puts it in its safe state: contactor
+// open, PWM off, lock released only where that is safe. Drivers enforce the
+// safety rules a second time (a contactor driver refuses to close while its
+// connector's pilot is not in C or D), so that a stalled station loop cannot
+// keep energy flowing to a car that has left state C.
+//
+// Drivers report what they see as Events through a Sink; they never call back
+// into the station directly.
+package hal

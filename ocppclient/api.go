@@ -1,0 +1,172 @@
+package ocppclient
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/evsed/evsed/clock"
+)
+
+// ErrorCode is an OCPP-J RPC error code. The 1.6 spellings are kept as they
+// are on the wire (FormationViolation, OccurenceConstraintViolation).
+type ErrorCode string
+
+// RPC error codes of OCPP-J 1.6 section 4.2.3.
+const (
+	NotImplemented               ErrorCode = "NotImplemented"
+	NotSupported                 ErrorCode = "NotSupported"
+	InternalError                ErrorCode = "InternalError"
+	ProtocolError                ErrorCode = "ProtocolError"
+	SecurityError                ErrorCode = "SecurityError"
+	FormationViolation           ErrorCode = "FormationViolation"
+	PropertyConstraintViolation  ErrorCode = "PropertyConstraintViolation"
+	OccurenceConstraintViolation ErrorCode = "OccurenceConstraintViolation"
+	TypeConstraintViolation      ErrorCode = "TypeConstraintViolation"
+	GenericError                 ErrorCode = "GenericError"
+)
+
+// CallError is an RPC error: a handler returns one to answer a CALL with a
+// CALLERROR, and Call returns one when the CSMS answered with a CALLERROR.
+type CallError struct {
+	Code        ErrorCode
+	Description string
+	Details     json.RawMessage // nil is sent as {}
+}
+
+// Error implements error.
+func (e *CallError) Error() string {
+	return fmt.Sprintf("ocpp: CALLERROR %s: %s", e.Code, e.Description)
+}
+
+// Errorf builds a CallError with a formatted description.
+func Errorf(code ErrorCode, format string, args ...any) *CallError {
+	return &CallError{Code: code, Description: fmt.Sprintf(format, args...)}
+}
+
+// Handler answers the CSMS's CALLs. HandleCall runs on its own goroutine per
+// call, concurrently with outbound CALLs; it returns the response payload
+// (marshalled with encoding/json) or an error. A *CallError becomes that
+// CALLERROR; any other error becomes InternalError. An action the handler
+// does not know must return NotImplemented (NotSupported where the action is
+// known but not supported).
+type Handler interface {
+	HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, action string, payload json.RawMessage) (any, error)
+
+// HandleCall implements Handler.
+func (f HandlerFunc) HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error) {
+	return f(ctx, action, payload)
+}
+
+// Caller sends one CALL and waits for its answer: resp is filled from the
+// CALLRESULT payload; a CALLERROR comes back as *CallError; no answer within
+// the call timeout as an error wrapping ErrTimeout.
+type Caller interface {
+	Call(ctx context.Context, action string, req, resp any) error
+}
+
+// EntryKind classifies a queued message for the queue's size policy.
+type EntryKind uint8
+
+// Entry kinds. Start and Stop are never dropped.
+const (
+	KindOther EntryKind = iota
+	KindStart           // StartTransaction / TransactionEvent(Started)
+	KindStop            // StopTransaction / TransactionEvent(Ended)
+	KindMeter           // transaction MeterValues / TransactionEvent(Updated)
+)
+
+// Entry is one durable message.
+type Entry struct {
+	// Seq orders the queue; assigned by Enqueue, increasing.
+	Seq    uint64
+	Kind   EntryKind
+	Action string
+	// Payload is the request as queued; DeliveryHooks.Prepare may rewrite it
+	// at send time (e.g. to fill in a transactionId assigned later).
+	Payload json.RawMessage
+	// Key groups the entries of one session (the station's session id), so
+	// that hooks can patch them.
+	Key string
+	// Attempts counts CALLERROR answers so far.
+	Attempts   int
+	EnqueuedAt time.Time
+}
+
+// DeliveryHooks let an adapter take part in draining the queue.
+type DeliveryHooks interface {
+	// Prepare returns the payload to send for e, called just before each
+	// attempt.
+	Prepare(e Entry) (json.RawMessage, error)
+	// Delivered is called with the CALLRESULT payload once e is answered,
+	// before e is removed from the queue; the adapter records ids here. An
+	// error leaves e at the head of the queue to be sent again.
+	Delivered(e Entry, resp json.RawMessage) error
+	// Abandoned is called when e has been answered with CALLERROR
+	// TransactionMessageAttempts times and is moved to the dead-letter
+	// bucket (kept on disk, no longer sent).
+	Abandoned(e Entry, last *CallError)
+}
+
+// Options configure a Client. Zero values are documented per field.
+type Options struct {
+	// URL is the CSMS endpoint, ws:// or wss://; the charge point id is
+	// appended as the last path segment. Required.
+	URL string
+	// ChargePointID identifies the charger. Required.
+	ChargePointID string
+	// Subprotocols offered in the handshake, in order of preference, e.g.
+	// ["ocpp1.6"]. Required.
+	Subprotocols []string
+	// SecurityProfile is 0 (none), 1 (HTTP Basic over ws), 2 (Basic over
+	// wss with server certificate check) or 3 (wss with client certificate).
+	SecurityProfile int
+	// Password is the AuthorizationKey sent as HTTP Basic password with the
+	// charge point id as user (profiles 1 and 2).
+	Password string
+	// TLS configures wss (CA pool, client certificate); nil means system
+	// roots. The client enforces TLS >= 1.2.
+	TLS *tls.Config
+	// PingInterval is the websocket ping period (WebSocketPingInterval); 0
+	// disables pings. A missing pong within the interval drops the
+	// connection.
+	PingInterval time.Duration
+	// CallTimeout bounds the wait for a CALLRESULT; 0 means 30 s.
+	CallTimeout time.Duration
+	// BackoffMin and BackoffMax bound the reconnect delay, which doubles from
+	// BackoffMin up to BackoffMax with +-25 % jitter; zero means 1 s and
+	// 5 min.
+	BackoffMin, BackoffMax time.Duration
+	// Handler answers inbound CALLs; nil answers every CALL NotImplemented.
+	Handler Handler
+	// OnConnect runs after every successful websocket connect, before the
+	// queue drains and before Call is allowed for others: the adapter sends
+	// BootNotification through c (retrying while Pending) and returns nil
+	// once registered. An error drops the connection and reconnects with
+	// back-off.
+	OnConnect func(ctx context.Context, c Caller) error
+	// Queue is drained in order after OnConnect succeeds; nil means no
+	// durable messages.
+	Queue *Queue
+	// Hooks take part in draining Queue; nil sends payloads as queued.
+	Hooks DeliveryHooks
+	// Clock is the time source; nil means the wall clock.
+	Clock clock.Clock
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Errors of the transport.
+var (
+	// ErrOffline: there is no registered connection to send on.
+	ErrOffline = fmt.Errorf("ocpp: offline")
+	// ErrTimeout: no answer to a CALL within the call timeout.
+	ErrTimeout = fmt.Errorf("ocpp: call timed out")
+)

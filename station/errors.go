@@ -1,0 +1,19 @@
+package station
+
+import "errors"
+
+// Errors returned by Station methods.
+var (
+	// ErrNoConnector: the connector id does not exist.
+	ErrNoConnector = errors.New("station: no such connector")
+	// ErrBusy: the connector already has a session or a pending start.
+	ErrBusy = errors.New("station: connector busy")
+	// ErrUnavailable: the connector is Unavailable or Faulted.
+	ErrUnavailable = errors.New("station: connector unavailable")
+	// ErrNoSession: there is no session to stop.
+	ErrNoSession = errors.New("station: no session")
+	// ErrNotAuthorized: the id tag was refused.
+	ErrNotAuthorized = errors.New("station: not authorized")
+	// ErrStopped: the station loop has stopped.
+	ErrStopped = errors.New("station: stopped")
+)
