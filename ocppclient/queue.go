@@ -41,3 +41,32 @@ func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
 
 // Enqueue appends e (its Seq is assigned) and returns once it is durable.
 func (q *Queue) Enqueue(e Entry) (Entry, error) { return e, errQueueTODO }
+
+// Head returns the oldest entry that is not dead-lettered, and false when the
+// queue is empty. The returned Entry is a copy owned by the caller.
+func (q *Queue) Head() (Entry, bool, error) { return Entry{}, false, errQueueTODO }
+
+// Ack removes the delivered entry seq.
+func (q *Queue) Ack(seq uint64) error { return errQueueTODO }
+
+// Fail records a CALLERROR answer to entry seq. It returns the wait before
+// the next attempt (attempts * RetryInterval) or, once MaxAttempts is
+// reached, deadLettered=true: the entry has moved to the dead-letter bucket.
+func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err error) {
+	return 0, false, errQueueTODO
+}
+
+// Len returns the number of entries waiting (dead letters excluded).
+func (q *Queue) Len() int { return 0 }
+
+// Changed returns a channel that receives (without blocking the sender, at
+// most one pending signal) whenever an entry is enqueued.
+func (q *Queue) Changed() <-chan struct{} { return nil }
+
+// SetRetryPolicy changes MaxAttempts and RetryInterval at run time (the
+// TransactionMessageAttempts and ...RetryInterval configuration keys).
+func (q *Queue) SetRetryPolicy(maxAttempts int, interval time.Duration) {}
+
+// DeadLetters returns the entries that exhausted their attempts, oldest
+// first.
+func (q *Queue) DeadLetters() ([]Entry, error) { return nil, errQueueTODO }
