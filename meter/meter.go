@@ -48,10 +48,10 @@ type Field uint32
 const (
 	FieldEnergyImport Field = 1 << iota
 	FieldEnergyExport
-	FieldPower        // total active power
-	FieldPowerPhases  // active power per phase
-	FieldCurrent      // current per phase
-	FieldVoltage      // voltage per phase (to neutral)
+	FieldPower       // total active power
+	FieldPowerPhases // active power per phase
+	FieldCurrent     // current per phase
+	FieldVoltage     // voltage per phase (to neutral)
 	FieldFrequency
 	FieldPowerFactor
 )
