@@ -1,20 +1,60 @@
 package ocppclient
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/evsed/evsed/clock"
+)
+
+// Defaults of QueueOptions and SetRetryPolicy.
+const (
+	defaultQueueBucket   = "queue"
+	defaultMaxEntries    = 100000
+	defaultMaxAttempts   = 3
+	defaultRetryInterval = 60 * time.Second
+)
+
+// Names of the sub-buckets inside the queue's top-level bucket. The
+// top-level bucket's own sequence numbers the entries, so that a Seq is never
+// reused, whether the entry is pending, acknowledged or dead-lettered.
+var (
+	pendingBucket = []byte("pending")
+	deadBucket    = []byte("dead")
+)
+
+// Errors of the queue. Functions wrap them with context; test with errors.Is.
+var (
+	// ErrQueueFull: the queue is at QueueOptions.MaxEntries and the new entry
+	// has the lowest priority of everything it would have to displace (see
+	// Queue for the size policy). Nothing was written.
+	ErrQueueFull = errors.New("ocpp: queue full")
+	// ErrNotFound: no pending entry has the given Seq (it was acknowledged,
+	// dead-lettered or dropped by the size policy).
+	ErrNotFound = errors.New("ocpp: queue entry not found")
+	// ErrInvalidEntry: Enqueue was given an entry without Action or with an
+	// unknown Kind.
+	ErrInvalidEntry = errors.New("ocpp: invalid queue entry")
+	// ErrCorruptEntry: a stored value could not be decoded.
+	ErrCorruptEntry = errors.New("ocpp: corrupt queue entry")
 )
 
 // QueueOptions configure a Queue. Zero values are documented per field.
 type QueueOptions struct {
 	// Bucket is the top-level bucket in the database; "" means "queue".
+	// Several Queues may share one database with different buckets.
 	Bucket string
 	// MaxEntries bounds the queue: past it the oldest KindMeter and KindOther
 	// entries are dropped to make room; Start and Stop entries are never
 	// dropped, so the queue can exceed the bound when it holds only those.
-	// 0 means 100000.
+	// See Queue for the full policy. 0 means 100000.
 	MaxEntries int
 	// MaxAttempts is TransactionMessageAttempts: after this many CALLERROR
 	// answers an entry moves to the dead-letter bucket. 0 means 3.
@@ -22,51 +62,520 @@ type QueueOptions struct {
 	// RetryInterval is TransactionMessageRetryInterval: the wait after the
 	// n-th CALLERROR is n * RetryInterval. 0 means 60 s.
 	RetryInterval time.Duration
+	// Clock stamps Entry.EnqueuedAt when the caller left it zero; nil means
+	// the wall clock.
+	Clock clock.Clock
 }
 
 // Queue is a durable FIFO of Entries in a bbolt database: Enqueue returns
 // only after the entry is synced to disk, and entries survive restarts and
 // kill -9 until Ack removes them.
+//
+// # Durability
+//
+// Every mutating method runs in its own db.Update, which bbolt fsyncs on
+// commit unless the database was opened with NoSync. The queue relies on
+// that: open the database with default options (no NoSync, no
+// NoFreelistSync tricks that trade safety) so that "Enqueue returned" means
+// "on the platter", which is when a session step may count as done.
+//
+// # Layout
+//
+// Under the top-level bucket (QueueOptions.Bucket) the sub-bucket "pending"
+// maps the big-endian uint64 Seq to an encoded Entry, so that bbolt's key
+// order is FIFO order; "dead" holds dead letters under the same keys. Seq
+// comes from the top-level bucket's sequence and so never repeats, across
+// restarts too.
+//
+// # Size policy
+//
+// Kinds rank KindMeter < KindOther < KindStart = KindStop. When an Enqueue
+// would make the queue longer than MaxEntries, the oldest entries of the
+// lowest rank present are dropped until the new entry fits, the new entry
+// itself counting as the youngest of its kind:
+//   - older KindMeter entries are dropped first, then older KindOther ones;
+//   - a new KindMeter entry is rejected with ErrQueueFull when no older
+//     KindMeter entry can go, and a new KindOther entry when no older
+//     KindMeter or KindOther entry can go;
+//   - KindStart and KindStop are never dropped nor rejected, so the queue
+//     exceeds MaxEntries only while it holds (nearly) nothing but those.
+//
+// Dropped counts both the dropped and the rejected entries. A rejected
+// Enqueue changes nothing on disk.
+//
+// # Concurrency
+//
+// A Queue is safe for concurrent use: typically the adapter enqueues from
+// the station's goroutine while the transport's drain calls Head, Ack and
+// Fail from another. Writes to one Queue are serialized; Head, Entries and
+// DeadLetters read a consistent snapshot without waiting for them. Only one
+// Queue may be open on a given bucket at a time, as it keeps counts in
+// memory.
 type Queue struct {
-	db   *bbolt.DB
-	opts QueueOptions
+	db      *bbolt.DB
+	bucket  []byte
+	max     int
+	clock   clock.Clock
+	changed chan struct{} // capacity 1; a pending value means "enqueued since last receive"
+
+	// mu serializes this Queue's write transactions and guards kinds and
+	// scanFrom, which mirror what those transactions committed.
+	mu sync.Mutex
+	// kinds counts pending entries per EntryKind.
+	kinds [numKinds]int
+	// scanFrom[k] is a Seq below which no pending entry of kind k exists:
+	// entries are only ever appended with a larger Seq, so the oldest entry
+	// of a kind can be found from there without rescanning the front of the
+	// queue on every drop.
+	scanFrom [numKinds]uint64
+
+	length  atomic.Int64  // pending entries, published after each commit
+	dropped atomic.Uint64 // entries lost to the size policy since OpenQueue
+
+	// policyMu guards maxAttempts and retryInterval, which SetRetryPolicy
+	// changes while the drain calls Fail.
+	policyMu      sync.Mutex
+	maxAttempts   int
+	retryInterval time.Duration
 }
 
-var errQueueTODO = errors.New("ocppclient: queue not implemented yet")
+// numKinds is one past the highest valid EntryKind.
+const numKinds = int(KindMeter) + 1
 
-// OpenQueue opens (creating if needed) the queue in db.
+// OpenQueue opens (creating if needed) the queue in db. The caller owns db
+// and closes it after it stops using the Queue; the Queue holds no resources
+// of its own.
 func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
-	return &Queue{db: db, opts: opts}, nil
+	q := &Queue{
+		db:      db,
+		bucket:  []byte(opts.Bucket),
+		max:     opts.MaxEntries,
+		clock:   clock.Or(opts.Clock),
+		changed: make(chan struct{}, 1),
+	}
+	if len(q.bucket) == 0 {
+		q.bucket = []byte(defaultQueueBucket)
+	}
+	if q.max <= 0 {
+		q.max = defaultMaxEntries
+	}
+	q.SetRetryPolicy(opts.MaxAttempts, opts.RetryInterval)
+
+	err := db.Update(func(tx *bbolt.Tx) error {
+		top, err := tx.CreateBucketIfNotExists(q.bucket)
+		if err != nil {
+			return err
+		}
+		if _, err := top.CreateBucketIfNotExists(deadBucket); err != nil {
+			return err
+		}
+		pending, err := top.CreateBucketIfNotExists(pendingBucket)
+		if err != nil {
+			return err
+		}
+		// Counting needs only the kind byte, not a full decode.
+		return pending.ForEach(func(k, v []byte) error {
+			kind, err := peekKind(v)
+			if err != nil {
+				return fmt.Errorf("seq %d: %w", seqOf(k), err)
+			}
+			q.kinds[kind]++
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open queue %q: %w", q.bucket, err)
+	}
+	var n int
+	for _, c := range q.kinds {
+		n += c
+	}
+	q.length.Store(int64(n))
+	return q, nil
 }
 
-// Enqueue appends e (its Seq is assigned) and returns once it is durable.
-func (q *Queue) Enqueue(e Entry) (Entry, error) { return e, errQueueTODO }
+// Enqueue appends e (its Seq is assigned) and returns once it is durable:
+// the returned Entry is what was stored. A zero EnqueuedAt is set from the
+// clock; Attempts is stored as given. When the queue is full the size policy
+// (see Queue) may drop older entries in the same transaction, or reject e
+// with ErrQueueFull.
+func (q *Queue) Enqueue(e Entry) (Entry, error) {
+	if e.Action == "" || int(e.Kind) >= numKinds {
+		return e, fmt.Errorf("enqueue %q kind %d: %w", e.Action, e.Kind, ErrInvalidEntry)
+	}
+	if e.EnqueuedAt.IsZero() {
+		e.EnqueuedAt = q.clock.Now()
+	}
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	// Work on copies and publish them only after the commit, so that a
+	// rolled-back transaction leaves the in-memory mirror untouched.
+	kinds, scanFrom := q.kinds, q.scanFrom
+	var dropped int
+	err := q.db.Update(func(tx *bbolt.Tx) error {
+		top, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		total := 0
+		for _, c := range kinds {
+			total += c
+		}
+		// Drop by rank until e fits; stop at e's own rank, since e is the
+		// youngest of its kind.
+		for _, victim := range [...]EntryKind{KindMeter, KindOther} {
+			for total+1 > q.max && kinds[victim] > 0 {
+				seq, err := oldestOfKind(pending, victim, &scanFrom[victim])
+				if err != nil {
+					return err
+				}
+				if err := pending.Delete(seqKey(seq)); err != nil {
+					return err
+				}
+				kinds[victim]--
+				total--
+				dropped++
+			}
+			if total+1 > q.max && e.Kind == victim {
+				return ErrQueueFull
+			}
+		}
+		seq, err := top.NextSequence()
+		if err != nil {
+			return err
+		}
+		e.Seq = seq
+		if err := pending.Put(seqKey(seq), encodeEntry(e)); err != nil {
+			return err
+		}
+		kinds[e.Kind]++
+		return nil
+	})
+	if errors.Is(err, ErrQueueFull) {
+		q.dropped.Add(1)
+	}
+	if err != nil {
+		return e, fmt.Errorf("enqueue %s: %w", e.Action, err)
+	}
+	q.kinds, q.scanFrom = kinds, scanFrom
+	q.length.Add(int64(1 - dropped))
+	q.dropped.Add(uint64(dropped))
+	select {
+	case q.changed <- struct{}{}:
+	default: // a signal is already pending; the drain will see this entry too
+	}
+	return e, nil
+}
 
 // Head returns the oldest entry that is not dead-lettered, and false when the
 // queue is empty. The returned Entry is a copy owned by the caller.
-func (q *Queue) Head() (Entry, bool, error) { return Entry{}, false, errQueueTODO }
+func (q *Queue) Head() (Entry, bool, error) {
+	var (
+		e  Entry
+		ok bool
+	)
+	err := q.db.View(func(tx *bbolt.Tx) error {
+		_, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		k, v := pending.Cursor().First()
+		if k == nil {
+			return nil
+		}
+		e, err = decodeEntry(k, v)
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("queue head: %w", err)
+	}
+	return e, ok, nil
+}
 
-// Ack removes the delivered entry seq.
-func (q *Queue) Ack(seq uint64) error { return errQueueTODO }
+// Ack removes the delivered entry seq. Acknowledging an entry that is no
+// longer pending (acknowledged before, or dropped by the size policy while
+// it was in flight) is not an error, so that the drain may repeat an Ack
+// after a failed one.
+func (q *Queue) Ack(seq uint64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var kind EntryKind
+	found := false
+	err := q.db.Update(func(tx *bbolt.Tx) error {
+		_, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		v := pending.Get(seqKey(seq))
+		if v == nil {
+			return nil
+		}
+		if kind, err = peekKind(v); err != nil {
+			return err
+		}
+		found = true
+		return pending.Delete(seqKey(seq))
+	})
+	if err != nil {
+		return fmt.Errorf("queue ack %d: %w", seq, err)
+	}
+	if found {
+		q.kinds[kind]--
+		q.length.Add(-1)
+	}
+	return nil
+}
 
 // Fail records a CALLERROR answer to entry seq. It returns the wait before
 // the next attempt (attempts * RetryInterval) or, once MaxAttempts is
 // reached, deadLettered=true: the entry has moved to the dead-letter bucket.
+// The new attempt count is durable when Fail returns. An entry that is no
+// longer pending gives an error wrapping ErrNotFound.
 func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err error) {
-	return 0, false, errQueueTODO
+	q.policyMu.Lock()
+	maxAttempts, interval := q.maxAttempts, q.retryInterval
+	q.policyMu.Unlock()
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var e Entry
+	err = q.db.Update(func(tx *bbolt.Tx) error {
+		top, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		key := seqKey(seq)
+		v := pending.Get(key)
+		if v == nil {
+			return ErrNotFound
+		}
+		if e, err = decodeEntry(key, v); err != nil {
+			return err
+		}
+		e.Attempts++
+		if e.Attempts < maxAttempts {
+			return pending.Put(key, encodeEntry(e))
+		}
+		deadLettered = true
+		dead := top.Bucket(deadBucket)
+		if dead == nil {
+			return fmt.Errorf("bucket %q missing", deadBucket)
+		}
+		if err := dead.Put(key, encodeEntry(e)); err != nil {
+			return err
+		}
+		return pending.Delete(key)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("queue fail %d: %w", seq, err)
+	}
+	if deadLettered {
+		q.kinds[e.Kind]--
+		q.length.Add(-1)
+		return 0, true, nil
+	}
+	return time.Duration(e.Attempts) * interval, false, nil
 }
 
-// Len returns the number of entries waiting (dead letters excluded).
-func (q *Queue) Len() int { return 0 }
+// Len returns the number of entries waiting (dead letters excluded). It
+// takes constant time and does not wait for a write in progress.
+func (q *Queue) Len() int { return int(q.length.Load()) }
+
+// Dropped returns how many entries the size policy has dropped or rejected
+// since OpenQueue (see Queue), for the status API and metrics. It is not
+// persisted.
+func (q *Queue) Dropped() uint64 { return q.dropped.Load() }
 
 // Changed returns a channel that receives (without blocking the sender, at
-// most one pending signal) whenever an entry is enqueued.
-func (q *Queue) Changed() <-chan struct{} { return nil }
+// most one pending signal) whenever an entry is enqueued. The signal is sent
+// after the commit, so a receiver that then calls Head sees the entry. The
+// channel lives as long as the Queue and is never closed.
+func (q *Queue) Changed() <-chan struct{} { return q.changed }
 
 // SetRetryPolicy changes MaxAttempts and RetryInterval at run time (the
 // TransactionMessageAttempts and ...RetryInterval configuration keys).
-func (q *Queue) SetRetryPolicy(maxAttempts int, interval time.Duration) {}
+// Values <= 0 mean the defaults, as in QueueOptions. The new policy applies
+// from the next Fail; an entry whose attempts already reach a lowered
+// maxAttempts is dead-lettered at its next failure.
+func (q *Queue) SetRetryPolicy(maxAttempts int, interval time.Duration) {
+	if maxAttempts <= 0 {
+		maxAttempts = defaultMaxAttempts
+	}
+	if interval <= 0 {
+		interval = defaultRetryInterval
+	}
+	q.policyMu.Lock()
+	defer q.policyMu.Unlock()
+	q.maxAttempts, q.retryInterval = maxAttempts, interval
+}
 
 // DeadLetters returns the entries that exhausted their attempts, oldest
-// first.
-func (q *Queue) DeadLetters() ([]Entry, error) { return nil, errQueueTODO }
+// first. They are kept on disk for billing reconciliation and never deleted
+// by the Queue. The slice and its entries are owned by the caller.
+func (q *Queue) DeadLetters() ([]Entry, error) {
+	var out []Entry
+	err := q.db.View(func(tx *bbolt.Tx) error {
+		top, _, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		dead := top.Bucket(deadBucket)
+		if dead == nil {
+			return fmt.Errorf("bucket %q missing", deadBucket)
+		}
+		out, err = decodeAll(dead)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Entries returns the pending entries in delivery order, for tests, drills
+// and diagnostics. It reads the whole queue: not for the hot path. The slice
+// and its entries are owned by the caller.
+func (q *Queue) Entries() ([]Entry, error) {
+	var out []Entry
+	err := q.db.View(func(tx *bbolt.Tx) error {
+		_, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		out, err = decodeAll(pending)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue entries: %w", err)
+	}
+	return out, nil
+}
+
+// buckets returns the top-level and pending buckets, which OpenQueue created.
+func (q *Queue) buckets(tx *bbolt.Tx) (top, pending *bbolt.Bucket, err error) {
+	top = tx.Bucket(q.bucket)
+	if top == nil {
+		return nil, nil, fmt.Errorf("bucket %q missing", q.bucket)
+	}
+	pending = top.Bucket(pendingBucket)
+	if pending == nil {
+		return nil, nil, fmt.Errorf("bucket %q missing", pendingBucket)
+	}
+	return top, pending, nil
+}
+
+// oldestOfKind returns the Seq of the oldest entry of kind in pending,
+// starting the scan at *from and advancing *from to the entry found. The
+// caller knows that such an entry exists.
+func oldestOfKind(pending *bbolt.Bucket, kind EntryKind, from *uint64) (uint64, error) {
+	c := pending.Cursor()
+	for k, v := c.Seek(seqKey(*from)); k != nil; k, v = c.Next() {
+		got, err := peekKind(v)
+		if err != nil {
+			return 0, fmt.Errorf("seq %d: %w", seqOf(k), err)
+		}
+		if got == kind {
+			*from = seqOf(k)
+			return *from, nil
+		}
+	}
+	return 0, fmt.Errorf("no entry of kind %d after seq %d: %w", kind, *from, ErrCorruptEntry)
+}
+
+// decodeAll decodes every entry of b in key order.
+func decodeAll(b *bbolt.Bucket) ([]Entry, error) {
+	var out []Entry
+	err := b.ForEach(func(k, v []byte) error {
+		e, err := decodeEntry(k, v)
+		if err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	return out, err
+}
+
+// seqKey is the bucket key of seq: big-endian, so byte order is numeric order.
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// seqOf is the inverse of seqKey; it returns 0 for a malformed key.
+func seqOf(k []byte) uint64 {
+	if len(k) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k)
+}
+
+// entryFormat is the first byte of every stored value; a new layout gets a
+// new number so that old files stay readable.
+const entryFormat = 1
+
+// encodeEntry lays e out as: format byte, kind byte, uvarint attempts,
+// uvarint-prefixed EnqueuedAt (time.MarshalBinary, which keeps the zone
+// offset), uvarint-prefixed Action, uvarint-prefixed Key, then the Payload
+// to the end. Seq is the key and is not repeated.
+func encodeEntry(e Entry) []byte {
+	at, err := e.EnqueuedAt.MarshalBinary()
+	if err != nil {
+		// Only a zone offset that is not whole minutes fails; keep the
+		// instant in UTC rather than refuse a billing record.
+		at, _ = e.EnqueuedAt.UTC().MarshalBinary()
+	}
+	b := make([]byte, 0, 2+4*binary.MaxVarintLen64+len(at)+len(e.Action)+len(e.Key)+len(e.Payload))
+	b = append(b, entryFormat, byte(e.Kind))
+	b = binary.AppendUvarint(b, uint64(max(e.Attempts, 0)))
+	b = appendBytes(b, at)
+	b = appendBytes(b, []byte(e.Action))
+	b = appendBytes(b, []byte(e.Key))
+	return append(b, e.Payload...)
+}
+
+// appendBytes appends field to b with a uvarint length prefix.
+func appendBytes(b, field []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(field))), field...)
+}
+
+// peekKind returns the kind of an encoded entry without decoding the rest.
+func peekKind(v []byte) (EntryKind, error) {
+	if len(v) < 2 || v[0] != entryFormat || int(v[1]) >= numKinds {
+		return 0, ErrCorruptEntry
+	}
+	return EntryKind(v[1]), nil
+}
+
+// decodeEntry decodes the value v stored under key k. v belongs to bbolt and
+// is valid only during the transaction, so everything is copied out.
+func decodeEntry(k, v []byte) (Entry, error) {
+	kind, err := peekKind(v)
+	if err != nil || len(k) != 8 {
+		return Entry{}, fmt.Errorf("seq %d: %w", seqOf(k), ErrCorruptEntry)
+	}
+	e := Entry{Seq: seqOf(k), Kind: kind}
+	r := bytes.NewReader(v[2:])
+	attempts, err := binary.ReadUvarint(r)
+	if err != nil || attempts > uint64(^uint(0)>>1) {
+		return Entry{}, fmt.Errorf("seq %d attempts: %w", e.Seq, ErrCorruptEntry)
+	}
+	e.Attempts = int(attempts)
+	var fields [3][]byte
+	for i := range fields {
+		n, err := binary.ReadUvarint(r)
+		if err != nil || n > uint64(r.Len()) {
+			return Entry{}, fmt.Errorf("seq %d field %d: %w", e.Seq, i, ErrCorruptEntry)
+		}
+		fields[i] = make([]byte, n)
+		_, _ = r.Read(fields[i]) // cannot fail: n <= r.Len()
+	}
+	if err := e.EnqueuedAt.UnmarshalBinary(fields[0]); err != nil {
+		return Entry{}, fmt.Errorf("seq %d time: %w", e.Seq, ErrCorruptEntry)
+	}
+	e.Action, e.Key = string(fields[1]), string(fields[2])
+	if r.Len() > 0 {
+		e.Payload = make([]byte, r.Len())
+		_, _ = r.Read(e.Payload)
+	}
+	return e, nil
+}
