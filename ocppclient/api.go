@@ -138,11 +138,13 @@ type Options struct {
 	// disables pings. A missing pong within the interval drops the
 	// connection.
 	PingInterval time.Duration
-	// CallTimeout bounds the wait for a CALLRESULT; 0 means 30 s.
+	// CallTimeout bounds the wait for a CALLRESULT, and the websocket
+	// handshake; 0 means 30 s.
 	CallTimeout time.Duration
 	// BackoffMin and BackoffMax bound the reconnect delay, which doubles from
-	// BackoffMin up to BackoffMax with +-25 % jitter; zero means 1 s and
-	// 5 min.
+	// BackoffMin up to BackoffMax with +-25 % jitter, the result kept within
+	// [BackoffMin, BackoffMax]; zero means 1 s and 5 min. The delay starts
+	// again from BackoffMin once OnConnect has succeeded.
 	BackoffMin, BackoffMax time.Duration
 	// Handler answers inbound CALLs; nil answers every CALL NotImplemented.
 	Handler Handler
@@ -169,4 +171,10 @@ var (
 	ErrOffline = fmt.Errorf("ocpp: offline")
 	// ErrTimeout: no answer to a CALL within the call timeout.
 	ErrTimeout = fmt.Errorf("ocpp: call timed out")
+	// ErrUnauthorized: the CSMS refused the handshake with HTTP 401 (wrong
+	// ChargePointID or Password). The client keeps retrying with back-off.
+	ErrUnauthorized = fmt.Errorf("ocpp: CSMS rejected the credentials (HTTP 401)")
+	// ErrNoSubprotocol: the CSMS accepted the websocket but chose none of
+	// Options.Subprotocols. The client keeps retrying with back-off.
+	ErrNoSubprotocol = fmt.Errorf("ocpp: CSMS chose none of the offered subprotocols")
 )

@@ -1,0 +1,366 @@
+package ocppclient
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/evsed/evsed/clock"
+	"github.com/gorilla/websocket"
+)
+
+// maxFrameSize bounds one inbound websocket message, in bytes. OCPP
+// messages are a few KiB; the bound keeps a broken CSMS from exhausting the
+// charger's memory.
+const maxFrameSize = 1 << 20
+
+// conn is one websocket connection to the CSMS, from a successful handshake
+// until close. A reconnect makes a new conn; nothing carries over except the
+// Client's sender slot.
+type conn struct {
+	c   *Client
+	ws  *websocket.Conn
+	log *slog.Logger
+
+	// ctx is cancelled when the conn closes; OnConnect, the drain loop and
+	// inbound handlers run under it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{} // closed by close, after err is set
+
+	writeMu sync.Mutex // serializes data frames on ws (gorilla allows one writer)
+
+	mu           sync.Mutex   // guards pending, err, awaitingPong, pingTimer
+	pending      *pendingCall // the one outbound CALL awaiting its answer, or nil
+	err          error        // why the conn closed; nil while open
+	awaitingPong bool         // a keepalive ping went out at the last tick
+	pingTimer    clock.Timer  // keepalive tick; nil when pings are off
+
+	// heard is set by the reader on every frame, ping or pong and cleared at
+	// each keepalive tick: silence between two ticks drops the connection.
+	heard atomic.Bool
+
+	wg sync.WaitGroup // reader, inbound handlers and drain loop
+}
+
+// pendingCall is an outbound CALL waiting for its CALLRESULT or CALLERROR.
+// res and err are written once, before done is closed; read them only after
+// done is closed.
+type pendingCall struct {
+	id     string
+	action string
+	done   chan struct{}
+	res    json.RawMessage
+	err    error
+	timer  clock.Timer // the call timeout; guarded by conn.mu
+}
+
+func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
+	ctx, cancel := context.WithCancel(parent)
+	cn := &conn{
+		c:      c,
+		ws:     ws,
+		log:    c.log,
+		ctx:    ctx,
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	ws.SetReadLimit(maxFrameSize)
+	ws.SetPongHandler(func(string) error {
+		cn.heard.Store(true)
+		return nil
+	})
+	ws.SetPingHandler(func(data string) error {
+		cn.heard.Store(true)
+		// A zero deadline: the wall clock is not ours to read, and a stuck
+		// write is ended by the keepalive closing the socket.
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Time{})
+		if errors.Is(err, websocket.ErrCloseSent) {
+			return nil
+		}
+		return err
+	})
+	return cn
+}
+
+// start runs the reader and arms the keepalive. The conn closes itself when
+// its parent context ends.
+func (cn *conn) start() {
+	context.AfterFunc(cn.ctx, func() { cn.close(context.Cause(cn.ctx)) })
+	cn.wg.Add(1)
+	go cn.readLoop()
+	if d := cn.c.opts.PingInterval; d > 0 {
+		cn.mu.Lock()
+		if cn.err == nil {
+			cn.pingTimer = cn.c.clk.AfterFunc(d, cn.keepalive)
+		}
+		cn.mu.Unlock()
+	}
+}
+
+// shutdown closes the conn and waits for its goroutines. Inbound handlers
+// must honour their context for this to return promptly.
+func (cn *conn) shutdown(cause error) {
+	cn.close(cause)
+	cn.wg.Wait()
+}
+
+// close ends the connection once; later calls do nothing. The pending CALL,
+// if any, fails with an error wrapping ErrOffline.
+func (cn *conn) close(cause error) {
+	if cause == nil {
+		cause = errors.New("closed")
+	}
+	cn.mu.Lock()
+	if cn.err != nil {
+		cn.mu.Unlock()
+		return
+	}
+	cn.err = cause
+	p := cn.pending
+	if cn.pingTimer != nil {
+		cn.pingTimer.Stop()
+	}
+	cn.mu.Unlock()
+
+	cn.cancel()
+	_ = cn.ws.Close() // unblocks the reader and any stuck writer
+	close(cn.done)
+	if p != nil {
+		cn.finish(p, nil, fmt.Errorf("%w: connection lost during %s: %v", ErrOffline, p.action, cause))
+	}
+}
+
+// cause returns why the conn closed, or nil while it is open.
+func (cn *conn) cause() error {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return cn.err
+}
+
+// write sends one text frame.
+func (cn *conn) write(b []byte) error {
+	cn.writeMu.Lock()
+	defer cn.writeMu.Unlock()
+	return cn.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// startCall registers a CALL as the pending one, arms its timeout and sends
+// it. The caller must hold the Client's sender slot. The returned call
+// completes (done closed) on its answer, its timeout or connection loss.
+func (cn *conn) startCall(action string, payload json.RawMessage) (*pendingCall, error) {
+	id := cn.c.newID()
+	b, err := Frame{Type: MsgCall, ID: id, Action: action, Payload: payload}.Encode()
+	if err != nil {
+		return nil, err
+	}
+	p := &pendingCall{id: id, action: action, done: make(chan struct{})}
+	cn.mu.Lock()
+	if cn.err != nil {
+		err := cn.err
+		cn.mu.Unlock()
+		return nil, fmt.Errorf("%w: %v", ErrOffline, err)
+	}
+	if cn.pending != nil {
+		// The sender slot makes this impossible; refuse rather than break
+		// the one-in-flight rule if a future change gets it wrong.
+		cn.mu.Unlock()
+		return nil, fmt.Errorf("ocpp: %s: another CALL (%s) is in flight", action, cn.pending.action)
+	}
+	cn.pending = p
+	timeout := cn.c.opts.CallTimeout
+	p.timer = cn.c.clk.AfterFunc(timeout, func() {
+		if cn.finish(p, nil, fmt.Errorf("%s %s: no answer within %v: %w", action, id, timeout, ErrTimeout)) {
+			cn.log.Warn("ocpp call timed out", "action", action, "msg_id", id)
+		}
+	})
+	cn.mu.Unlock()
+
+	cn.log.Debug("ocpp send", "type", MsgCall, "action", action, "msg_id", id)
+	if err := cn.write(b); err != nil {
+		cn.close(fmt.Errorf("write: %w", err))
+	}
+	return p, nil
+}
+
+// finish completes p if it is still the pending call; it reports whether it
+// did (a late answer, a timeout racing an answer, or a second close lose).
+func (cn *conn) finish(p *pendingCall, res json.RawMessage, err error) bool {
+	cn.mu.Lock()
+	if cn.pending != p {
+		cn.mu.Unlock()
+		return false
+	}
+	cn.pending = nil
+	t := p.timer
+	cn.mu.Unlock()
+	t.Stop()
+	p.res, p.err = res, err
+	close(p.done)
+	return true
+}
+
+// answer completes the pending call with id; false when no call with that
+// id is pending (unknown, late or duplicate answer).
+func (cn *conn) answer(id string, res json.RawMessage, err error) bool {
+	cn.mu.Lock()
+	p := cn.pending
+	cn.mu.Unlock()
+	if p == nil || p.id != id {
+		return false
+	}
+	return cn.finish(p, res, err)
+}
+
+func (cn *conn) readLoop() {
+	defer cn.wg.Done()
+	for {
+		_, b, err := cn.ws.ReadMessage()
+		if err != nil {
+			cn.close(fmt.Errorf("read: %w", err))
+			return
+		}
+		cn.heard.Store(true)
+		cn.handleFrame(b)
+	}
+}
+
+// handleFrame validates and routes one inbound message. Nothing a CSMS
+// sends may crash the agent: bad frames are answered with a CALLERROR when
+// their id can be recovered and dropped otherwise.
+func (cn *conn) handleFrame(b []byte) {
+	f, err := ParseFrame(b)
+	if err != nil {
+		var fe *FrameError
+		if !errors.As(err, &fe) || fe.ID == "" {
+			cn.log.Warn("ocpp dropped unreadable frame", "err", err, "frame", truncate(b))
+			return
+		}
+		if fe.Type == MsgCallResult || fe.Type == MsgCallError {
+			// A CALLERROR cannot answer an answer; fail the call it was
+			// meant for so its caller does not wait for the timeout.
+			if !cn.answer(fe.ID, nil, fmt.Errorf("ocpp: malformed answer: %w", fe)) {
+				cn.log.Warn("ocpp dropped malformed answer", "msg_id", fe.ID, "err", err)
+			}
+			return
+		}
+		cn.log.Warn("ocpp rejected malformed frame", "msg_id", fe.ID, "code", fe.Code, "err", err)
+		cn.reply(Frame{Type: MsgCallError, ID: fe.ID, Err: &CallError{Code: fe.Code, Description: fe.Reason}})
+		return
+	}
+	switch f.Type {
+	case MsgCall:
+		cn.log.Debug("ocpp recv", "type", f.Type, "action", f.Action, "msg_id", f.ID)
+		cn.wg.Add(1)
+		go cn.serve(f)
+	case MsgCallResult:
+		if !cn.answer(f.ID, f.Payload, nil) {
+			cn.log.Warn("ocpp dropped CALLRESULT with unknown or stale id", "msg_id", f.ID)
+		}
+	case MsgCallError:
+		if !cn.answer(f.ID, nil, f.Err) {
+			cn.log.Warn("ocpp dropped CALLERROR with unknown or stale id", "msg_id", f.ID, "code", f.Err.Code)
+		}
+	}
+}
+
+// serve answers one inbound CALL on its own goroutine.
+func (cn *conn) serve(f Frame) {
+	defer cn.wg.Done()
+	res, err := cn.dispatch(f)
+	var payload json.RawMessage
+	if err == nil {
+		payload, err = marshalPayload(res)
+	}
+	if err != nil {
+		var ce *CallError
+		if !errors.As(err, &ce) {
+			cn.log.Error("ocpp handler failed", "action", f.Action, "msg_id", f.ID, "err", err)
+			// The cause stays in our log; the CSMS learns only that it
+			// was ours.
+			ce = &CallError{Code: InternalError, Description: "internal error handling " + f.Action}
+		}
+		cn.reply(Frame{Type: MsgCallError, ID: f.ID, Err: ce})
+		return
+	}
+	cn.reply(Frame{Type: MsgCallResult, ID: f.ID, Payload: payload})
+}
+
+// dispatch runs the handler, turning a panic into an InternalError.
+func (cn *conn) dispatch(f Frame) (res any, err error) {
+	h := cn.c.opts.Handler
+	if h == nil {
+		return nil, Errorf(NotImplemented, "%s is not implemented", f.Action)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			cn.log.Error("ocpp handler panicked", "action", f.Action, "msg_id", f.ID,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			res, err = nil, Errorf(InternalError, "internal error handling %s", f.Action)
+		}
+	}()
+	return h.HandleCall(cn.ctx, f.Action, f.Payload)
+}
+
+// reply sends an answer; on a dead connection it is lost, which is what
+// OCPP-J expects (the CSMS times the CALL out).
+func (cn *conn) reply(f Frame) {
+	b, err := f.Encode()
+	if err != nil {
+		cn.log.Error("ocpp encode answer", "msg_id", f.ID, "err", err)
+		return
+	}
+	if err := cn.write(b); err != nil {
+		cn.log.Debug("ocpp answer lost", "msg_id", f.ID, "err", err)
+		cn.close(fmt.Errorf("write: %w", err))
+	}
+}
+
+// keepalive runs at every PingInterval tick: it drops the connection if
+// nothing was heard since the previous ping, and otherwise sends a ping.
+func (cn *conn) keepalive() {
+	d := cn.c.opts.PingInterval
+	cn.mu.Lock()
+	if cn.err != nil {
+		cn.mu.Unlock()
+		return
+	}
+	heard := cn.heard.Swap(false)
+	if cn.awaitingPong && !heard {
+		cn.mu.Unlock()
+		cn.log.Warn("ocpp keepalive: no pong, dropping the connection", "interval", d)
+		cn.close(fmt.Errorf("keepalive: nothing heard within %v of a ping", d))
+		return
+	}
+	cn.awaitingPong = true
+	cn.pingTimer.Reset(d)
+	cn.mu.Unlock()
+	if err := cn.ws.WriteControl(websocket.PingMessage, nil, time.Time{}); err != nil {
+		cn.close(fmt.Errorf("ping: %w", err))
+	}
+}
+
+// marshalPayload encodes v as an OCPP payload, which must be a JSON object;
+// nil becomes {}.
+func marshalPayload(v any) (json.RawMessage, error) {
+	if v == nil {
+		return json.RawMessage("{}"), nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("ocpp: encode payload: %w", err)
+	}
+	if string(b) == "null" {
+		return json.RawMessage("{}"), nil
+	}
+	if !isObject(b) {
+		return nil, fmt.Errorf("ocpp: payload %s is not a JSON object", truncate(b))
+	}
+	return b, nil
+}

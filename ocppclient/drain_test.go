@@ -1,0 +1,254 @@
+package ocppclient
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evsed/evsed/clock"
+	"go.etcd.io/bbolt"
+)
+
+// drainQueue opens a real queue in a bbolt file under t.TempDir. Its
+// cleanup is registered first, so the database closes after the client
+// (registered later) has stopped.
+func drainQueue(t *testing.T, clk clock.Clock, opts QueueOptions) *Queue {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "queue.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	opts.Clock = clk
+	q, err := OpenQueue(db, opts)
+	if err != nil {
+		t.Fatalf("OpenQueue: %v", err)
+	}
+	return q
+}
+
+func drainEnqueue(t *testing.T, q *Queue, kind EntryKind, action, payload string) Entry {
+	t.Helper()
+	e, err := q.Enqueue(Entry{Kind: kind, Action: action, Payload: json.RawMessage(payload), Key: "s1"})
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	return e
+}
+
+// txHooks plays the adapter: it records the transactionId of a delivered
+// StartTransaction and patches it into later entries of the session.
+type txHooks struct {
+	mu             sync.Mutex // guards the fields below
+	txID           int
+	delivered      []string // actions, in delivery order
+	abandoned      []string
+	abandonedCodes []ErrorCode
+	failDelivered  int // Delivered fails this many more times
+}
+
+func (h *txHooks) Prepare(e Entry) (json.RawMessage, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return json.RawMessage(strings.ReplaceAll(string(e.Payload), `"transactionId":0`,
+		fmt.Sprintf(`"transactionId":%d`, h.txID))), nil
+}
+
+func (h *txHooks) Delivered(e Entry, resp json.RawMessage) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.failDelivered > 0 {
+		h.failDelivered--
+		return errors.New("could not record")
+	}
+	var r struct{ TransactionID int }
+	if err := json.Unmarshal(resp, &r); err != nil {
+		return err
+	}
+	if r.TransactionID != 0 {
+		h.txID = r.TransactionID
+	}
+	h.delivered = append(h.delivered, e.Action)
+	return nil
+}
+
+func (h *txHooks) Abandoned(e Entry, last *CallError) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.abandoned = append(h.abandoned, e.Action)
+	h.abandonedCodes = append(h.abandonedCodes, last.Code)
+}
+
+func (h *txHooks) snapshot() (delivered, abandoned []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.delivered...), append([]string(nil), h.abandoned...)
+}
+
+// drainSetup starts a client with a queue filled by fill, and returns the
+// server side of the first registered connection.
+func drainSetup(t *testing.T, qopts QueueOptions, fill func(q *Queue)) (*Client, *clock.Fake, *fakeCSMS, *csmsConn, *Queue, *txHooks) {
+	t.Helper()
+	f := newFakeCSMS(t).start()
+	opts, clk := testOptions(t, f)
+	q := drainQueue(t, clk, qopts)
+	fill(q)
+	hooks := &txHooks{}
+	opts.Queue, opts.Hooks = q, hooks
+	c := runClient(t, opts)
+	sc := f.accept()
+	waitFor(t, "registered", c.Registered)
+	return c, clk, f, sc, q, hooks
+}
+
+func TestDrainInOrder(t *testing.T) {
+	c, _, _, sc, q, hooks := drainSetup(t, QueueOptions{}, func(q *Queue) {
+		drainEnqueue(t, q, KindStart, "StartTransaction", `{"connectorId":1,"idTag":"T1"}`)
+		drainEnqueue(t, q, KindMeter, "MeterValues", `{"connectorId":1,"transactionId":0}`)
+		drainEnqueue(t, q, KindStop, "StopTransaction", `{"transactionId":0,"meterStop":42}`)
+	})
+	if got := c.Status().Queued; got != 3 {
+		t.Fatalf("Status().Queued = %d before any answer", got)
+	}
+	steps := []struct{ action, wantPayload, answer string }{
+		{"StartTransaction", `{"connectorId":1,"idTag":"T1"}`, `{"transactionId":77,"idTagInfo":{"status":"Accepted"}}`},
+		{"MeterValues", `{"connectorId":1,"transactionId":77}`, `{}`},
+		{"StopTransaction", `{"transactionId":77,"meterStop":42}`, `{}`},
+	}
+	for _, s := range steps {
+		f := sc.nextCall(s.action)
+		if string(f.Payload) != s.wantPayload {
+			t.Fatalf("%s payload %s, want %s", s.action, f.Payload, s.wantPayload)
+		}
+		sc.assertQuiet("next entry before " + s.action + " was answered")
+		sc.result(f.ID, s.answer)
+	}
+	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+	delivered, _ := hooks.snapshot()
+	if strings.Join(delivered, ",") != "StartTransaction,MeterValues,StopTransaction" {
+		t.Fatalf("delivered %v", delivered)
+	}
+
+	// An entry enqueued later wakes the drain.
+	drainEnqueue(t, q, KindOther, "DataTransfer", `{"vendorId":"x"}`)
+	f := sc.nextCall("DataTransfer")
+	sc.result(f.ID, `{"status":"Accepted"}`)
+	waitFor(t, "queue empty", func() bool { return q.Len() == 0 && c.Status().Queued == 0 })
+}
+
+func TestDrainCallErrorRetryThenAbandon(t *testing.T) {
+	const retry = 10 * time.Second
+	_, clk, _, sc, q, hooks := drainSetup(t, QueueOptions{MaxAttempts: 2, RetryInterval: retry}, func(q *Queue) {
+		drainEnqueue(t, q, KindMeter, "MeterValues", `{"connectorId":1}`)
+		drainEnqueue(t, q, KindStop, "StopTransaction", `{"transactionId":5}`)
+	})
+	f := sc.nextCall("MeterValues")
+	sc.send(`[4,"` + f.ID + `","PropertyConstraintViolation","bad",{}]`)
+
+	// The head waits RetryInterval and nothing overtakes it.
+	sc.assertQuiet("resend or next entry before the retry interval")
+	advanceUntil(t, clk, time.Second, "the resend", func() bool { return len(sc.in) > 0 })
+	if now := clk.Now(); now.Sub(testT0) < retry {
+		t.Fatalf("resent after %v, want >= %v", now.Sub(testT0), retry)
+	}
+	g := sc.nextCall("MeterValues")
+	if g.ID == f.ID {
+		t.Fatal("resend reused the message id")
+	}
+	sc.send(`[4,"` + g.ID + `","PropertyConstraintViolation","still bad",{}]`)
+
+	// Second CALLERROR: dead-lettered, and the queue moves on at once.
+	h := sc.nextCall("StopTransaction")
+	sc.result(h.ID, `{}`)
+	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+	delivered, abandoned := hooks.snapshot()
+	if strings.Join(abandoned, ",") != "MeterValues" || strings.Join(delivered, ",") != "StopTransaction" {
+		t.Fatalf("abandoned %v delivered %v", abandoned, delivered)
+	}
+	hooks.mu.Lock()
+	code := hooks.abandonedCodes[0]
+	hooks.mu.Unlock()
+	if code != PropertyConstraintViolation {
+		t.Fatalf("Abandoned with %s", code)
+	}
+	dead, err := q.DeadLetters()
+	if err != nil || len(dead) != 1 || dead[0].Action != "MeterValues" {
+		t.Fatalf("DeadLetters %v %v", dead, err)
+	}
+}
+
+func TestDrainResendAfterConnectionLoss(t *testing.T) {
+	c, clk, fcsms, sc, q, hooks := drainSetup(t, QueueOptions{}, func(q *Queue) {
+		drainEnqueue(t, q, KindStart, "StartTransaction", `{"connectorId":1,"idTag":"T1"}`)
+	})
+	f := sc.nextCall("StartTransaction")
+	_ = sc.ws.Close() // the CSMS vanishes before answering
+	waitFor(t, "disconnect", func() bool { return !c.Connected() })
+	if q.Len() != 1 {
+		t.Fatalf("queue length %d after loss, want the entry kept", q.Len())
+	}
+	advanceUntil(t, clk, time.Second, "reconnect", func() bool { n, _ := fcsms.stats(); return n == 2 })
+	sc2 := fcsms.accept()
+	g := sc2.nextCall("StartTransaction")
+	if string(g.Payload) != string(f.Payload) {
+		t.Fatalf("resent %s, want %s", g.Payload, f.Payload)
+	}
+	sc2.result(g.ID, `{"transactionId":9,"idTagInfo":{"status":"Accepted"}}`)
+	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+	if delivered, _ := hooks.snapshot(); len(delivered) != 1 {
+		t.Fatalf("delivered %v, want once", delivered)
+	}
+}
+
+func TestDrainTimeoutAndHookFailureResend(t *testing.T) {
+	_, clk, _, sc, q, hooks := drainSetup(t, QueueOptions{}, func(q *Queue) {
+		drainEnqueue(t, q, KindStart, "StartTransaction", `{"connectorId":1,"idTag":"T1"}`)
+	})
+	hooks.mu.Lock()
+	hooks.failDelivered = 1
+	hooks.mu.Unlock()
+
+	f := sc.nextCall("StartTransaction")
+	clk.Advance(30 * time.Second) // no answer: timeout
+	advanceUntil(t, clk, time.Second, "resend after timeout", func() bool { return len(sc.in) > 0 })
+	g := sc.nextCall("StartTransaction")
+	sc.result(f.ID, `{"transactionId":1}`) // the late answer to the first attempt is dropped
+	sc.result(g.ID, `{"transactionId":2}`) // Delivered fails once: sent again
+	advanceUntil(t, clk, time.Second, "resend after hook failure", func() bool { return len(sc.in) > 0 })
+	h := sc.nextCall("StartTransaction")
+	sc.result(h.ID, `{"transactionId":3}`)
+	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+	hooks.mu.Lock()
+	defer hooks.mu.Unlock()
+	if len(hooks.delivered) != 1 || hooks.txID != 3 {
+		t.Fatalf("delivered %v txID %d, want one delivery with id 3", hooks.delivered, hooks.txID)
+	}
+}
+
+func TestDrainLetsCallsThrough(t *testing.T) {
+	c, _, _, sc, q, _ := drainSetup(t, QueueOptions{}, func(q *Queue) {
+		drainEnqueue(t, q, KindMeter, "MeterValues", `{"connectorId":1,"n":1}`)
+		drainEnqueue(t, q, KindMeter, "MeterValues", `{"connectorId":1,"n":2}`)
+	})
+	first := sc.nextCall("MeterValues")
+	hb := callAsync(c, "Heartbeat", nil, nil)
+	waitFor(t, "Heartbeat queued behind the entry", func() bool { return c.waiting.Load() == 1 })
+	sc.result(first.ID, `{}`)
+	h := sc.nextCall("Heartbeat")
+	sc.assertQuiet("second entry while the Heartbeat is in flight")
+	sc.result(h.ID, `{"currentTime":"2025-06-01T12:00:00Z"}`)
+	if err := waitErr(t, hb); err != nil {
+		t.Fatal(err)
+	}
+	second := sc.nextCall("MeterValues")
+	if string(second.Payload) != `{"connectorId":1,"n":2}` {
+		t.Fatalf("second entry %s", second.Payload)
+	}
+	sc.result(second.ID, `{}`)
+	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+}

@@ -1,0 +1,205 @@
+package ocppclient
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// MessageType is the MessageTypeId, the first element of every OCPP-J frame.
+type MessageType int
+
+// Message types of OCPP-J 1.6 section 4.1.3.
+const (
+	MsgCall       MessageType = 2 // [2, id, action, payload]
+	MsgCallResult MessageType = 3 // [3, id, payload]
+	MsgCallError  MessageType = 4 // [4, id, code, description, details]
+)
+
+// String returns the name the spec uses for t.
+func (t MessageType) String() string {
+	switch t {
+	case MsgCall:
+		return "CALL"
+	case MsgCallResult:
+		return "CALLRESULT"
+	case MsgCallError:
+		return "CALLERROR"
+	}
+	return "MessageType(" + strconv.Itoa(int(t)) + ")"
+}
+
+// Frame is one decoded OCPP-J message. Which fields are set depends on Type:
+// a CALL has ID, Action and Payload; a CALLRESULT has ID and Payload; a
+// CALLERROR has ID and Err. Payload is a JSON object; it aliases the buffer
+// given to ParseFrame.
+type Frame struct {
+	Type    MessageType
+	ID      string
+	Action  string
+	Payload json.RawMessage
+	Err     *CallError
+}
+
+// FrameError reports an inbound frame that does not follow OCPP-J. When ID is
+// not empty the message id could be recovered and the peer should be answered
+// with a CALLERROR of Code; otherwise the frame can only be dropped. Type is
+// the MessageTypeId when it could be read, else 0.
+type FrameError struct {
+	Type   MessageType
+	ID     string
+	Code   ErrorCode
+	Reason string
+}
+
+// Error implements error.
+func (e *FrameError) Error() string {
+	if e.ID == "" {
+		return "ocpp: bad frame: " + e.Reason
+	}
+	return fmt.Sprintf("ocpp: bad frame %q: %s: %s", e.ID, e.Code, e.Reason)
+}
+
+// ParseFrame decodes and validates one OCPP-J message.
+//
+// Errors are *FrameError. The codes follow OCPP-J 1.6 section 4.2.3:
+// FormationViolation when a payload is there but is not a JSON object (it is
+// syntactically wrong for any action), ProtocolError when the frame itself is
+// incomplete or malformed (wrong length, wrong element types, unknown
+// MessageTypeId).
+func ParseFrame(b []byte) (Frame, error) {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(b, &elems); err != nil {
+		// Not JSON, or JSON but not an array: no message id to answer to.
+		return Frame{}, &FrameError{Code: ProtocolError, Reason: "not a JSON array: " + err.Error()}
+	}
+	if len(elems) < 2 {
+		return Frame{}, &FrameError{Code: ProtocolError, Reason: fmt.Sprintf("%d elements, want at least 2", len(elems))}
+	}
+	// Recover the id first, so that every later error can be answered.
+	var id string
+	if err := json.Unmarshal(elems[1], &id); err != nil || id == "" {
+		return Frame{}, &FrameError{Code: ProtocolError, Reason: "message id is not a non-empty string"}
+	}
+	bad := func(t MessageType, code ErrorCode, format string, args ...any) (Frame, error) {
+		return Frame{}, &FrameError{Type: t, ID: id, Code: code, Reason: fmt.Sprintf(format, args...)}
+	}
+	t, ok := messageType(elems[0])
+	if !ok {
+		return bad(0, ProtocolError, "MessageTypeId %s is not an integer", truncate(elems[0]))
+	}
+	f := Frame{Type: t, ID: id}
+	switch t {
+	case MsgCall:
+		if len(elems) != 4 {
+			return bad(t, ProtocolError, "CALL has %d elements, want 4", len(elems))
+		}
+		if err := json.Unmarshal(elems[2], &f.Action); err != nil || f.Action == "" {
+			return bad(t, ProtocolError, "action is not a non-empty string")
+		}
+		if !isObject(elems[3]) {
+			return bad(t, FormationViolation, "payload of %s is not a JSON object", f.Action)
+		}
+		f.Payload = elems[3]
+	case MsgCallResult:
+		if len(elems) != 3 {
+			return bad(t, ProtocolError, "CALLRESULT has %d elements, want 3", len(elems))
+		}
+		if !isObject(elems[2]) {
+			return bad(t, FormationViolation, "CALLRESULT payload is not a JSON object")
+		}
+		f.Payload = elems[2]
+	case MsgCallError:
+		// Details are required by the spec, but an answer without them
+		// still tells the caller what went wrong: accept 4 or 5 elements.
+		if len(elems) != 4 && len(elems) != 5 {
+			return bad(t, ProtocolError, "CALLERROR has %d elements, want 5", len(elems))
+		}
+		ce := &CallError{}
+		if err := json.Unmarshal(elems[2], &ce.Code); err != nil || ce.Code == "" {
+			return bad(t, ProtocolError, "CALLERROR code is not a non-empty string")
+		}
+		if err := json.Unmarshal(elems[3], &ce.Description); err != nil {
+			return bad(t, ProtocolError, "CALLERROR description is not a string")
+		}
+		if len(elems) == 5 {
+			if !isObject(elems[4]) {
+				return bad(t, FormationViolation, "CALLERROR details are not a JSON object")
+			}
+			ce.Details = elems[4]
+		}
+		f.Err = ce
+	default:
+		return bad(t, ProtocolError, "unknown MessageTypeId %d", int(t))
+	}
+	return f, nil
+}
+
+// Encode returns the wire form of f. A nil Payload is sent as {}, as are nil
+// CALLERROR details.
+func (f Frame) Encode() ([]byte, error) {
+	var v []any
+	switch f.Type {
+	case MsgCall:
+		v = []any{f.Type, f.ID, f.Action, orEmpty(f.Payload)}
+	case MsgCallResult:
+		v = []any{f.Type, f.ID, orEmpty(f.Payload)}
+	case MsgCallError:
+		if f.Err == nil {
+			return nil, fmt.Errorf("ocpp: encode CALLERROR %q without error", f.ID)
+		}
+		v = []any{f.Type, f.ID, f.Err.Code, f.Err.Description, orEmpty(f.Err.Details)}
+	default:
+		return nil, fmt.Errorf("ocpp: encode %v: unknown message type", f.Type)
+	}
+	// Payloads go out as the adapter wrote them: no HTML escaping of <, >
+	// and & that a CSMS would have to undo.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("ocpp: encode %v %q: %w", f.Type, f.ID, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// messageType reads the MessageTypeId: a JSON integer (2, not 2.0 or "2").
+func messageType(raw json.RawMessage) (MessageType, bool) {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	if len(raw) == 0 || raw[0] == '"' { // json.Number also accepts "2"
+		return 0, false
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return 0, false
+	}
+	i, err := strconv.ParseInt(string(n), 10, 32)
+	if err != nil {
+		return 0, false
+	}
+	return MessageType(i), true
+}
+
+// isObject reports whether raw (already known to be valid JSON) is an object.
+func isObject(raw json.RawMessage) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+// orEmpty returns raw, or an empty JSON object when raw is empty.
+func orEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
+
+// truncate shortens raw JSON for log and error messages.
+func truncate(raw []byte) string {
+	const max = 64
+	if len(raw) > max {
+		return string(raw[:max]) + "..."
+	}
+	return string(raw)
+}
