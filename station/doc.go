@@ -5,9 +5,50 @@
 // expiries, authorization answers and commands from the local API or the OCPP
 // adapter all arrive as messages in its inbox, in order. Safety decisions are
 // taken in that loop without waiting for the network or the disk; facts for
-// the outside world go to a Reporter on a goroutine of their own.
+// the outside world go to a Reporter on a goroutine of their own, through an
+// unbounded queue, so a slow Reporter never delays the loop.
 //
 // The package knows nothing about OCPP versions or wire formats: statuses,
 // error codes and stop reasons carry the OCPP 1.6 names because they are the
 // lingua franca of chargers, and adapters map them.
+//
+// # Safety
+//
+// After every input the loop derives what each connector's hardware should
+// do and commands only the changes, opening the contactor before it lowers
+// the PWM and offering before it closes. The contactor is closed only while
+// the CP is in C or D, the PWM offers at least 6 A (the connector's
+// MaxCurrent, capped by a limit: the hook for smart charging), the session
+// is authorized and its start durable (Reporter.SessionStarted returned
+// nil), no fault is active and the lock, if any, reports engaged.
+//
+// A fault (RCD trip, welded or failed contactor, diode fault, CP in E or an
+// F the station did not drive itself, lock failure, meterFailLimit
+// consecutive failed meter reads) opens the contactor at once, drives the
+// pilot to -12 V (Pilot.Unavailable) and reports Faulted with its error
+// code. A fault does not end the session: no energy flows until it clears,
+// then the session carries on. For a failing meter this is the safe choice:
+// energy that cannot be measured is not delivered, and billing stays exact.
+// Hardware faults clear on a FaultCleared event; a CP fault clears when the
+// CP returns to A-D; a diode or lock fault also clears on unplug. A welded
+// contactor clears only when the hardware says so, and keeps the plug locked.
+//
+// # Statuses and sessions
+//
+// Statuses follow OCPP 1.6. A vehicle plugged in without authorization
+// leaves the connector Preparing until a token arrives or the vehicle
+// leaves: ConnectionTimeout applies only to an authorization waiting for a
+// plug, as OCPP 1.6 defines ConnectionTimeOut. An Unavailable connector keeps
+// a steady +12 V so that plugging in is still seen; unavailability requested
+// during a session is Scheduled for its end.
+//
+// # Persistence
+//
+// With Options.DB the journal goroutine records a session once its start is
+// durable and forgets it once its end is; it also keeps each connector's
+// availability and, when Run returns (or Reset completes), a clean-stop
+// marker. At the next Run a recorded session resumes when
+// Config.ResumeSessionsAfterRestart is set and the pilot reports a vehicle;
+// otherwise it ends with ReasonReboot (marker present) or ReasonPowerLoss,
+// with MeterStop from the connector's first reading.
 package station

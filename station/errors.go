@@ -17,3 +17,6 @@ var (
 	// ErrStopped: the station loop has stopped.
 	ErrStopped = errors.New("station: stopped")
 )
+
+// ErrCancelled: a start request was withdrawn (Stop, Reset) before it began.
+var ErrCancelled = errors.New("station: start cancelled")

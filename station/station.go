@@ -3,9 +3,12 @@ package station
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/hal"
 	"go.etcd.io/bbolt"
 )
 
@@ -13,8 +16,13 @@ import (
 type Options struct {
 	// ID names the station in logs.
 	ID string
-	// Connectors are the outlets, in ID order (IDs 1..n). Required.
+	// Connectors are the outlets, in ID order (IDs 1..n). Required; each
+	// connector's Hardware.MaxCurrent must be positive.
 	Connectors []ConnectorConfig
+	// Board, when set, is run by Run with the station's Event method as its
+	// Sink, and halted when Run returns. Nil means the caller runs the board
+	// (or feeds events) itself and passes them to Event.
+	Board hal.Board
 	// Reporter receives facts; nil discards them.
 	Reporter Reporter
 	// Authorizer decides id tokens; nil accepts every token (as FreeCharging
@@ -34,10 +42,35 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// inboxSize bounds how many messages may wait for the loop before a sender
+// blocks. The loop never blocks on anything but its inbox, so senders wait at
+// most for the messages ahead of them.
+const inboxSize = 256
+
 // Station is one charging station. Build it with New, start it with Run; all
 // other methods are safe for concurrent use and talk to the loop.
 type Station struct {
-	opts Options
+	opts   Options
+	clk    clock.Clock
+	log    *slog.Logger
+	rep    Reporter
+	auth   Authorizer
+	bucket []byte
+
+	// inbox carries every input of the loop, in order. Closures run on the
+	// loop goroutine with exclusive access to the state.
+	inbox chan msg
+	// loopDone is closed when the loop goroutine has returned: senders stop
+	// waiting and requests answer ErrStopped.
+	loopDone chan struct{}
+	// started guards against running the station twice.
+	started atomic.Bool
+
+	// intervals mirrors the sampling intervals of the current Config for
+	// clock callbacks, which run off the loop (written by the loop only).
+	intervals struct {
+		periodic, aligned atomic.Int64 // nanoseconds; 0 = disabled
+	}
 }
 
 // New checks opts and builds a Station. Nothing touches the hardware before
@@ -46,71 +79,204 @@ func New(opts Options) (*Station, error) {
 	if len(opts.Connectors) == 0 {
 		return nil, errors.New("station: no connectors")
 	}
-	return &Station{opts: opts}, nil
+	for i, c := range opts.Connectors {
+		hw := c.Hardware
+		if hw.ID != i+1 {
+			return nil, fmt.Errorf("station: connector %d has id %d, want %d", i+1, hw.ID, i+1)
+		}
+		if hw.Pilot == nil || hw.Contactor == nil {
+			return nil, fmt.Errorf("station: connector %d: pilot and contactor are required", hw.ID)
+		}
+		if hw.MaxCurrent <= 0 {
+			return nil, fmt.Errorf("station: connector %d: MaxCurrent must be positive", hw.ID)
+		}
+	}
+	s := &Station{
+		opts:     opts,
+		clk:      clock.Or(opts.Clock),
+		log:      opts.Logger,
+		rep:      opts.Reporter,
+		auth:     opts.Authorizer,
+		bucket:   []byte(opts.Bucket),
+		inbox:    make(chan msg, inboxSize),
+		loopDone: make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	s.log = s.log.With("station", opts.ID)
+	if s.rep == nil {
+		s.rep = discard{}
+	}
+	if s.auth == nil {
+		s.auth = acceptAll{}
+	}
+	if len(s.bucket) == 0 {
+		s.bucket = []byte("station")
+	}
+	return s, nil
 }
 
-var errTODO = errors.New("station: not implemented yet")
-
-// Run drives the station until ctx ends. On return every connector's hardware
-// has been halted and pending facts have been handed to the Reporter.
-func (s *Station) Run(ctx context.Context) error { return errTODO }
+// Event is the station's hal.Sink: it hands a hardware event to the loop. It
+// may be called from any goroutine, before Run (it then waits for Run) or
+// after (it then drops the event).
+func (s *Station) Event(ev hal.Event) {
+	s.post(func(l *loop) { l.onEvent(ev) })
+}
 
 // Status returns a snapshot of every connector.
-func (s *Station) Status(ctx context.Context) (Snapshot, error) { return Snapshot{}, errTODO }
+func (s *Station) Status(ctx context.Context) (Snapshot, error) {
+	var snap Snapshot
+	err := s.call(ctx, func(l *loop, done func(error)) {
+		snap = l.snapshot()
+		done(nil)
+	})
+	if err != nil {
+		// The loop may still write snap if ctx ended first; do not read it.
+		return Snapshot{}, err
+	}
+	return snap, nil
+}
 
 // Start requests a session on connector for idTag: it authorizes the token
 // (unless o.SkipAuthorization) and returns once the station has accepted or
 // refused the request; the session itself begins when the vehicle is plugged
 // in (possibly already), or the request lapses after ConnectionTimeout.
 func (s *Station) Start(ctx context.Context, connector int, idTag string, o StartOptions) error {
-	return errTODO
+	return s.call(ctx, func(l *loop, done func(error)) {
+		l.requestStart(connector, idTag, o, done)
+	})
 }
 
 // PresentCard handles a token read at connector (0 = a station-wide reader):
 // it stops the session that token (or its parent group) started, or else
-// requests a start as Start would.
+// requests a start as Start would. A station-wide read that stops nothing
+// goes to the lowest connector where a vehicle waits for authorization, or
+// else to the lowest idle one.
 func (s *Station) PresentCard(ctx context.Context, connector int, idTag string) error {
-	return errTODO
+	return s.call(ctx, func(l *loop, done func(error)) {
+		l.presentCard(connector, idTag, done)
+	})
 }
 
-// Stop ends the session on connector with reason.
-func (s *Station) Stop(ctx context.Context, connector int, reason StopReason) error { return errTODO }
+// Stop ends the session on connector with reason. Without a session it
+// cancels a pending start instead, or returns ErrNoSession.
+func (s *Station) Stop(ctx context.Context, connector int, reason StopReason) error {
+	return s.call(ctx, func(l *loop, done func(error)) {
+		done(l.stopConnector(connector, reason))
+	})
+}
 
 // StopSession ends the session with the given id with reason.
 func (s *Station) StopSession(ctx context.Context, sessionID string, reason StopReason) error {
-	return errTODO
+	return s.call(ctx, func(l *loop, done func(error)) {
+		c := l.sessionConn(sessionID)
+		if c == nil {
+			done(ErrNoSession)
+			return
+		}
+		l.endSession(c, reason, "")
+		done(nil)
+	})
 }
 
 // Deauthorize handles a late refusal of a running session's token (a
 // StartTransaction answered Invalid): per Config.StopTransactionOnInvalidID
 // the session ends with ReasonDeAuthorized or is suspended.
-func (s *Station) Deauthorize(ctx context.Context, sessionID string) error { return errTODO }
+func (s *Station) Deauthorize(ctx context.Context, sessionID string) error {
+	return s.call(ctx, func(l *loop, done func(error)) {
+		done(l.deauthorize(sessionID))
+	})
+}
 
 // AttachTransactionID records the id an adapter's back end gave a session,
-// for status snapshots.
+// for status snapshots; it is persisted with the session.
 func (s *Station) AttachTransactionID(ctx context.Context, sessionID, transactionID string) error {
-	return errTODO
+	return s.call(ctx, func(l *loop, done func(error)) {
+		c := l.sessionConn(sessionID)
+		if c == nil {
+			done(ErrNoSession)
+			return
+		}
+		c.sess.txID = transactionID
+		l.emit(txFact{sessionID: sessionID, txID: transactionID})
+		done(nil)
+	})
 }
 
 // SetAvailability makes connector (0 = all) Available or Unavailable. While a
 // session runs the change is Scheduled for when it ends.
 func (s *Station) SetAvailability(ctx context.Context, connector int, available bool) (AvailabilityResult, error) {
-	return "", errTODO
+	var res AvailabilityResult
+	err := s.call(ctx, func(l *loop, done func(error)) {
+		var err error
+		res, err = l.setAvailability(connector, available)
+		done(err)
+	})
+	if err != nil {
+		return "", err
+	}
+	return res, nil
 }
 
 // Unlock releases connector's socket lock, ending its session first
-// (ReasonUnlockCommand).
+// (ReasonUnlockCommand). A connector without a lock answers NotSupported.
 func (s *Station) Unlock(ctx context.Context, connector int) (UnlockResult, error) {
-	return "", errTODO
+	var res UnlockResult
+	err := s.call(ctx, func(l *loop, done func(error)) {
+		var err error
+		res, err = l.unlock(connector)
+		done(err)
+	})
+	if err != nil {
+		return "", err
+	}
+	return res, nil
 }
 
 // Reset ends every session with reason (SoftReset, HardReset, Reboot) and
-// returns once their ends are durable; the caller then restarts the process.
-func (s *Station) Reset(ctx context.Context, reason StopReason) error { return errTODO }
+// returns once their ends are durable (the Reporter's SessionEnded calls have
+// returned nil); the caller then restarts the process. The next Run treats
+// the restart as orderly.
+func (s *Station) Reset(ctx context.Context, reason StopReason) error {
+	return s.call(ctx, func(l *loop, done func(error)) {
+		l.reset(reason, done)
+	})
+}
 
 // SetConfig replaces the behaviour configuration; running timers adopt the
 // new intervals at their next expiry.
-func (s *Station) SetConfig(ctx context.Context, c Config) error { return errTODO }
+func (s *Station) SetConfig(ctx context.Context, c Config) error {
+	return s.call(ctx, func(l *loop, done func(error)) {
+		l.setConfig(c)
+		done(nil)
+	})
+}
 
 // Config returns the current behaviour configuration.
-func (s *Station) Config(ctx context.Context) (Config, error) { return Config{}, errTODO }
+func (s *Station) Config(ctx context.Context) (Config, error) {
+	var c Config
+	err := s.call(ctx, func(l *loop, done func(error)) {
+		c = l.cfg
+		done(nil)
+	})
+	if err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// discard is the Reporter of a station without one.
+type discard struct{}
+
+func (discard) StatusChanged(StatusChange)                         {}
+func (discard) SessionStarted(context.Context, SessionStart) error { return nil }
+func (discard) SampleTaken(context.Context, Sample) error          { return nil }
+func (discard) SessionEnded(context.Context, SessionEnd) error     { return nil }
+
+// acceptAll is the Authorizer of a station without one.
+type acceptAll struct{}
+
+func (acceptAll) Authorize(context.Context, string) (AuthResult, error) {
+	return AuthResult{Status: AuthAccepted}, nil
+}

@@ -1,0 +1,481 @@
+package station
+
+import (
+	"errors"
+	"log/slog"
+
+	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/meter"
+	"periph.io/x/conn/v3/physic"
+)
+
+// faultKind is a condition that faults a connector. The constants are in
+// order of precedence: the lowest active kind names the ErrorCode reported.
+type faultKind uint8
+
+const (
+	faultWeld   faultKind = iota + 1 // contactor welded: cleared only by the hardware
+	faultSwitch                      // contactor did not close, or failed to open
+	faultRCD                         // residual current
+	faultLock                        // lock did not engage
+	faultDiode                       // vehicle diode missing or shorted
+	faultPilotE                      // CP at 0 V
+	faultPilotF                      // CP at -12 V while the EVSE did not drive it
+	faultMeter                       // meterFailLimit consecutive failed reads
+)
+
+// code is the OCPP error code of k.
+func (k faultKind) code() ErrorCode {
+	switch k {
+	case faultWeld, faultSwitch:
+		return PowerSwitchFailure
+	case faultRCD:
+		return GroundFailure
+	case faultLock:
+		return ConnectorLockFailure
+	case faultDiode, faultPilotE, faultPilotF:
+		return EVCommunicationError
+	case faultMeter:
+		return PowerMeterFailure
+	}
+	return InternalError
+}
+
+// faultFor maps a hal event kind to the fault it raises or clears.
+func faultFor(k hal.EventKind) (faultKind, bool) {
+	switch k {
+	case hal.ContactorWelded:
+		return faultWeld, true
+	case hal.ContactorFailed:
+		return faultSwitch, true
+	case hal.RCDTripped:
+		return faultRCD, true
+	case hal.LockFailed:
+		return faultLock, true
+	case hal.DiodeFault:
+		return faultDiode, true
+	}
+	return 0, false
+}
+
+// pilotOut is what the station last commanded the pilot generator to do.
+type pilotOut uint8
+
+const (
+	pilotUnset       pilotOut = iota // nothing commanded yet, or the last command failed
+	pilotOffer                       // Offer(conn.offered): PWM, or steady +12 V for 0
+	pilotUnavailable                 // steady -12 V (state F)
+)
+
+// availChange is a SetAvailability waiting for a session to end.
+type availChange uint8
+
+const (
+	availNone availChange = iota
+	availOn
+	availOff
+)
+
+// conn is one connector's state, owned by the loop.
+type conn struct {
+	id    int
+	hw    hal.Connector
+	meter meter.Meter
+	log   *slog.Logger
+
+	pilot     hal.PilotState // last sensed
+	faults    map[faultKind]string
+	operative bool // Available per SetAvailability
+	scheduled availChange
+
+	pending   *pending // a start waiting for authorization or a plug
+	sess      *session
+	finishing bool // a session ended and the cable is still plugged in
+	periodic  *repeater
+
+	// limit is the most a smart-charging limit allows (hook: until limits
+	// exist it equals MaxCurrent). Below hal.MinOffer no energy is offered.
+	limit physic.ElectricCurrent
+	// reserved is the hook for reservations: a Reserved connector (later).
+	reserved bool
+
+	// The latest good meter reading and the read bookkeeping.
+	reading    meter.Reading
+	readFails  int
+	reading1st bool          // a reading arrived since Run started
+	readBusy   bool          // a read request is with the sampler
+	readReq    chan struct{} // to the sampler; nil without a meter
+	orphans    []orphan      // sessions of a previous run waiting for a reading to end
+
+	// Commanded hardware state, so that apply commands changes only.
+	out     pilotOut
+	offered physic.ElectricCurrent
+	closed  bool
+	lockCmd bool // Lock commanded (and not since unlocked or failed)
+
+	// Last reported status.
+	status  Status
+	errCode ErrorCode
+	info    string
+}
+
+func newConn(cc ConnectorConfig, log *slog.Logger) *conn {
+	return &conn{
+		id:        cc.Hardware.ID,
+		hw:        cc.Hardware,
+		meter:     cc.Meter,
+		log:       log.With("connector", cc.Hardware.ID),
+		faults:    map[faultKind]string{},
+		operative: true,
+		limit:     cc.Hardware.MaxCurrent,
+	}
+}
+
+func (c *conn) faulted() bool { return len(c.faults) > 0 }
+
+// fault returns the reported error code and detail of the active faults.
+func (c *conn) fault() (ErrorCode, string) {
+	var best faultKind
+	for k := range c.faults {
+		if best == 0 || k < best {
+			best = k
+		}
+	}
+	if best == 0 {
+		return NoError, ""
+	}
+	return best.code(), c.faults[best]
+}
+
+// switchFaulted reports whether the contactor may not be open although
+// commanded so: the plug must then stay locked.
+func (c *conn) switchFaulted() bool {
+	_, w := c.faults[faultWeld]
+	_, f := c.faults[faultSwitch]
+	return w || f
+}
+
+// energyAllowed is the station's side of the safety rule: a session that is
+// authorized and durable, and no fault.
+func (c *conn) energyAllowed() bool {
+	return c.sess != nil && c.sess.durable && c.sess.authorized && !c.faulted()
+}
+
+// lockHeld reports whether the plug is held (or there is no lock).
+func (c *conn) lockHeld() bool { return c.hw.Lock == nil || c.hw.Lock.Locked() }
+
+// stopTimers stops the connector's timers.
+func (c *conn) stopTimers() {
+	c.periodic.stop()
+	c.periodic = nil
+	if c.pending != nil && c.pending.timer != nil {
+		c.pending.timer.Stop()
+	}
+}
+
+// addFault raises k (detail for logs and status Info) and makes the
+// connector safe at once.
+func (l *loop) addFault(c *conn, k faultKind, detail string) {
+	if _, ok := c.faults[k]; !ok {
+		c.log.Warn("station: fault", "code", k.code(), "detail", detail)
+	}
+	if detail == "" {
+		detail = string(k.code())
+	}
+	c.faults[k] = detail
+	if k == faultLock {
+		c.lockCmd = false
+	}
+	l.cancelPending(c, ErrUnavailable)
+	l.apply(c)
+}
+
+// clearFault clears k; an RCD that still reports a trip stays faulted.
+func (l *loop) clearFault(c *conn, k faultKind) {
+	if _, ok := c.faults[k]; !ok {
+		return
+	}
+	if k == faultRCD && c.hw.RCD != nil && c.hw.RCD.Tripped() {
+		return
+	}
+	delete(c.faults, k)
+	c.log.Info("station: fault cleared", "code", k.code())
+}
+
+// apply is the safety core: it derives what the hardware should do from the
+// connector's state and commands the changes, opening before reducing the
+// PWM and offering before closing. It then reports the status if it changed.
+// It is called after every change of a connector's state.
+func (l *loop) apply(c *conn) {
+	offer := physic.ElectricCurrent(0)
+	if c.energyAllowed() {
+		offer = min(c.hw.MaxCurrent, c.limit)
+		if offer < hal.MinOffer {
+			offer = 0
+		}
+	}
+
+	// Hold the plug while a session may use it; command again when the
+	// feedback says the lock let go.
+	if c.hw.Lock != nil && c.sess != nil && c.pilot.VehicleConnected() && !c.faulted() &&
+		(!c.lockCmd || !c.hw.Lock.Locked()) {
+		if err := c.hw.Lock.Lock(); err != nil {
+			l.addFault(c, faultLock, "lock: "+err.Error()) // re-enters apply, now faulted
+			return
+		}
+		c.lockCmd = true
+	}
+
+	wantClosed := offer >= hal.MinOffer && c.pilot.VehicleReady() && c.lockHeld()
+	if c.closed && !wantClosed {
+		if err := c.hw.Contactor.Open(); err != nil {
+			// Keep c.closed: every later apply tries again.
+			c.faults[faultSwitch] = "open: " + err.Error()
+			c.log.Error("station: contactor did not open", "err", err)
+		} else {
+			c.closed = false
+		}
+	}
+
+	if c.faulted() {
+		offer = 0
+		if c.out != pilotUnavailable {
+			if err := c.hw.Pilot.Unavailable(); err != nil {
+				c.log.Error("station: pilot", "err", err)
+				c.out = pilotUnset
+			} else {
+				c.out = pilotUnavailable
+			}
+		}
+		c.offered = 0
+	} else if c.out != pilotOffer || c.offered != offer {
+		if err := c.hw.Pilot.Offer(offer); err != nil {
+			c.log.Error("station: pilot", "offer", offer, "err", err)
+			c.out, c.offered, wantClosed = pilotUnset, 0, false
+		} else {
+			c.out, c.offered = pilotOffer, offer
+		}
+	}
+
+	if wantClosed && !c.closed && !c.faulted() {
+		switch err := c.hw.Contactor.Close(); {
+		case err == nil:
+			c.closed = true
+		case errors.Is(err, hal.ErrInterlock):
+			// The driver's view of the pilot lags ours; its next event
+			// brings us here again.
+			c.log.Warn("station: contactor interlock", "err", err)
+		default:
+			l.addFault(c, faultSwitch, "close: "+err.Error())
+			return
+		}
+	}
+	l.report(c)
+}
+
+// derive computes the connector's status from its state.
+func (c *conn) derive() (Status, ErrorCode, string) {
+	if c.faulted() {
+		code, info := c.fault()
+		return Faulted, code, info
+	}
+	switch {
+	case c.sess != nil:
+		switch {
+		case c.closed:
+			return Charging, NoError, ""
+		case !c.sess.durable:
+			return Preparing, NoError, ""
+		case c.offered < hal.MinOffer:
+			return SuspendedEVSE, NoError, ""
+		case c.pilot.VehicleReady():
+			// Offered but not closed: the lock or the driver holds back.
+			return SuspendedEVSE, NoError, ""
+		default:
+			return SuspendedEV, NoError, ""
+		}
+	case !c.operative:
+		return Unavailable, NoError, ""
+	case c.finishing:
+		return Finishing, NoError, ""
+	case c.pending != nil || c.pilot.VehicleConnected():
+		return Preparing, NoError, ""
+	case c.reserved:
+		return Reserved, NoError, ""
+	}
+	return Available, NoError, ""
+}
+
+// report emits a StatusChange when the connector's status, error code or
+// detail changed, updates its indicator, and re-derives connector 0.
+func (l *loop) report(c *conn) {
+	st, code, info := c.derive()
+	if st == c.status && code == c.errCode && info == c.info {
+		return
+	}
+	c.status, c.errCode, c.info = st, code, info
+	l.emit(statusFact{StatusChange{Connector: c.id, Status: st, Error: code, Info: info, At: l.s.clk.Now()}})
+	if c.hw.Indicator != nil {
+		if err := c.hw.Indicator.Show(indication(st)); err != nil {
+			c.log.Warn("station: indicator", "err", err)
+		}
+	}
+	l.report0()
+}
+
+// report0 derives and reports connector 0, the station as a whole: Faulted
+// when every connector is, Unavailable when SetAvailability(0, false) made
+// every connector Unavailable, else Available.
+func (l *loop) report0() {
+	if !l.booted {
+		return // boot reports it once every connector has a status
+	}
+	faulted, off := true, l.stationOff
+	for _, c := range l.conns {
+		faulted = faulted && c.status == Faulted
+		off = off && c.status == Unavailable
+	}
+	st := Available
+	switch {
+	case faulted:
+		st = Faulted
+	case off:
+		st = Unavailable
+	}
+	if st != l.status0 {
+		l.status0 = st
+		l.emit(statusFact{StatusChange{Connector: 0, Status: st, Error: NoError, At: l.s.clk.Now()}})
+	}
+}
+
+// indication maps a status to the status light.
+func indication(s Status) hal.Indication {
+	switch s {
+	case Available:
+		return hal.ShowAvailable
+	case Charging:
+		return hal.ShowCharging
+	case Faulted:
+		return hal.ShowFault
+	case Unavailable:
+		return hal.ShowOff
+	}
+	return hal.ShowOccupied
+}
+
+// onEvent handles a hardware event.
+func (l *loop) onEvent(ev hal.Event) {
+	if ev.Kind == hal.CardPresented {
+		l.presentCard(ev.Connector, ev.IDTag, func(error) {})
+		return
+	}
+	c := l.conn(ev.Connector)
+	if c == nil {
+		l.s.log.Warn("station: event for unknown connector", "connector", ev.Connector, "kind", ev.Kind)
+		return
+	}
+	switch ev.Kind {
+	case hal.PilotChanged:
+		l.onPilot(c, ev.Pilot)
+	case hal.FaultCleared:
+		if ev.Cleared == 0 {
+			for _, k := range []faultKind{faultWeld, faultSwitch, faultRCD, faultLock, faultDiode} {
+				l.clearFault(c, k)
+			}
+		} else if k, ok := faultFor(ev.Cleared); ok {
+			l.clearFault(c, k)
+		}
+		l.apply(c)
+	default:
+		k, ok := faultFor(ev.Kind)
+		if !ok {
+			c.log.Warn("station: unknown event", "kind", ev.Kind)
+			return
+		}
+		detail := ev.Detail
+		if detail == "" {
+			detail = ev.Kind.String()
+		}
+		l.addFault(c, k, detail)
+	}
+}
+
+// onPilot handles a new CP state: faults E and F, plug-in and unplug.
+func (l *loop) onPilot(c *conn, p hal.PilotState) {
+	was := c.pilot
+	c.pilot = p
+	switch p {
+	case hal.PilotE:
+		l.addFault(c, faultPilotE, "CP state E")
+		return
+	case hal.PilotF:
+		// -12 V is what the station itself drives while Unavailable() is
+		// commanded: only unexpected F is a fault.
+		if c.out != pilotUnavailable {
+			l.addFault(c, faultPilotF, "CP state F")
+			return
+		}
+	case hal.PilotA, hal.PilotB, hal.PilotC, hal.PilotD:
+		l.clearFault(c, faultPilotE)
+		l.clearFault(c, faultPilotF)
+		if p == hal.PilotA {
+			// A new plug-in gets a fresh diode check and lock attempt.
+			l.clearFault(c, faultDiode)
+			l.clearFault(c, faultLock)
+		}
+	}
+	switch {
+	case was.VehicleConnected() && p == hal.PilotA:
+		l.onUnplug(c)
+	case !was.VehicleConnected() && p.VehicleConnected():
+		l.onPlug(c)
+	}
+	l.apply(c)
+}
+
+// onPlug starts a session when a start is authorized and waiting, or in
+// free-charging mode. Otherwise the connector is Preparing and stays so
+// until a token arrives or the vehicle leaves: the ConnectionTimeout of OCPP
+// 1.6 applies to authorize-first only.
+func (l *loop) onPlug(c *conn) {
+	c.finishing = false
+	switch {
+	case c.sess != nil:
+		// A suspended session's vehicle is back: apply re-locks.
+	case c.pending != nil && c.pending.authorized:
+		p := c.pending
+		l.beginSession(c, p.idTag, p.parent)
+	case l.cfg.FreeCharging && c.pending == nil && c.operative && !c.faulted():
+		l.beginSession(c, FreeIDTag, "")
+	}
+}
+
+// onUnplug ends or suspends the session per the EV-side-disconnect keys.
+func (l *loop) onUnplug(c *conn) {
+	c.finishing = false
+	if c.sess == nil {
+		return
+	}
+	if l.cfg.StopTransactionOnEVSideDisconnect {
+		l.endSession(c, ReasonEVDisconnected, "")
+		return
+	}
+	// Open first: the session stays, suspended, until stopped otherwise.
+	l.apply(c)
+	if l.cfg.UnlockConnectorOnEVSideDisconnect {
+		l.release(c)
+	}
+}
+
+// release unlocks the plug unless the contactor may still be closed.
+func (l *loop) release(c *conn) bool {
+	if c.hw.Lock == nil || c.closed || c.switchFaulted() {
+		return false
+	}
+	c.lockCmd = false
+	if err := c.hw.Lock.Unlock(); err != nil {
+		c.log.Error("station: unlock", "err", err)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,192 @@
+package station
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/meter"
+	"go.etcd.io/bbolt"
+)
+
+func openDB(t *testing.T, path string) *bbolt.DB {
+	t.Helper()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// A session running when the station stops is resumed or ended by the next
+// run, with a real bbolt file.
+func TestRestartWithSessionInDB(t *testing.T) {
+	resume := DefaultConfig()
+	resume.ResumeSessionsAfterRestart = true
+	tests := []struct {
+		name   string
+		cfg    Config
+		crash  bool           // remove the clean-stop marker, as kill -9 would leave it
+		pilot  hal.PilotState // sensed when the second run starts
+		resume bool
+		reason StopReason // when not resumed
+	}{
+		{name: "resume", cfg: resume, pilot: hal.PilotC, resume: true},
+		{name: "resume wanted, vehicle gone", cfg: resume, pilot: hal.PilotA, reason: ReasonReboot},
+		{name: "orderly restart", cfg: DefaultConfig(), pilot: hal.PilotC, reason: ReasonReboot},
+		{name: "power loss", cfg: DefaultConfig(), crash: true, pilot: hal.PilotC, reason: ReasonPowerLoss},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "evsed.db")
+			db := openDB(t, path)
+			clk := clock.NewFake(t0) // shared by both runs
+			cfg := tc.cfg
+			r1 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, energy: 1000 * meter.WattHour})
+			first := r1.charging(1, "A")
+			if err := r1.st.AttachTransactionID(r1.ctx(), first.Session.ID, "tx-7"); err != nil {
+				t.Fatal(err)
+			}
+			r1.settle()
+			r1.shutdown()
+			if tc.crash {
+				if err := db.Update(func(tx *bbolt.Tx) error { return tx.Bucket([]byte("station")).Delete(cleanKey) }); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := db.Close(); err != nil {
+				t.Fatal(err)
+			}
+
+			db = openDB(t, path)
+			defer db.Close()
+			clk.Advance(time.Minute)
+			r2 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, pilot: tc.pilot, energy: 1800 * meter.WattHour})
+			c := r2.conn(1)
+			ends := r2.rep.endsCopy()
+			if len(r2.rep.startsCopy()) != 0 {
+				t.Error("second run reported a new SessionStarted")
+			}
+			if tc.resume {
+				if c.Session == nil || c.Session.ID != first.Session.ID || c.Session.TransactionID != "tx-7" {
+					t.Fatalf("session not resumed: %+v", c.Session)
+				}
+				if c.Session.Energy != 800*meter.WattHour {
+					t.Errorf("resumed energy %v, want 800 Wh", c.Session.Energy)
+				}
+				r2.check("resumed", 1, want{status: Charging, closed: true, session: true})
+				if len(ends) != 0 {
+					t.Errorf("ends %+v", ends)
+				}
+				return
+			}
+			if c.Session != nil {
+				t.Fatalf("session resumed: %+v", c.Session)
+			}
+			if len(ends) != 1 {
+				t.Fatalf("%d ends, want 1", len(ends))
+			}
+			e := ends[0]
+			if e.SessionID != first.Session.ID || e.Reason != tc.reason || e.MeterStop != 1800*meter.WattHour || e.Begin.EnergyImport != 1000*meter.WattHour {
+				t.Errorf("end %+v, want %s, %s, MeterStop 1800 Wh", e, first.Session.ID, tc.reason)
+			}
+			r2.shutdown()
+			sv, err := store{db: db, bucket: []byte("station")}.load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sv.sessions) != 0 {
+				t.Errorf("ended session still stored: %+v", sv.sessions)
+			}
+		})
+	}
+}
+
+// Availability survives a restart.
+func TestAvailabilityPersists(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "evsed.db")
+	db := openDB(t, path)
+	defer db.Close()
+	r1 := newRig(t, rigOpts{db: db})
+	if _, err := r1.st.SetAvailability(r1.ctx(), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	r1.settle()
+	r1.shutdown()
+	r2 := newRig(t, rigOpts{db: db})
+	r2.check("after restart", 1, want{status: Unavailable})
+}
+
+func TestSamples(t *testing.T) {
+	cfg := DefaultConfig() // periodic 60 s, clock-aligned 15 min
+	r := newRig(t, rigOpts{cfg: &cfg, energy: 1000 * meter.WattHour})
+	c := r.charging(1, "A")
+	r.hw[0].meter.set(1500*meter.WattHour, false)
+	r.advance(7*time.Minute + 30*time.Second) // to 10:15:00 UTC
+	r.hw[0].meter.set(2000*meter.WattHour, false)
+	r.advance(2 * time.Second)
+	if err := r.st.Stop(r.ctx(), 1, ReasonLocal); err != nil {
+		t.Fatal(err)
+	}
+	r.settle()
+	r.pilot(1, hal.PilotA)
+	r.advance(15 * time.Minute) // 10:30:00: an idle clock-aligned sample
+
+	count := map[SampleContext]int{}
+	for _, s := range r.rep.samplesCopy() {
+		count[s.Context]++
+		switch s.Context {
+		case ContextClock:
+			if s.At.UTC().Minute()%15 != 0 || s.At.Second() != 0 {
+				t.Errorf("clock sample at %v, not on a 15-minute boundary", s.At)
+			}
+			if wantSession := s.At.Before(t0.Add(10 * time.Minute)); (s.SessionID == c.Session.ID) != wantSession {
+				t.Errorf("clock sample at %v has session %q", s.At, s.SessionID)
+			}
+		case ContextTransactionBegin:
+			if s.Reading.EnergyImport != 1000*meter.WattHour {
+				t.Errorf("begin reading %v", s.Reading.EnergyImport)
+			}
+		case ContextTransactionEnd:
+			if s.Reading.EnergyImport != 2000*meter.WattHour {
+				t.Errorf("end reading %v", s.Reading.EnergyImport)
+			}
+		}
+	}
+	want := map[SampleContext]int{ContextTransactionBegin: 1, ContextPeriodic: 7, ContextClock: 2, ContextTransactionEnd: 1}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%d %s samples, want %d", count[k], k, n)
+		}
+	}
+	starts, ends := r.rep.startsCopy(), r.rep.endsCopy()
+	if len(starts) != 1 || starts[0].MeterStart != 1000*meter.WattHour {
+		t.Errorf("starts %+v", starts)
+	}
+	if len(ends) != 1 || ends[0].MeterStop != 2000*meter.WattHour {
+		t.Errorf("ends %+v", ends)
+	}
+}
+
+func TestNextAligned(t *testing.T) {
+	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name     string
+		now      time.Time
+		interval time.Duration
+		want     time.Duration
+	}{
+		{"mid period", day.Add(10*time.Hour + 7*time.Minute + 30*time.Second), 15 * time.Minute, 7*time.Minute + 30*time.Second},
+		{"on a boundary", day.Add(10 * time.Hour), 15 * time.Minute, 15 * time.Minute},
+		{"cut at midnight", day.Add(23*time.Hour + 50*time.Minute), 7 * time.Hour, 10 * time.Minute},
+		{"other zone", time.Date(2026, 3, 1, 1, 10, 0, 0, time.FixedZone("CET", 3600)), time.Hour, 50 * time.Minute},
+		{"disabled", day, 0, 0},
+	}
+	for _, tc := range tests {
+		if got := nextAligned(tc.now, tc.interval); got != tc.want {
+			t.Errorf("%s: nextAligned = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

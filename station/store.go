@@ -1,0 +1,175 @@
+package station
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/evsed/evsed/meter"
+	"go.etcd.io/bbolt"
+)
+
+// Layout of the station's bucket:
+//
+//	<bucket>/sessions/<session id>   JSON sessionRecord of a running session
+//	<bucket>/availability/<n>        "1" operative, "0" inoperative
+//	<bucket>/clean                   present after an orderly stop
+var (
+	sessionsBucket = []byte("sessions")
+	availBucket    = []byte("availability")
+	cleanKey       = []byte("clean")
+)
+
+// sessionRecord is a running session as persisted.
+type sessionRecord struct {
+	ID            string       `json:"id"`
+	Connector     int          `json:"connector"`
+	IDTag         string       `json:"idTag"`
+	ParentIDTag   string       `json:"parentIdTag,omitempty"`
+	MeterStart    meter.Energy `json:"meterStartMilliWh"`
+	StartedAt     time.Time    `json:"startedAt"`
+	TransactionID string       `json:"transactionId,omitempty"`
+}
+
+// saved is what a previous run left in the store.
+type saved struct {
+	sessions []sessionRecord
+	avail    map[int]bool
+	clean    bool // the previous run stopped in order
+}
+
+// store persists sessions and availability in a bbolt bucket. The zero
+// value (nil db) keeps nothing. Its methods are called from the journal
+// goroutine, and load/markClean from Run while the journal is not running.
+type store struct {
+	db     *bbolt.DB
+	bucket []byte
+}
+
+// update runs f on the station's bucket, creating it.
+func (st store) update(f func(b *bbolt.Bucket) error) error {
+	if st.db == nil {
+		return nil
+	}
+	return st.db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(st.bucket)
+		if err != nil {
+			return err
+		}
+		return f(b)
+	})
+}
+
+// load reads what the previous run left and removes the clean marker: a
+// crash from now on must not look orderly.
+func (st store) load() (saved, error) {
+	sv := saved{avail: map[int]bool{}}
+	err := st.update(func(b *bbolt.Bucket) error {
+		sv.clean = b.Get(cleanKey) != nil
+		if err := b.Delete(cleanKey); err != nil {
+			return err
+		}
+		if sb := b.Bucket(sessionsBucket); sb != nil {
+			err := sb.ForEach(func(k, v []byte) error {
+				var r sessionRecord
+				if err := json.Unmarshal(v, &r); err != nil {
+					return fmt.Errorf("session %s: %w", k, err)
+				}
+				sv.sessions = append(sv.sessions, r)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if ab := b.Bucket(availBucket); ab != nil {
+			return ab.ForEach(func(k, v []byte) error {
+				n, err := strconv.Atoi(string(k))
+				if err != nil {
+					return nil // not ours: ignore
+				}
+				sv.avail[n] = string(v) != "0"
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return saved{}, fmt.Errorf("station: load state: %w", err)
+	}
+	return sv, nil
+}
+
+// saveSession records a running session and, in the same transaction,
+// removes the clean marker (a Reset followed by a new session and a crash).
+func (st store) saveSession(r sessionRecord) error {
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return st.update(func(b *bbolt.Bucket) error {
+		sb, err := b.CreateBucketIfNotExists(sessionsBucket)
+		if err != nil {
+			return err
+		}
+		if err := b.Delete(cleanKey); err != nil {
+			return err
+		}
+		return sb.Put([]byte(r.ID), v)
+	})
+}
+
+// deleteSession forgets an ended session.
+func (st store) deleteSession(id string) error {
+	return st.update(func(b *bbolt.Bucket) error {
+		if sb := b.Bucket(sessionsBucket); sb != nil {
+			return sb.Delete([]byte(id))
+		}
+		return nil
+	})
+}
+
+// setTransactionID updates a persisted session; unknown ids are ignored.
+func (st store) setTransactionID(id, tx string) error {
+	return st.update(func(b *bbolt.Bucket) error {
+		sb := b.Bucket(sessionsBucket)
+		if sb == nil {
+			return nil
+		}
+		v := sb.Get([]byte(id))
+		if v == nil {
+			return nil
+		}
+		var r sessionRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return err
+		}
+		r.TransactionID = tx
+		nv, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return sb.Put([]byte(id), nv)
+	})
+}
+
+// saveAvailability records connector n's availability.
+func (st store) saveAvailability(n int, on bool) error {
+	v := []byte("0")
+	if on {
+		v = []byte("1")
+	}
+	return st.update(func(b *bbolt.Bucket) error {
+		ab, err := b.CreateBucketIfNotExists(availBucket)
+		if err != nil {
+			return err
+		}
+		return ab.Put([]byte(strconv.Itoa(n)), v)
+	})
+}
+
+// markClean records an orderly stop.
+func (st store) markClean() error {
+	return st.update(func(b *bbolt.Bucket) error { return b.Put(cleanKey, []byte("1")) })
+}
