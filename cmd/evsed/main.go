@@ -1,8 +1,14 @@
 // Command evsed is the charge-point agent: see the README.
+//
+//	evsed run     run the station (board, sessions, local API, OCPP)
+//	evsed ctl     talk to a running evsed through its local API
+//	evsed boards  list the built-in boards
+//	evsed version print the version
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -10,10 +16,49 @@ import (
 var version = "dev"
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "version" {
-		fmt.Println("evsed", version)
-		return
+	os.Exit(evsed(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // the command ran and failed
+	exitUsage = 2 // the command line is wrong
+)
+
+const usageText = `usage:
+  evsed run     [--config FILE] [--board NAME|FILE] [--csms URL] [--id ID]
+                [--data DIR] [--api ADDR] [--log-level debug|info|warn|error]
+  evsed ctl     [--api ADDR] [--json] status
+  evsed ctl     [--api ADDR] plug|charge|pause|unplug N
+  evsed ctl     [--api ADDR] swipe N TAG
+  evsed ctl     [--api ADDR] fault N rcd|weld|diode|meter|clear
+  evsed ctl     [--api ADDR] start N TAG | stop N
+  evsed boards
+  evsed version
+`
+
+// evsed dispatches to a subcommand and returns the exit code.
+func evsed(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return exitUsage
 	}
-	fmt.Fprintln(os.Stderr, "usage: evsed run|ctl|boards|version")
-	os.Exit(2)
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "run":
+		return cmdRun(rest, stderr)
+	case "ctl":
+		return cmdCtl(rest, stdout, stderr)
+	case "boards":
+		return cmdBoards(rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "evsed", version)
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usageText)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "evsed: unknown command %q\n%s", cmd, usageText)
+		return exitUsage
+	}
 }

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"text/tabwriter"
+
+	"github.com/evsed/evsed/boards"
+	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/localapi"
+	"github.com/evsed/evsed/meter"
+)
+
+// openedBoard is what the wiring needs from an opened board.
+type openedBoard struct {
+	Board hal.Board
+	// Meters are the board's meters by connector id; a connector without
+	// one has no entry.
+	Meters map[int]meter.Meter
+	// Sim drives the simulated vehicles; nil when the board is not
+	// simulated.
+	Sim localapi.Sim
+}
+
+// openBoard opens the board called name (board files are looked up by the
+// boards package once it supports them).
+func openBoard(name string, log *slog.Logger) (*openedBoard, error) {
+	b, err := boards.Open(name, boards.OpenOptions{Clock: clock.Real{}, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	ob := &openedBoard{Board: b.Board, Meters: b.Meters}
+	// A nil *sim.Board must stay a nil interface: the API tests Sim == nil.
+	if b.Sim != nil {
+		ob.Sim = simAPI{b.Sim}
+	}
+	return ob, nil
+}
+
+// cmdBoards implements `evsed boards`.
+func cmdBoards(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 0 {
+		fmt.Fprintf(stderr, "evsed boards: takes no arguments\n%s", usageText)
+		return exitUsage
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, b := range boards.List() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", b.Name, b.Source, b.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		fmt.Fprintf(stderr, "evsed boards: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}

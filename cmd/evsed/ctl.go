@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/evsed/evsed/localapi"
+)
+
+// cmdCtl implements `evsed ctl`: one local API call per invocation.
+func cmdCtl(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("evsed ctl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	api := fs.String("api", "127.0.0.1:8090", "`ADDR` of the local API (host:port or http://host:port)")
+	asJSON := fs.Bool("json", false, "status: print the raw JSON instead of a table")
+	// A start may wait for an authorization; the server bounds that at 30 s.
+	timeout := fs.Duration("timeout", 40*time.Second, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		fmt.Fprint(stderr, "evsed ctl: missing command\n", usageText)
+		return exitUsage
+	}
+	verb, rest := rest[0], rest[1:]
+	if verb == "status" && len(rest) > 0 {
+		// Accept `ctl status --json` as well as `ctl --json status`.
+		sfs := flag.NewFlagSet("evsed ctl status", flag.ContinueOnError)
+		sfs.SetOutput(stderr)
+		sfs.BoolVar(asJSON, "json", *asJSON, "print the raw JSON instead of a table")
+		if err := sfs.Parse(rest); err != nil {
+			return parseExit(err)
+		}
+		rest = sfs.Args()
+	}
+	call, err := ctlCall(verb, rest)
+	if err != nil {
+		fmt.Fprintf(stderr, "evsed ctl: %v\n%s", err, usageText)
+		return exitUsage
+	}
+	client, err := localapi.NewClient(*api, &http.Client{})
+	if err != nil {
+		fmt.Fprintf(stderr, "evsed ctl: %v\n", err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	defer cancel()
+	if verb == "status" {
+		err = ctlStatus(ctx, client, *asJSON, stdout)
+	} else if err = call(ctx, client); err == nil {
+		fmt.Fprintln(stdout, "ok")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "evsed ctl %s: %v\n", verb, err)
+		return exitError
+	}
+	return exitOK
+}
+
+// parseExit maps a flag parse error to an exit code: -h is not a failure.
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
+}
+
+// ctlCall checks the arguments of verb and returns the client call to make.
+// For "status" the call is nil: ctlStatus handles it.
+func ctlCall(verb string, args []string) (func(context.Context, *localapi.Client) error, error) {
+	want := map[string]int{
+		"status": 0, "plug": 1, "charge": 1, "pause": 1, "unplug": 1, "stop": 1,
+		"swipe": 2, "start": 2, "fault": 2,
+	}
+	n, known := want[verb]
+	if !known {
+		return nil, fmt.Errorf("unknown command %q", verb)
+	}
+	if len(args) != n {
+		return nil, fmt.Errorf("%s takes %d argument(s), got %d", verb, n, len(args))
+	}
+	if verb == "status" {
+		return nil, nil
+	}
+	conn, err := strconv.Atoi(args[0])
+	if err != nil || conn < 1 {
+		return nil, fmt.Errorf("%s: bad connector number %q", verb, args[0])
+	}
+	var arg string
+	if n == 2 {
+		arg = args[1]
+	}
+	calls := map[string]func(context.Context, *localapi.Client) error{
+		"plug":   func(ctx context.Context, c *localapi.Client) error { return c.Plug(ctx, conn) },
+		"charge": func(ctx context.Context, c *localapi.Client) error { return c.Charge(ctx, conn) },
+		"pause":  func(ctx context.Context, c *localapi.Client) error { return c.Pause(ctx, conn) },
+		"unplug": func(ctx context.Context, c *localapi.Client) error { return c.Unplug(ctx, conn) },
+		"stop":   func(ctx context.Context, c *localapi.Client) error { return c.Stop(ctx, conn) },
+		"swipe":  func(ctx context.Context, c *localapi.Client) error { return c.Swipe(ctx, conn, arg) },
+		"start":  func(ctx context.Context, c *localapi.Client) error { return c.Start(ctx, conn, arg) },
+		"fault":  func(ctx context.Context, c *localapi.Client) error { return c.Fault(ctx, conn, arg) },
+	}
+	return calls[verb], nil
+}
+
+// ctlStatus prints the status as a table, or as the server's JSON.
+func ctlStatus(ctx context.Context, c *localapi.Client, asJSON bool, w io.Writer) error {
+	if asJSON {
+		raw, err := c.StatusJSON(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(raw)
+		return err
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		return err
+	}
+	return printStatus(w, st)
+}
+
+// printStatus writes st as a human-readable table.
+func printStatus(w io.Writer, st localapi.Status) error {
+	o := st.Station.OCPP
+	link := "standalone (no CSMS)"
+	if o.Version != "" {
+		state := "offline"
+		if o.Connected {
+			state = "connected"
+		}
+		reg := o.Registration
+		if reg == "" {
+			reg = "not registered"
+		}
+		link = fmt.Sprintf("%s %s, %s", o.Version, state, reg)
+	}
+	fmt.Fprintf(w, "station %s  board %s  ocpp: %s  queued %d\n\n", st.Station.ID, st.Station.Board, link, o.Queued)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONN\tSTATUS\tPILOT\tOFFERED\tCONTACTOR\tENERGY\tPOWER\tSESSION\tFAULT")
+	for _, c := range st.Connectors {
+		contactor := "open"
+		if c.Contactor {
+			contactor = "closed"
+		}
+		session := "-"
+		if s := c.Session; s != nil {
+			tx := s.TransactionID
+			if tx == "" {
+				tx = "-"
+			}
+			session = fmt.Sprintf("%s tag=%s tx=%s %.1fWh since %s", s.ID, s.IDTag, tx, s.EnergyWh,
+				s.StartedAt.Local().Format(time.TimeOnly))
+		}
+		fault := c.Fault
+		if fault == "" {
+			fault = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f A\t%s\t%.1f Wh\t%.0f W\t%s\t%s\n",
+			c.ID, c.Status, c.Pilot, c.OfferedA, contactor, c.Meter.EnergyWh, c.Meter.PowerW, session,
+			strings.ReplaceAll(fault, "\t", " "))
+	}
+	return tw.Flush()
+}

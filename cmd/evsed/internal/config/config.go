@@ -1,0 +1,356 @@
+// Package config reads evsed's YAML configuration file, applies the
+// command-line overrides, resolves secrets and validates the result.
+//
+// Every key is optional; Defaults documents what an absent key means, and
+// the README lists them. Unknown keys are errors, so that a typo does not
+// silently fall back to a default.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// PasswordEnv is the environment variable that, when set, supplies the CSMS
+// basic-auth password and takes precedence over csms.password and
+// csms.password_file.
+const PasswordEnv = "EVSED_CSMS_PASSWORD"
+
+// SupportedProtocols lists the OCPP subprotocols evsed can offer.
+func SupportedProtocols() []string { return []string{"ocpp1.6"} }
+
+// Config is the whole configuration. Paths are as given, resolved against
+// the config file's directory when they came from the file.
+type Config struct {
+	Station Station `yaml:"station"`
+	// Board is a built-in board name or a board file path; default "sim".
+	Board string `yaml:"board"`
+	// DataDir holds the database; default "./evsed-data".
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is debug, info, warn or error; default "info".
+	LogLevel string `yaml:"log_level"`
+	API      API    `yaml:"api"`
+	CSMS     CSMS   `yaml:"csms"`
+	// OCPP holds initial OCPP configuration-key values (e.g.
+	// HeartbeatInterval: "300"), applied by the OCPP adapter.
+	OCPP map[string]string `yaml:"ocpp"`
+	// Connectors overrides the board's connectors, by connector id.
+	Connectors map[int]Connector `yaml:"connectors"`
+	// Meters binds external meters to connectors, by connector id. Reserved:
+	// no binding is supported yet, so the map must be empty.
+	Meters map[int]MeterBinding `yaml:"meters"`
+}
+
+// Station is the station's identity and behaviour.
+type Station struct {
+	// ID is the charge point identity; default "CP001".
+	ID string `yaml:"id"`
+	// Vendor and Model are reported in BootNotification; defaults "evsed"
+	// and "evsed".
+	Vendor string `yaml:"vendor"`
+	Model  string `yaml:"model"`
+	// Serial is the charge point serial number; default "".
+	Serial string `yaml:"serial"`
+	// Firmware is the reported firmware version; "" means the evsed version.
+	Firmware string `yaml:"firmware"`
+	// FreeCharging starts a session on every plug-in without a card. Nil
+	// (absent) means true when no CSMS is configured and false otherwise.
+	FreeCharging *bool `yaml:"free_charging"`
+}
+
+// API configures the local HTTP API.
+type API struct {
+	// Listen is the host:port to listen on; default "127.0.0.1:8090".
+	Listen string `yaml:"listen"`
+}
+
+// CSMS configures the link to the back end.
+type CSMS struct {
+	// URL is the CSMS endpoint (ws:// or wss://), without the charge point
+	// id; "" means standalone.
+	URL string `yaml:"url"`
+	// Protocols are the subprotocols offered, in order of preference;
+	// default ["ocpp1.6"].
+	Protocols []string `yaml:"protocols"`
+	// SecurityProfile is 0..3 (OCPP security profiles); default 0.
+	SecurityProfile int `yaml:"security_profile"`
+	// Password is the basic-auth password (profiles 1 and 2). At most one of
+	// Password and PasswordFile may be set; PasswordEnv overrides both.
+	// After Load it holds the resolved password.
+	Password string `yaml:"password"`
+	// PasswordFile is a file holding the password (trailing newline
+	// ignored).
+	PasswordFile string `yaml:"password_file"`
+	// CAFile is a PEM bundle of CAs that sign the CSMS certificate; "" means
+	// the system roots.
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the client certificate and key (profile 3).
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Connector overrides one connector of the board. Zero fields keep the
+// board's values.
+type Connector struct {
+	// MaxCurrentA lowers the most the connector offers, in amperes per
+	// phase (6..80); it cannot exceed the board's rating.
+	MaxCurrentA float64 `yaml:"max_current_a"`
+	// Phases is 1 or 3.
+	Phases int `yaml:"phases"`
+}
+
+// MeterBinding is reserved for binding an external meter to a connector.
+type MeterBinding struct {
+	// Driver names the meter driver (e.g. "modbus").
+	Driver string `yaml:"driver"`
+	// Address is the driver-specific address of the meter.
+	Address string `yaml:"address"`
+}
+
+// Overrides are command-line values; nil fields leave the file's values.
+type Overrides struct {
+	Board, CSMSURL, ID, DataDir, APIListen, LogLevel *string
+}
+
+// Defaults returns the configuration used when no file and no flag says
+// otherwise. FreeCharging stays nil: it depends on whether a CSMS is set.
+func Defaults() Config {
+	return Config{
+		Station:  Station{ID: "CP001", Vendor: "evsed", Model: "evsed"},
+		Board:    "sim",
+		DataDir:  "./evsed-data",
+		LogLevel: "info",
+		API:      API{Listen: "127.0.0.1:8090"},
+		CSMS:     CSMS{Protocols: []string{"ocpp1.6"}},
+	}
+}
+
+// FreeChargingEnabled reports whether sessions start without a card: the
+// station.free_charging value, or, when absent, true exactly when no CSMS is
+// configured (a standalone charger has nobody to ask).
+func (c *Config) FreeChargingEnabled() bool {
+	if c.Station.FreeCharging != nil {
+		return *c.Station.FreeCharging
+	}
+	return c.CSMS.URL == ""
+}
+
+// Load reads the file at path ("" means no file), applies o, resolves the
+// CSMS password (getenv is os.Getenv in production) and validates the
+// result.
+func Load(path string, o Overrides, getenv func(string) string) (*Config, error) {
+	c := Defaults()
+	if path != "" {
+		if err := c.readFile(path); err != nil {
+			return nil, err
+		}
+	}
+	set := func(dst *string, src *string) {
+		if src != nil {
+			*dst = *src
+		}
+	}
+	set(&c.Board, o.Board)
+	set(&c.CSMS.URL, o.CSMSURL)
+	set(&c.Station.ID, o.ID)
+	set(&c.DataDir, o.DataDir)
+	set(&c.API.Listen, o.APIListen)
+	set(&c.LogLevel, o.LogLevel)
+	if err := c.resolvePassword(getenv); err != nil {
+		return nil, err
+	}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// unknownField rewrites yaml's "field x not found in type T" into words
+// that name the key.
+var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// readFile decodes path over c strictly and resolves the file's relative
+// paths against its directory.
+func (c *Config) readFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	// Paths the file sets are relative to it; default paths are not.
+	// Blank them for the decode, and put back the ones the file left
+	// alone.
+	paths := []*string{&c.DataDir, &c.CSMS.PasswordFile, &c.CSMS.CAFile, &c.CSMS.CertFile, &c.CSMS.KeyFile}
+	defaults := make([]string, len(paths))
+	for i, p := range paths {
+		defaults[i], *p = *p, ""
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		msg := unknownField.ReplaceAllString(err.Error(), `unknown key "$1"`)
+		return fmt.Errorf("config %s: %s", path, msg)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("config %s: more than one YAML document", path)
+	}
+	dir := filepath.Dir(path)
+	for i, p := range paths {
+		switch {
+		case *p == "":
+			*p = defaults[i]
+		case !filepath.IsAbs(*p):
+			*p = filepath.Join(dir, *p)
+		}
+	}
+	// A board given as a path (it has a separator or a YAML extension) is
+	// relative to the file too; a bare name is a built-in board.
+	if strings.ContainsRune(c.Board, filepath.Separator) || isYAML(c.Board) {
+		if !filepath.IsAbs(c.Board) {
+			c.Board = filepath.Join(dir, c.Board)
+		}
+	}
+	return nil
+}
+
+func isYAML(name string) bool {
+	ext := filepath.Ext(name)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// resolvePassword sets c.CSMS.Password from the environment, the password
+// file or the file's password key, in that order of precedence.
+func (c *Config) resolvePassword(getenv func(string) string) error {
+	cs := &c.CSMS
+	if cs.Password != "" && cs.PasswordFile != "" {
+		return errors.New("config: csms.password and csms.password_file are both set; use one")
+	}
+	if getenv != nil {
+		if env := getenv(PasswordEnv); env != "" {
+			cs.Password = env
+			return nil
+		}
+	}
+	if cs.PasswordFile != "" {
+		b, err := os.ReadFile(cs.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("config: csms.password_file: %w", err)
+		}
+		cs.Password = strings.TrimRight(string(b), "\r\n")
+		if cs.Password == "" {
+			return fmt.Errorf("config: csms.password_file %s is empty", cs.PasswordFile)
+		}
+	}
+	return nil
+}
+
+// validate checks every key.
+func (c *Config) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.Station.ID == "" || len(c.Station.ID) > 48 {
+		add("station.id must be 1 to 48 characters, got %q", c.Station.ID)
+	}
+	if c.Board == "" {
+		add("board must not be empty")
+	}
+	if c.DataDir == "" {
+		add("data_dir must not be empty")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		add("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
+		add("api.listen %q: want host:port", c.API.Listen)
+	}
+	errs = append(errs, c.CSMS.validate()...)
+	for id, cc := range c.Connectors {
+		if id < 1 {
+			add("connectors: id %d: connector ids start at 1", id)
+		}
+		if cc.MaxCurrentA != 0 && (cc.MaxCurrentA < 6 || cc.MaxCurrentA > 80) {
+			add("connectors.%d.max_current_a %g: want 6 to 80 (A)", id, cc.MaxCurrentA)
+		}
+		if cc.Phases != 0 && cc.Phases != 1 && cc.Phases != 3 {
+			add("connectors.%d.phases %d: want 1 or 3", id, cc.Phases)
+		}
+	}
+	if len(c.Meters) > 0 {
+		add("meters: external meter bindings are not supported yet; remove the key to use the board's meters")
+	}
+	for k := range c.OCPP {
+		if k == "" {
+			add("ocpp: empty configuration key")
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+func (cs *CSMS) validate() []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if cs.SecurityProfile < 0 || cs.SecurityProfile > 3 {
+		add("csms.security_profile %d: want 0, 1, 2 or 3", cs.SecurityProfile)
+	}
+	if len(cs.Protocols) == 0 {
+		add("csms.protocols must list at least one of %v", SupportedProtocols())
+	}
+	for _, p := range cs.Protocols {
+		if !slices.Contains(SupportedProtocols(), p) {
+			add("csms.protocols: %q is not supported, want one of %v", p, SupportedProtocols())
+		}
+	}
+	if cs.URL == "" {
+		return errs
+	}
+	u, err := url.Parse(cs.URL)
+	switch {
+	case err != nil:
+		add("csms.url %q: %v", cs.URL, err)
+		return errs
+	case u.Scheme != "ws" && u.Scheme != "wss":
+		add("csms.url %q: scheme must be ws or wss", cs.URL)
+	case u.Host == "":
+		add("csms.url %q: no host", cs.URL)
+	}
+	if cs.SecurityProfile >= 2 && u.Scheme != "wss" {
+		add("csms.security_profile %d needs a wss:// url, got %q", cs.SecurityProfile, cs.URL)
+	}
+	if (cs.SecurityProfile == 1 || cs.SecurityProfile == 2) && cs.Password == "" {
+		add("csms.security_profile %d needs a password (csms.password, csms.password_file or %s)", cs.SecurityProfile, PasswordEnv)
+	}
+	if cs.SecurityProfile == 3 && (cs.CertFile == "" || cs.KeyFile == "") {
+		add("csms.security_profile 3 needs csms.cert_file and csms.key_file")
+	}
+	if (cs.CertFile == "") != (cs.KeyFile == "") {
+		add("csms.cert_file and csms.key_file go together")
+	}
+	for _, f := range []struct{ key, path string }{
+		{"csms.ca_file", cs.CAFile}, {"csms.cert_file", cs.CertFile}, {"csms.key_file", cs.KeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if fh, err := os.Open(f.path); err != nil {
+			add("%s: %v", f.key, err)
+		} else {
+			fh.Close()
+		}
+	}
+	return errs
+}

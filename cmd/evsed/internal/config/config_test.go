@@ -1,0 +1,275 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// writeFile writes content to name in dir and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func noEnv(string) string { return "" }
+
+func ptr[T any](v T) *T { return &v }
+
+func TestDefaults(t *testing.T) {
+	c, err := Load("", Overrides{}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Defaults()
+	if !reflect.DeepEqual(*c, want) {
+		t.Errorf("Load with nothing =\n%+v\nwant\n%+v", *c, want)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"id", c.Station.ID, "CP001"},
+		{"board", c.Board, "sim"},
+		{"data_dir", c.DataDir, "./evsed-data"},
+		{"api.listen", c.API.Listen, "127.0.0.1:8090"},
+		{"log_level", c.LogLevel, "info"},
+		{"protocols", c.CSMS.Protocols, []string{"ocpp1.6"}},
+		{"security_profile", c.CSMS.SecurityProfile, 0},
+		{"free charging standalone", c.FreeChargingEnabled(), true},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s = %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+	// An empty file is the same as no file.
+	empty := writeFile(t, t.TempDir(), "empty.yaml", "")
+	if c2, err := Load(empty, Overrides{}, noEnv); err != nil || !reflect.DeepEqual(*c2, want) {
+		t.Errorf("empty file: %+v, %v", c2, err)
+	}
+}
+
+func TestFileAndOverrides(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "pw", "s3cret\n")
+	writeFile(t, dir, "ca.pem", "x")
+	path := writeFile(t, dir, "evsed.yaml", `
+station:
+  id: CP-42
+  vendor: Acme
+  model: Wallbox 2
+  serial: SN1
+  firmware: 1.2.3
+  free_charging: false
+board: boards/mine.yaml
+data_dir: data
+log_level: debug
+api:
+  listen: 127.0.0.1:9000
+csms:
+  url: wss://csms.example/ocpp
+  security_profile: 2
+  password_file: pw
+  ca_file: ca.pem
+ocpp:
+  HeartbeatInterval: "300"
+connectors:
+  1: {max_current_a: 16, phases: 1}
+  2: {max_current_a: 32}
+`)
+	tests := []struct {
+		name  string
+		o     Overrides
+		check func(t *testing.T, c *Config)
+	}{
+		{name: "file values", check: func(t *testing.T, c *Config) {
+			want := Station{ID: "CP-42", Vendor: "Acme", Model: "Wallbox 2", Serial: "SN1", Firmware: "1.2.3", FreeCharging: ptr(false)}
+			if !reflect.DeepEqual(c.Station, want) {
+				t.Errorf("station = %+v, want %+v", c.Station, want)
+			}
+			if c.Board != filepath.Join(dir, "boards/mine.yaml") || c.DataDir != filepath.Join(dir, "data") {
+				t.Errorf("paths not resolved against the file: board %q data %q", c.Board, c.DataDir)
+			}
+			if c.CSMS.Password != "s3cret" || c.CSMS.CAFile != filepath.Join(dir, "ca.pem") {
+				t.Errorf("csms = %+v", c.CSMS)
+			}
+			if c.API.Listen != "127.0.0.1:9000" || c.LogLevel != "debug" || c.OCPP["HeartbeatInterval"] != "300" {
+				t.Errorf("api %q log %q ocpp %v", c.API.Listen, c.LogLevel, c.OCPP)
+			}
+			wantConn := map[int]Connector{1: {MaxCurrentA: 16, Phases: 1}, 2: {MaxCurrentA: 32}}
+			if !reflect.DeepEqual(c.Connectors, wantConn) {
+				t.Errorf("connectors = %v, want %v", c.Connectors, wantConn)
+			}
+			if c.FreeChargingEnabled() {
+				t.Error("free charging on although the file turns it off")
+			}
+		}},
+		{name: "flags override", o: Overrides{
+			Board: ptr("other"), CSMSURL: ptr("wss://b.example/x"), ID: ptr("CP-9"),
+			DataDir: ptr("/var/lib/evsed"), APIListen: ptr("127.0.0.1:1"), LogLevel: ptr("warn"),
+		}, check: func(t *testing.T, c *Config) {
+			got := []string{c.Board, c.CSMS.URL, c.Station.ID, c.DataDir, c.API.Listen, c.LogLevel}
+			want := []string{"other", "wss://b.example/x", "CP-9", "/var/lib/evsed", "127.0.0.1:1", "warn"}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got %q, want %q", got, want)
+			}
+			if c.Station.Vendor != "Acme" {
+				t.Errorf("a flag reset an unrelated key: vendor %q", c.Station.Vendor)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load(path, tt.o, noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestFreeCharging(t *testing.T) {
+	tests := []struct {
+		name string
+		file string
+		url  *string
+		want bool
+	}{
+		{name: "standalone default", want: true},
+		{name: "with csms default", url: ptr("ws://127.0.0.1:9/ocpp"), want: false},
+		{name: "forced on with csms", file: "station: {free_charging: true}", url: ptr("ws://127.0.0.1:9/ocpp"), want: true},
+		{name: "forced off standalone", file: "station: {free_charging: false}", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "c.yaml", tt.file)
+			c, err := Load(path, Overrides{CSMSURL: tt.url}, noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := c.FreeChargingEnabled(); got != tt.want {
+				t.Errorf("FreeChargingEnabled = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := writeFile(t, dir, "pw", "from-file\r\n")
+	tests := []struct {
+		name    string
+		file    string
+		env     string
+		want    string
+		wantErr string
+	}{
+		{name: "inline", file: "csms: {password: inline}", want: "inline"},
+		{name: "file", file: "csms: {password_file: " + pwFile + "}", want: "from-file"},
+		{name: "env beats file", file: "csms: {password_file: " + pwFile + "}", env: "from-env", want: "from-env"},
+		{name: "env beats inline", file: "csms: {password: inline}", env: "from-env", want: "from-env"},
+		{name: "env alone", env: "from-env", want: "from-env"},
+		{name: "both in file", file: "csms: {password: a, password_file: " + pwFile + "}", wantErr: "both set"},
+		{name: "unreadable file", file: "csms: {password_file: missing}", wantErr: "password_file"},
+		{name: "empty file", file: "csms: {password_file: " + writeFile(t, dir, "empty", "\n") + "}", wantErr: "is empty"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "c.yaml", tt.file)
+			getenv := func(k string) string {
+				if k == PasswordEnv {
+					return tt.env
+				}
+				return ""
+			}
+			c, err := Load(path, Overrides{}, getenv)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.CSMS.Password != tt.want {
+				t.Errorf("password = %q, want %q", c.CSMS.Password, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidation(t *testing.T) {
+	dir := t.TempDir()
+	cert := writeFile(t, dir, "c.pem", "x")
+	key := writeFile(t, dir, "k.pem", "x")
+	tests := []struct {
+		name    string
+		file    string
+		o       Overrides
+		wantErr string
+	}{
+		{name: "unknown top-level key", file: "bord: sim", wantErr: `unknown key "bord"`},
+		{name: "unknown nested key", file: "csms:\n  uri: ws://x", wantErr: `unknown key "uri"`},
+		{name: "bad yaml", file: "board: [", wantErr: "c.yaml"},
+		{name: "wrong type", file: "csms: {security_profile: high}", wantErr: "line 1: cannot unmarshal"},
+		{name: "two documents", file: "board: a\n---\nboard: b", wantErr: "more than one"},
+		{name: "http url", file: "csms: {url: 'http://x/ocpp'}", wantErr: "scheme must be ws or wss"},
+		{name: "url without host", file: "csms: {url: 'ws:///ocpp'}", wantErr: "no host"},
+		{name: "profile out of range", file: "csms: {security_profile: 4}", wantErr: "want 0, 1, 2 or 3"},
+		{name: "profile 2 over ws", file: "csms: {url: 'ws://x/o', security_profile: 2, password: p}", wantErr: "needs a wss:// url"},
+		{name: "profile 3 over ws", file: "csms: {url: 'ws://x/o', security_profile: 3, cert_file: " + cert + ", key_file: " + key + "}", wantErr: "needs a wss:// url"},
+		{name: "profile 1 without password", file: "csms: {url: 'ws://x/o', security_profile: 1}", wantErr: "needs a password"},
+		{name: "profile 3 without cert", file: "csms: {url: 'wss://x/o', security_profile: 3}", wantErr: "needs csms.cert_file"},
+		{name: "cert without key", file: "csms: {url: 'wss://x/o', cert_file: " + cert + "}", wantErr: "go together"},
+		{name: "missing ca file", file: "csms: {url: 'wss://x/o', ca_file: nope.pem}", wantErr: "csms.ca_file"},
+		{name: "unsupported protocol", file: "csms: {protocols: [ocpp2.0]}", wantErr: `"ocpp2.0" is not supported`},
+		{name: "no protocols", file: "csms: {protocols: []}", wantErr: "at least one"},
+		{name: "bad flag url", o: Overrides{CSMSURL: ptr("localhost:9000")}, wantErr: "csms.url"},
+		{name: "empty id", o: Overrides{ID: ptr("")}, wantErr: "station.id"},
+		{name: "bad log level", o: Overrides{LogLevel: ptr("loud")}, wantErr: "log_level"},
+		{name: "bad listen", o: Overrides{APIListen: ptr("8090")}, wantErr: "api.listen"},
+		{name: "empty board", file: "board: ''", wantErr: "board must not be empty"},
+		{name: "current too low", file: "connectors: {1: {max_current_a: 5}}", wantErr: "connectors.1.max_current_a"},
+		{name: "bad phases", file: "connectors: {2: {phases: 2}}", wantErr: "connectors.2.phases"},
+		{name: "connector zero", file: "connectors: {0: {phases: 1}}", wantErr: "ids start at 1"},
+		{name: "meters not supported", file: "meters: {1: {driver: modbus, address: 'rtu:/dev/x#1'}}", wantErr: "not supported yet"},
+		{name: "valid profile 3", file: "csms: {url: 'wss://x/o', security_profile: 3, cert_file: " + cert + ", key_file: " + key + "}"},
+		{name: "valid profile 1", file: "csms: {url: 'ws://x/o', security_profile: 1, password: p}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeFile(t, t.TempDir(), "c.yaml", tt.file)
+			_, err := Load(path, tt.o, noEnv)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("err = %v, want nil", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "none.yaml"), Overrides{}, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "none.yaml") {
+		t.Errorf("err = %v, want one naming the file", err)
+	}
+}
+
+func TestUnknownKeyNamesFile(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "named.yaml", "api: {port: 1}")
+	_, err := Load(path, Overrides{}, noEnv)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), `"port"`) {
+		t.Errorf("err = %v, want one naming %s and the key", err, path)
+	}
+}

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/cmd/evsed/internal/config"
+	"github.com/evsed/evsed/localapi"
+	"github.com/evsed/evsed/station"
+	"go.etcd.io/bbolt"
+	"periph.io/x/conn/v3/physic"
+)
+
+// cmdRun implements `evsed run`: it runs the station until SIGINT or
+// SIGTERM and exits 0 after an orderly stop.
+func cmdRun(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("evsed run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML config `FILE` (every key optional)")
+	flags := map[string]*string{
+		"board":     fs.String("board", "", "built-in board `NAME` or board FILE (default sim)"),
+		"csms":      fs.String("csms", "", "CSMS `URL` (ws:// or wss://); empty runs standalone"),
+		"id":        fs.String("id", "", "charge point `ID` (default CP001)"),
+		"data":      fs.String("data", "", "data `DIR` (default ./evsed-data)"),
+		"api":       fs.String("api", "", "local API listen `ADDR` (default 127.0.0.1:8090)"),
+		"log-level": fs.String("log-level", "", "log `LEVEL`: debug, info, warn or error (default info)"),
+	}
+	if err := fs.Parse(args); err != nil {
+		return parseExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "evsed run: unexpected argument %q\n%s", fs.Arg(0), usageText)
+		return exitUsage
+	}
+	// Only flags given on the command line override the file.
+	var o config.Overrides
+	targets := map[string]**string{
+		"board": &o.Board, "csms": &o.CSMSURL, "id": &o.ID,
+		"data": &o.DataDir, "api": &o.APIListen, "log-level": &o.LogLevel,
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if t, ok := targets[f.Name]; ok {
+			*t = flags[f.Name]
+		}
+	})
+	cfg, err := config.Load(*cfgPath, o, os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "evsed run: %v\n", err)
+		return exitError
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := runStation(ctx, cfg, log); err != nil {
+		log.Error("evsed stopped", "err", err)
+		return exitError
+	}
+	log.Info("evsed stopped")
+	return exitOK
+}
+
+// newLogger returns a text logger on w at level (validated by config).
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// dbLockTimeout bounds the wait for the database file lock: a second evsed
+// on the same data dir fails with a clear error instead of hanging.
+const dbLockTimeout = 2 * time.Second
+
+// openDB opens (creating) the bbolt database in dir.
+func openDB(dir string) (*bbolt.DB, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	path := filepath.Join(dir, "evsed.db")
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: dbLockTimeout})
+	if errors.Is(err, bbolt.ErrTimeout) {
+		return nil, fmt.Errorf("database %s is locked: is another evsed running on data dir %s?", path, dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// runStation wires the board, the station, the local API and (with a CSMS)
+// the OCPP link, runs them until ctx ends or one of them fails, and returns
+// once the hardware is halted and the database closed.
+func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err error) {
+	db, err := openDB(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("close database: %w", cerr)
+		}
+	}()
+
+	b, err := openBoard(cfg.Board, log)
+	if err != nil {
+		return err
+	}
+	halt := func() {
+		if herr := b.Board.Halt(); herr != nil {
+			log.Error("halt board", "err", herr)
+		}
+	}
+	// The hardware goes to its safe state however we leave: normally (the
+	// station halts it too; Halt may be called more than once) and on a
+	// panic of this goroutine, which then carries on.
+	defer func() {
+		if r := recover(); r != nil {
+			halt()
+			panic(r)
+		}
+		halt()
+	}()
+
+	conns, err := connectorConfigs(b, cfg.Connectors)
+	if err != nil {
+		return err
+	}
+	link, err := startOCPP(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	behaviour := station.DefaultConfig()
+	behaviour.FreeCharging = cfg.FreeChargingEnabled()
+	sopts := station.Options{
+		ID:         cfg.Station.ID,
+		Connectors: conns,
+		Board:      b.Board,
+		Config:     behaviour,
+		DB:         db,
+		Clock:      clock.Real{},
+		Logger:     log,
+	}
+	apiOpts := localapi.Options{StationID: cfg.Station.ID, Board: b.Board.Name(), Sim: b.Sim, Logger: log}
+	if link != nil {
+		sopts.Reporter, sopts.Authorizer = link.reporter, link.authorizer
+		apiOpts.OCPP = link.info
+	}
+	st, err := station.New(sopts)
+	if err != nil {
+		return err
+	}
+	apiOpts.Station = st
+	api, err := localapi.New(apiOpts)
+	if err != nil {
+		return err
+	}
+	// Listen before anything runs, so that a taken port fails at once.
+	ln, err := net.Listen("tcp", cfg.API.Listen)
+	if err != nil {
+		return fmt.Errorf("local API: %w", err)
+	}
+
+	log.Info("evsed starting", "version", version, "id", cfg.Station.ID, "board", b.Board.Name(),
+		"connectors", len(conns), "data", cfg.DataDir, "csms", cfg.CSMS.URL, "free_charging", behaviour.FreeCharging)
+	g := newGroup(ctx, halt)
+	g.Go("station", func(ctx context.Context) error { return st.Run(ctx) })
+	g.Go("local API", func(ctx context.Context) error { return api.Run(ctx, ln) })
+	if link != nil {
+		g.Go("ocpp", func(ctx context.Context) error { return link.run(ctx, st) })
+	}
+	return g.Wait()
+}
+
+// connectorConfigs pairs the board's connectors with their meters and
+// applies the config file's overrides, which may only lower a connector's
+// rating.
+func connectorConfigs(b *openedBoard, over map[int]config.Connector) ([]station.ConnectorConfig, error) {
+	hw := b.Board.Connectors()
+	known := make(map[int]bool, len(hw))
+	out := make([]station.ConnectorConfig, 0, len(hw))
+	for _, c := range hw {
+		known[c.ID] = true
+		if o, ok := over[c.ID]; ok {
+			if o.MaxCurrentA != 0 {
+				a := physic.ElectricCurrent(o.MaxCurrentA * float64(physic.Ampere))
+				if a > c.MaxCurrent {
+					return nil, fmt.Errorf("connectors.%d.max_current_a %g A exceeds the board's rating %s", c.ID, o.MaxCurrentA, c.MaxCurrent)
+				}
+				c.MaxCurrent = a
+			}
+			if o.Phases != 0 {
+				c.Phases = o.Phases
+			}
+		}
+		out = append(out, station.ConnectorConfig{Hardware: c, Meter: b.Meters[c.ID]})
+	}
+	for id := range over {
+		if !known[id] {
+			return nil, fmt.Errorf("connectors.%d: board %s has no connector %d", id, b.Board.Name(), id)
+		}
+	}
+	return out, nil
+}
+
+// ocppLink is what the OCPP adapter contributes to the wiring.
+type ocppLink struct {
+	reporter   station.Reporter
+	authorizer station.Authorizer
+	info       func() localapi.OCPPInfo
+	// run drives the link until ctx ends.
+	run func(ctx context.Context, st *station.Station) error
+}
+
+// startOCPP builds the OCPP link when a CSMS is configured; nil means
+// standalone.
+//
+// TODO(lead): once ocppclient and the ocpp16 adapter land, build here the
+// durable queue (ocppclient.OpenQueue on db), the adapter (Reporter and
+// Authorizer for the station, cfg.OCPP as initial configuration keys,
+// cfg.Station identity for BootNotification) and the ocppclient.Client
+// (cfg.CSMS: URL, protocols, security profile, password, TLS from the CA and
+// client certificate files), and return them; run starts the client and
+// hands the adapter the station. Until then a configured CSMS is logged and
+// the station runs standalone.
+func startOCPP(cfg *config.Config, db *bbolt.DB, log *slog.Logger) (*ocppLink, error) {
+	if cfg.CSMS.URL != "" {
+		log.Warn("the OCPP adapter is not wired yet; running standalone", "csms", cfg.CSMS.URL)
+	}
+	return nil, nil
+}
+
+// group runs the station's components under one context: the first to
+// return (they all run until ctx ends) cancels the others, and a panic in
+// any of them halts the hardware before it propagates.
+type group struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	halt   func()
+	wg     sync.WaitGroup
+
+	mu  sync.Mutex // guards err
+	err error
+}
+
+func newGroup(ctx context.Context, halt func()) *group {
+	ctx, cancel := context.WithCancel(ctx)
+	return &group{ctx: ctx, cancel: cancel, halt: halt}
+}
+
+// Go runs f in a goroutine; name prefixes its error.
+func (g *group) Go(name string, f func(ctx context.Context) error) {
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer func() {
+			if r := recover(); r != nil {
+				g.halt()
+				panic(r)
+			}
+		}()
+		err := f(g.ctx)
+		if err == nil && g.ctx.Err() == nil {
+			err = errors.New("stopped unexpectedly")
+		}
+		if err != nil && !errors.Is(err, context.Canceled) {
+			g.mu.Lock()
+			if g.err == nil {
+				g.err = fmt.Errorf("%s: %w", name, err)
+			}
+			g.mu.Unlock()
+		}
+		g.cancel()
+	}()
+}
+
+// Wait returns once every component has returned, with the first error.
+func (g *group) Wait() error {
+	g.wg.Wait()
+	g.cancel()
+	return g.err
+}

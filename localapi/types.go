@@ -1,0 +1,125 @@
+package localapi
+
+import (
+	"time"
+
+	"github.com/evsed/evsed/station"
+	"periph.io/x/conn/v3/physic"
+)
+
+// Status is the body of GET /api/v1/status.
+type Status struct {
+	Station    StationInfo `json:"station"`
+	Connectors []Connector `json:"connectors"`
+}
+
+// StationInfo describes the station as a whole.
+type StationInfo struct {
+	// ID is the charge point identity.
+	ID string `json:"id"`
+	// Board is the name of the board the station drives (e.g. "sim").
+	Board string `json:"board"`
+	// OCPP is the state of the link to the CSMS.
+	OCPP OCPPInfo `json:"ocpp"`
+}
+
+// OCPPInfo is the state of the link to the CSMS. Its zero value describes a
+// standalone station: no protocol, not connected, nothing queued.
+type OCPPInfo struct {
+	// Version is the OCPP subprotocol in use (e.g. "ocpp1.6"); "" when no
+	// CSMS is configured.
+	Version string `json:"version"`
+	// Connected is true while the websocket to the CSMS is up.
+	Connected bool `json:"connected"`
+	// Registration is the last BootNotification answer ("Accepted",
+	// "Pending", "Rejected"); "" before the first answer.
+	Registration string `json:"registration"`
+	// Queued counts durable messages waiting to be sent.
+	Queued int `json:"queued"`
+}
+
+// Connector is one connector's state.
+type Connector struct {
+	ID int `json:"id"`
+	// Status is the OCPP 1.6 ChargePointStatus name, e.g. "Charging".
+	Status string `json:"status"`
+	// Pilot is the control pilot state letter "A".."F", or "?" when unknown.
+	Pilot string `json:"pilot"`
+	// OfferedA is the current offered on the pilot, in amperes; 0 when the
+	// PWM is off.
+	OfferedA float64 `json:"offeredA"`
+	// Contactor is true while the contactor is closed.
+	Contactor bool `json:"contactor"`
+	// Fault is "" when the connector is healthy, otherwise the OCPP 1.6
+	// ChargePointErrorCode, followed by ": " and a detail when there is one.
+	Fault string `json:"fault"`
+	// Session is nil when no session runs.
+	Session *Session `json:"session"`
+	// Meter is the latest meter reading.
+	Meter Meter `json:"meter"`
+}
+
+// Session is a running session.
+type Session struct {
+	// ID is the station's own session id.
+	ID    string `json:"id"`
+	IDTag string `json:"idTag"`
+	// TransactionID is the id the CSMS assigned; "" until known.
+	TransactionID string `json:"transactionId"`
+	// EnergyWh is the energy delivered so far, in watt-hours.
+	EnergyWh float64 `json:"energyWh"`
+	// StartedAt is when the session started (RFC 3339 in JSON).
+	StartedAt time.Time `json:"startedAt"`
+}
+
+// Meter is a connector's latest meter reading.
+type Meter struct {
+	// EnergyWh is the import register, in watt-hours.
+	EnergyWh float64 `json:"energyWh"`
+	// PowerW is the total active power, in watts.
+	PowerW float64 `json:"powerW"`
+}
+
+// statusFrom converts a station snapshot to the API's view of it.
+func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
+	st := Status{
+		Station:    StationInfo{ID: id, Board: board, OCPP: ocpp},
+		Connectors: make([]Connector, 0, len(snap.Connectors)),
+	}
+	for _, c := range snap.Connectors {
+		out := Connector{
+			ID:        c.ID,
+			Status:    string(c.Status),
+			Pilot:     c.Pilot.String(),
+			OfferedA:  float64(c.Offered) / float64(physic.Ampere),
+			Contactor: c.Contactor,
+			Fault:     faultText(c.Error, c.Fault),
+			Meter: Meter{
+				EnergyWh: c.Meter.EnergyImport.Wh(),
+				PowerW:   float64(c.Meter.Power) / float64(physic.Watt),
+			},
+		}
+		if s := c.Session; s != nil {
+			out.Session = &Session{
+				ID:            s.ID,
+				IDTag:         s.IDTag,
+				TransactionID: s.TransactionID,
+				EnergyWh:      s.Energy.Wh(),
+				StartedAt:     s.StartedAt.UTC(),
+			}
+		}
+		st.Connectors = append(st.Connectors, out)
+	}
+	return st
+}
+
+// faultText joins an error code and its detail; "" when there is neither.
+func faultText(code station.ErrorCode, detail string) string {
+	if code == "" || code == station.NoError {
+		return detail
+	}
+	if detail == "" {
+		return string(code)
+	}
+	return string(code) + ": " + detail
+}
