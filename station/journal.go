@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/evsed/evsed/meter"
 )
 
 // fact is one item for the journal goroutine: statusFact, startFact,
@@ -98,10 +100,11 @@ func (j *journal) next() (fact, bool) {
 const (
 	retryMin = time.Second
 	retryMax = time.Minute
-	// sampleAttempts bounds the attempts of a meter sample: samples are
-	// not session steps, and one that keeps failing must not hold back the
-	// facts behind it for ever.
-	sampleAttempts = 3
+	// idleSampleAttempts bounds the attempts of a meter sample outside a
+	// session: it is not billing data, and one that keeps failing must not
+	// hold back the facts behind it for ever. A session's samples are
+	// transaction data and are retried like session steps.
+	idleSampleAttempts = 3
 )
 
 // runJournal hands facts to the Reporter and the store, in order, until the
@@ -140,7 +143,16 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 		id := f.start.SessionID
 		return func(l *loop) { l.onStartDurable(id) }
 	case sampleFact:
-		s.retry(ctx, j, sampleAttempts, "SampleTaken", func() error { return s.rep.SampleTaken(ctx, f.Sample) })
+		attempts := idleSampleAttempts
+		if f.SessionID != "" {
+			attempts = 0
+		}
+		ok := s.retry(ctx, j, attempts, "SampleTaken", func() error { return s.rep.SampleTaken(ctx, f.Sample) })
+		if ok && f.SessionID != "" && f.Reading.Fields.Has(meter.FieldEnergyImport) {
+			if err := st.setLastEnergy(f.SessionID, f.Reading.EnergyImport); err != nil {
+				s.log.Error("station: persist last energy", "session", f.SessionID, "err", err)
+			}
+		}
 	case endFact:
 		if s.retry(ctx, j, 0, "SessionEnded", func() error { return s.rep.SessionEnded(ctx, f.end) }) {
 			if err := st.deleteSession(f.end.SessionID); err != nil {

@@ -190,3 +190,34 @@ func TestNextAligned(t *testing.T) {
 		}
 	}
 }
+
+// A meter that reads less after a power cut than the session already
+// recorded (reset or replaced while the station was down, or a simulated
+// meter that starts from zero) does not shrink the bill: the session ends at
+// the last recorded sample's register.
+func TestRestartMeterBehindRecordedEnergy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "evsed.db")
+	db := openDB(t, path)
+	clk := clock.NewFake(t0)
+	cfg := DefaultConfig()
+	r1 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, energy: 1000 * meter.WattHour})
+	first := r1.charging(1, "A")
+	r1.hw[0].meter.set(1500*meter.WattHour, false)
+	r1.advance(2 * time.Second)                         // the sampler reads 1500 Wh
+	r1.advance(cfg.MeterSampleInterval - 2*time.Second) // a periodic sample records it
+	r1.shutdown()
+	if err := db.Update(func(tx *bbolt.Tx) error { return tx.Bucket([]byte("station")).Delete(cleanKey) }); err != nil {
+		t.Fatal(err)
+	}
+
+	r2 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, pilot: hal.PilotA, energy: 0})
+	ends := r2.rep.endsCopy()
+	if len(ends) != 1 {
+		t.Fatalf("%d ends, want 1", len(ends))
+	}
+	if e := ends[0]; e.SessionID != first.Session.ID || e.Reason != ReasonPowerLoss || e.MeterStop != 1500*meter.WattHour {
+		t.Errorf("end %+v, want %s PowerLoss at the recorded 1500 Wh", e, first.Session.ID)
+	}
+	r2.shutdown()
+	db.Close()
+}

@@ -529,6 +529,16 @@ func (l *loop) endOrphan(o orphan, r *meter.Reading) {
 	if r != nil {
 		end = *r
 	}
+	// A meter that reads less than the session already recorded was reset
+	// or replaced while the station was down: bill what was recorded, not
+	// a negative or smaller figure.
+	floor := max(o.rec.MeterStart, o.rec.LastEnergy)
+	if end.EnergyImport < floor {
+		l.s.log.Warn("station: meter reads less than the session recorded; ending at the recorded value",
+			"session", o.rec.ID, "meter", end.EnergyImport, "recorded", floor)
+		end.EnergyImport = floor
+		end.Fields |= meter.FieldEnergyImport
+	}
 	l.s.log.Info("station: ending session of a previous run", "session", o.rec.ID, "reason", o.reason)
 	l.emit(endFact{end: SessionEnd{
 		Connector: o.rec.Connector, SessionID: o.rec.ID, MeterStop: end.EnergyImport,

@@ -30,6 +30,10 @@ type sessionRecord struct {
 	MeterStart    meter.Energy `json:"meterStartMilliWh"`
 	StartedAt     time.Time    `json:"startedAt"`
 	TransactionID string       `json:"transactionId,omitempty"`
+	// LastEnergy is the energy register of the session's last recorded
+	// sample: the floor of its MeterStop if a restart finds a meter that
+	// reads less (a meter reset or replaced while the station was down).
+	LastEnergy meter.Energy `json:"lastEnergyMilliWh,omitempty"`
 }
 
 // saved is what a previous run left in the store.
@@ -132,6 +136,21 @@ func (st store) deleteSession(id string) error {
 
 // setTransactionID updates a persisted session; unknown ids are ignored.
 func (st store) setTransactionID(id, tx string) error {
+	return st.updateSession(id, func(r *sessionRecord) { r.TransactionID = tx })
+}
+
+// setLastEnergy records the energy register of a session's last recorded
+// sample; unknown ids are ignored.
+func (st store) setLastEnergy(id string, e meter.Energy) error {
+	return st.updateSession(id, func(r *sessionRecord) {
+		if e > r.LastEnergy {
+			r.LastEnergy = e
+		}
+	})
+}
+
+// updateSession applies f to a persisted session; unknown ids are ignored.
+func (st store) updateSession(id string, f func(*sessionRecord)) error {
 	return st.update(func(b *bbolt.Bucket) error {
 		sb := b.Bucket(sessionsBucket)
 		if sb == nil {
@@ -145,7 +164,7 @@ func (st store) setTransactionID(id, tx string) error {
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
-		r.TransactionID = tx
+		f(&r)
 		nv, err := json.Marshal(r)
 		if err != nil {
 			return err

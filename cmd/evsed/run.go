@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,8 +18,10 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/cmd/evsed/internal/agent"
 	"github.com/evsed/evsed/cmd/evsed/internal/config"
 	"github.com/evsed/evsed/localapi"
+	"github.com/evsed/evsed/ocppclient/ocpp16"
 	"github.com/evsed/evsed/station"
 	"go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/physic"
@@ -64,7 +68,15 @@ func cmdRun(args []string, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := runStation(ctx, cfg, log); err != nil {
+	err = runStation(ctx, cfg, log)
+	if errors.Is(err, errReset) {
+		// A CSMS Reset: the sessions have ended and everything is closed.
+		// Start afresh in the same process slot, so that a charger run
+		// from a terminal comes back as one under systemd would.
+		stop()
+		return reexec(log)
+	}
+	if err != nil {
 		log.Error("evsed stopped", "err", err)
 		return exitError
 	}
@@ -139,32 +151,58 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 	if err != nil {
 		return err
 	}
-	link, err := startOCPP(cfg, db, log)
+	tlsCfg, err := csmsTLS(cfg.CSMS)
 	if err != nil {
 		return err
 	}
 	behaviour := station.DefaultConfig()
 	behaviour.FreeCharging = cfg.FreeChargingEnabled()
-	sopts := station.Options{
-		ID:         cfg.Station.ID,
+	firmware := cfg.Station.Firmware
+	if firmware == "" {
+		firmware = version
+	}
+	resets := make(chan bool, 1)
+	ag, err := agent.New(agent.Options{
+		ID: cfg.Station.ID,
+		Identity: ocpp16.Identity{
+			ChargePointVendor:       cfg.Station.Vendor,
+			ChargePointModel:        cfg.Station.Model,
+			ChargePointSerialNumber: cfg.Station.Serial,
+			FirmwareVersion:         firmware,
+		},
 		Connectors: conns,
 		Board:      b.Board,
-		Config:     behaviour,
-		DB:         db,
-		Clock:      clock.Real{},
-		Logger:     log,
-	}
-	apiOpts := localapi.Options{StationID: cfg.Station.ID, Board: b.Board.Name(), Sim: b.Sim, Logger: log}
-	if link != nil {
-		sopts.Reporter, sopts.Authorizer = link.reporter, link.authorizer
-		apiOpts.OCPP = link.info
-	}
-	st, err := station.New(sopts)
+		Behaviour:  behaviour,
+		OCPPKeys:   cfg.OCPP,
+		CSMS: agent.CSMS{
+			URL:             cfg.CSMS.URL,
+			Protocols:       cfg.CSMS.Protocols,
+			SecurityProfile: cfg.CSMS.SecurityProfile,
+			Password:        cfg.CSMS.Password,
+			TLS:             tlsCfg,
+		},
+		DB:          db,
+		DrainOnStop: drainOnStop,
+		Clock:       clock.Real{},
+		Logger:      log,
+		OnReset: func(hard bool) {
+			select {
+			case resets <- hard:
+			default:
+			}
+		},
+	})
 	if err != nil {
 		return err
 	}
-	apiOpts.Station = st
-	api, err := localapi.New(apiOpts)
+	api, err := localapi.New(localapi.Options{
+		StationID: cfg.Station.ID,
+		Board:     b.Board.Name(),
+		Sim:       b.Sim,
+		Station:   ag.Station,
+		OCPP:      ag.OCPPInfo,
+		Logger:    log,
+	})
 	if err != nil {
 		return err
 	}
@@ -177,11 +215,19 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 	log.Info("evsed starting", "version", version, "id", cfg.Station.ID, "board", b.Board.Name(),
 		"connectors", len(conns), "data", cfg.DataDir, "csms", cfg.CSMS.URL, "free_charging", behaviour.FreeCharging)
 	g := newGroup(ctx, halt)
-	g.Go("station", func(ctx context.Context) error { return st.Run(ctx) })
+	g.Go("station", func(ctx context.Context) error { return ag.Run(ctx) })
 	g.Go("local API", func(ctx context.Context) error { return api.Run(ctx, ln) })
-	if link != nil {
-		g.Go("ocpp", func(ctx context.Context) error { return link.run(ctx, st) })
-	}
+	g.Go("reset", func(ctx context.Context) error {
+		select {
+		case hard := <-resets:
+			// The sessions have ended; leave so that the service manager
+			// (systemd Restart=always) starts a fresh process.
+			log.Warn("reset requested by the CSMS: stopping for a restart", "hard", hard)
+			return errReset
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
 	return g.Wait()
 }
 
@@ -214,33 +260,6 @@ func connectorConfigs(b *openedBoard, over map[int]config.Connector) ([]station.
 		}
 	}
 	return out, nil
-}
-
-// ocppLink is what the OCPP adapter contributes to the wiring.
-type ocppLink struct {
-	reporter   station.Reporter
-	authorizer station.Authorizer
-	info       func() localapi.OCPPInfo
-	// run drives the link until ctx ends.
-	run func(ctx context.Context, st *station.Station) error
-}
-
-// startOCPP builds the OCPP link when a CSMS is configured; nil means
-// standalone.
-//
-// TODO(lead): once ocppclient and the ocpp16 adapter land, build here the
-// durable queue (ocppclient.OpenQueue on db), the adapter (Reporter and
-// Authorizer for the station, cfg.OCPP as initial configuration keys,
-// cfg.Station identity for BootNotification) and the ocppclient.Client
-// (cfg.CSMS: URL, protocols, security profile, password, TLS from the CA and
-// client certificate files), and return them; run starts the client and
-// hands the adapter the station. Until then a configured CSMS is logged and
-// the station runs standalone.
-func startOCPP(cfg *config.Config, db *bbolt.DB, log *slog.Logger) (*ocppLink, error) {
-	if cfg.CSMS.URL != "" {
-		log.Warn("the OCPP adapter is not wired yet; running standalone", "csms", cfg.CSMS.URL)
-	}
-	return nil, nil
 }
 
 // group runs the station's components under one context: the first to
@@ -292,4 +311,51 @@ func (g *group) Wait() error {
 	g.wg.Wait()
 	g.cancel()
 	return g.err
+}
+
+// errReset ends runStation after a CSMS Reset.
+var errReset = errors.New("reset requested by the CSMS")
+
+// drainOnStop is how long an orderly stop waits for a connected CSMS to take
+// the queued messages; they stay on disk either way.
+const drainOnStop = 3 * time.Second
+
+// reexec replaces the process with a fresh evsed with the same arguments.
+func reexec(log *slog.Logger) int {
+	exe, err := os.Executable()
+	if err == nil {
+		log.Info("evsed restarting after reset")
+		err = syscall.Exec(exe, os.Args, os.Environ())
+	}
+	log.Error("restart after reset failed; exiting for the service manager to restart", "err", err)
+	return exitError
+}
+
+// csmsTLS builds the TLS settings of a wss connection from the CA and
+// client certificate files; nil means the system roots and no client
+// certificate.
+func csmsTLS(c config.CSMS) (*tls.Config, error) {
+	if c.CAFile == "" && c.CertFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.CAFile != "" {
+		pem, err := os.ReadFile(c.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("csms.ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("csms.ca_file %s: no PEM certificate found", c.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("csms.cert_file/key_file: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }

@@ -1,0 +1,413 @@
+package ocpp16
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/station"
+)
+
+// Station is the part of *station.Station the adapter drives. It is an
+// interface so that tests can stand in for the station.
+type Station interface {
+	Status(ctx context.Context) (station.Snapshot, error)
+	Start(ctx context.Context, connector int, idTag string, o station.StartOptions) error
+	StopSession(ctx context.Context, sessionID string, reason station.StopReason) error
+	Deauthorize(ctx context.Context, sessionID string) error
+	AttachTransactionID(ctx context.Context, sessionID, transactionID string) error
+	SetAvailability(ctx context.Context, connector int, available bool) (station.AvailabilityResult, error)
+	Unlock(ctx context.Context, connector int) (station.UnlockResult, error)
+	Reset(ctx context.Context, reason station.StopReason) error
+	SetConfig(ctx context.Context, c station.Config) error
+	Config(ctx context.Context) (station.Config, error)
+}
+
+// Identity is what BootNotification tells the CSMS about the charger. Vendor
+// and model are required (at most 20 characters each); the rest is sent
+// when not empty.
+type Identity struct {
+	ChargePointVendor       string
+	ChargePointModel        string
+	ChargePointSerialNumber string
+	ChargeBoxSerialNumber   string
+	FirmwareVersion         string
+	Iccid                   string
+	Imsi                    string
+	MeterType               string
+	MeterSerialNumber       string
+}
+
+// Options configure a Charger. Zero values are documented per field.
+type Options struct {
+	// Station is driven by the CSMS's requests. It may be nil at New, since
+	// the station itself needs the Charger as its Reporter and Authorizer;
+	// then call SetStation before the transport runs.
+	Station Station
+	// Identity is sent in BootNotification. Vendor and model are required.
+	Identity Identity
+	// NumConnectors is the number of connectors (ids 1..n). Required.
+	NumConnectors int
+	// DB holds the transactionId map and the authorization cache. Required.
+	// The database must be opened without NoSync: a transactionId is
+	// durable when Delivered returns only if commits are fsync'd.
+	DB *bbolt.DB
+	// Bucket is the top-level bucket of the adapter's state in DB; ""
+	// means "ocpp16". The fleet simulator gives each charger its own.
+	Bucket string
+	// Config is the configuration-key store. Required.
+	Config *Config
+	// Queue receives the transaction messages. Required.
+	Queue *ocppclient.Queue
+	// Clock is the time source; nil means the wall clock.
+	Clock clock.Clock
+	// Logger receives structured logs; nil means slog.Default().
+	Logger *slog.Logger
+	// OnConfigChange, when set, is called after the Charger has applied an
+	// accepted configuration change (from the CSMS or from SetConfig), for
+	// the keys the binary owns: AuthorizationKey and SecurityProfile (used
+	// at the next connect), WebSocketPingInterval. The Charger takes the
+	// Config's single OnChange hook and forwards through this.
+	OnConfigChange func(key, value string)
+	// OnReset is called after a Reset.req was accepted and the station has
+	// ended its sessions; the binary restarts the process (hard: also
+	// re-initialises the hardware). nil ignores resets after ending the
+	// sessions.
+	OnReset func(hard bool)
+}
+
+// minBootRetry is the wait before resending a BootNotification that was
+// answered Pending or Rejected with interval 0, where the specification lets
+// the charge point choose: long enough not to hammer a back end that is
+// still setting the charger up.
+const minBootRetry = 10 * time.Second
+
+// Charger is the OCPP 1.6 adapter of one charging station: it turns the
+// station's facts into 1.6 messages (station.Reporter), authorizes id tags
+// through the CSMS and the authorization cache (station.Authorizer), answers
+// the CSMS's requests with station commands (ocppclient.Handler), patches
+// and records transaction ids while the queue drains
+// (ocppclient.DeliveryHooks), registers on every connect (OnConnect) and
+// sends heartbeats and status notifications (Run).
+//
+// Build it with New; wire it as the station's Reporter and Authorizer and as
+// the Client's Handler, Hooks and OnConnect; then call SetStation and
+// SetTransport, and Run it. All methods are safe for concurrent use.
+type Charger struct {
+	opts  Options
+	clk   clock.Clock
+	log   *slog.Logger
+	cfg   *Config
+	queue *ocppclient.Queue
+	tx    *txStore
+	auth  *authCache
+
+	// mu guards the fields below.
+	mu sync.Mutex
+	// st is the station, set by New or SetStation.
+	st Station
+	// caller sends ordinary CALLs once registered; nil before SetTransport.
+	caller ocppclient.Caller
+	// online reports whether the transport is registered; nil means
+	// "always", for transports that answer ErrOffline themselves.
+	online func() bool
+	// registration is the last BootNotification answer's status.
+	registration RegistrationStatus
+	// accepted is set once a BootNotification was accepted in this
+	// process: later reconnects do not boot again, since a CSMS may take a
+	// BootNotification as a reboot and close the running transactions.
+	accepted bool
+
+	statuses *statusTracker
+
+	// runCtx is Run's context while Run runs, else nil.
+	runCtx context.Context
+	// heartbeatTimer fires the next Heartbeat; nil when none is due.
+	heartbeatTimer clock.Timer
+	// background tracks the goroutines started for work that must not
+	// block its caller (remote start and reset after their answer, idle
+	// MeterValues), so that tests can wait for them.
+	background sync.WaitGroup
+
+	// idleSend admits one best-effort idle MeterValues at a time (capacity
+	// 1): a slow CSMS makes later ones drop rather than pile up.
+	idleSend chan struct{}
+}
+
+// Compile-time checks of the roles a Charger plays.
+var (
+	_ station.Reporter         = (*Charger)(nil)
+	_ station.Authorizer       = (*Charger)(nil)
+	_ ocppclient.Handler       = (*Charger)(nil)
+	_ ocppclient.DeliveryHooks = (*Charger)(nil)
+)
+
+// New checks opts and opens the adapter's buckets in opts.DB.
+func New(opts Options) (*Charger, error) {
+	switch {
+	case opts.NumConnectors < 1:
+		return nil, errors.New("ocpp16: NumConnectors must be at least 1")
+	case opts.DB == nil:
+		return nil, errors.New("ocpp16: no DB")
+	case opts.Config == nil:
+		return nil, errors.New("ocpp16: no Config")
+	case opts.Queue == nil:
+		return nil, errors.New("ocpp16: no Queue")
+	case opts.Identity.ChargePointVendor == "" || opts.Identity.ChargePointModel == "":
+		return nil, errors.New("ocpp16: Identity needs ChargePointVendor and ChargePointModel")
+	}
+	if opts.Bucket == "" {
+		opts.Bucket = "ocpp16"
+	}
+	c := &Charger{
+		opts:     opts,
+		clk:      clock.Or(opts.Clock),
+		log:      opts.Logger,
+		cfg:      opts.Config,
+		queue:    opts.Queue,
+		st:       opts.Station,
+		statuses: newStatusTracker(),
+		idleSend: make(chan struct{}, 1),
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	var err error
+	if c.tx, err = openTxStore(opts.DB, opts.Bucket); err != nil {
+		return nil, fmt.Errorf("ocpp16: %w", err)
+	}
+	if c.auth, err = openAuthCache(opts.DB, opts.Bucket); err != nil {
+		return nil, fmt.Errorf("ocpp16: %w", err)
+	}
+	c.applyRetryPolicy()
+	c.cfg.OnChange(c.configChanged)
+	return c, nil
+}
+
+// SetStation sets the station the CSMS's requests drive, for binaries that
+// build the station after the Charger (the station needs the Charger as its
+// Reporter and Authorizer). Call it before the transport runs.
+func (c *Charger) SetStation(s Station) {
+	c.mu.Lock()
+	c.st = s
+	c.mu.Unlock()
+}
+
+// SetTransport sets the Caller for the CALLs the Charger starts on its own
+// (Heartbeat, StatusNotification, Authorize, idle MeterValues) and a
+// function that reports whether that Caller is registered (normally
+// (*ocppclient.Client).Registered); online may be nil when the Caller
+// answers ErrOffline by itself. The Client is built after the Charger
+// because it takes the Charger as Handler, Hooks and OnConnect; this breaks
+// the cycle. Until SetTransport the Charger behaves as offline.
+func (c *Charger) SetTransport(caller ocppclient.Caller, online func() bool) {
+	c.mu.Lock()
+	c.caller, c.online = caller, online
+	c.mu.Unlock()
+	c.statuses.wake()
+}
+
+// Registration returns the status of the last BootNotification answer
+// ("Accepted", "Pending", "Rejected"), or "" before the first one, for the
+// status API.
+func (c *Charger) Registration() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return string(c.registration)
+}
+
+// station returns the station, or an error when none was set yet.
+func (c *Charger) station() (Station, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.st == nil {
+		return nil, errors.New("ocpp16: no station set")
+	}
+	return c.st, nil
+}
+
+// transport returns the Caller for ordinary CALLs if the charger is
+// registered on a live connection, or nil.
+func (c *Charger) transport() ocppclient.Caller {
+	c.mu.Lock()
+	caller, online, accepted := c.caller, c.online, c.accepted
+	c.mu.Unlock()
+	if caller == nil || !accepted || (online != nil && !online()) {
+		return nil
+	}
+	return caller
+}
+
+// call sends one CALL through caller and decodes the answer with the
+// package's validating decoder into resp (a pointer to the action's
+// response type, or nil), so that an answer breaking the schema is an error
+// rather than a half-filled value.
+func call(ctx context.Context, caller ocppclient.Caller, action string, req, resp any) error {
+	var raw json.RawMessage
+	if err := caller.Call(ctx, action, req, &raw); err != nil {
+		return err
+	}
+	if resp == nil {
+		return nil
+	}
+	if err := DecodeResponse(action, raw, resp); err != nil {
+		return fmt.Errorf("%s answer: %w", action, err)
+	}
+	return nil
+}
+
+// OnConnect registers the charger on a new connection; pass it as
+// ocppclient.Options.OnConnect. The first time in the process it sends
+// BootNotification until the CSMS accepts it, waiting the interval the CSMS
+// gives (10 s when it gives 0) after Pending or Rejected; while Pending the CSMS
+// may already send requests, which the Handler answers. Later connects skip
+// the BootNotification. Then it reports the current status of connector 0
+// and of every connector. It returns nil once registered, ctx's error when
+// ctx ends, and the transport's error when a CALL fails (the Client then
+// reconnects).
+func (c *Charger) OnConnect(ctx context.Context, caller ocppclient.Caller) error {
+	c.mu.Lock()
+	accepted := c.accepted
+	c.mu.Unlock()
+	if !accepted {
+		if err := c.boot(ctx, caller); err != nil {
+			return err
+		}
+	}
+	if err := c.sendAllStatuses(ctx, caller); err != nil {
+		return fmt.Errorf("StatusNotification: %w", err)
+	}
+	return nil
+}
+
+// boot sends BootNotification until it is accepted.
+func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
+	id := c.opts.Identity
+	req := &BootNotificationRequest{
+		ChargePointVendor:       id.ChargePointVendor,
+		ChargePointModel:        id.ChargePointModel,
+		ChargePointSerialNumber: id.ChargePointSerialNumber,
+		ChargeBoxSerialNumber:   id.ChargeBoxSerialNumber,
+		FirmwareVersion:         id.FirmwareVersion,
+		Iccid:                   id.Iccid,
+		Imsi:                    id.Imsi,
+		MeterType:               id.MeterType,
+		MeterSerialNumber:       id.MeterSerialNumber,
+	}
+	if err := req.Validate(); err != nil {
+		// A misconfigured identity never registers; say so plainly.
+		return fmt.Errorf("BootNotification: identity: %w", err)
+	}
+	for {
+		var resp BootNotificationResponse
+		if err := call(ctx, caller, ActionBootNotification, req, &resp); err != nil {
+			return err
+		}
+		interval := time.Duration(resp.Interval) * time.Second
+		c.mu.Lock()
+		c.registration = resp.Status
+		if resp.Status == RegistrationStatusAccepted {
+			c.accepted = true
+		}
+		c.mu.Unlock()
+		c.log.Info("ocpp16 boot notification answered", "status", resp.Status, "interval", interval)
+
+		if resp.Status == RegistrationStatusAccepted {
+			if interval > 0 {
+				c.setHeartbeatInterval(interval)
+			}
+			c.statuses.wake()
+			return nil
+		}
+		// Pending or Rejected: per section 4.2 wait the interval and try
+		// again. Nothing else is sent meanwhile: the queue and Call stay
+		// closed until OnConnect returns.
+		if interval <= 0 {
+			interval = minBootRetry
+		}
+		if !sleep(ctx, c.clk, interval) {
+			return ctx.Err()
+		}
+	}
+}
+
+// sleep waits d on clk; it returns false if ctx ended first.
+func sleep(ctx context.Context, clk clock.Clock, d time.Duration) bool {
+	t := clk.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// Run sends heartbeats and status notifications until ctx ends; it returns
+// nil then. Start it alongside the transport.
+func (c *Charger) Run(ctx context.Context) error {
+	c.mu.Lock()
+	c.runCtx = ctx
+	c.mu.Unlock()
+	c.scheduleHeartbeat()
+	c.statusLoop(ctx)
+	c.mu.Lock()
+	c.runCtx = nil
+	if c.heartbeatTimer != nil {
+		c.heartbeatTimer.Stop()
+		c.heartbeatTimer = nil
+	}
+	c.mu.Unlock()
+	return nil
+}
+
+// setHeartbeatInterval stores the interval a BootNotification.conf gave, so
+// that GetConfiguration reports it; the change hook reschedules.
+func (c *Charger) setHeartbeatInterval(d time.Duration) {
+	if st := c.cfg.Set(KeyHeartbeatInterval, strconv.Itoa(int(d/time.Second))); st != ConfigurationStatusAccepted {
+		c.log.Warn("ocpp16 heartbeat interval from BootNotification not stored", "interval", d, "status", st)
+	}
+}
+
+// scheduleHeartbeat (re)arms the heartbeat timer for HeartbeatInterval from
+// now; 0 disables heartbeats. It is a clock AfterFunc rather than a loop so
+// that an interval change takes effect the moment it is made.
+func (c *Charger) scheduleHeartbeat() {
+	d := c.cfg.Duration(KeyHeartbeatInterval)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.heartbeatTimer != nil {
+		c.heartbeatTimer.Stop()
+		c.heartbeatTimer = nil
+	}
+	if c.runCtx == nil || c.runCtx.Err() != nil || d <= 0 {
+		return
+	}
+	c.heartbeatTimer = c.clk.AfterFunc(d, c.heartbeat)
+}
+
+// heartbeat sends one Heartbeat if registered, then schedules the next.
+// Heartbeats are not queued: one missed while offline means nothing.
+func (c *Charger) heartbeat() {
+	c.mu.Lock()
+	ctx := c.runCtx
+	c.mu.Unlock()
+	if ctx == nil {
+		return
+	}
+	if caller := c.transport(); caller != nil {
+		if err := call(ctx, caller, ActionHeartbeat, &HeartbeatRequest{}, &HeartbeatResponse{}); err != nil && ctx.Err() == nil {
+			c.log.Warn("ocpp16 heartbeat", "err", err)
+		}
+	}
+	c.scheduleHeartbeat()
+}

@@ -1,0 +1,210 @@
+package ocpp16
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+
+	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/station"
+)
+
+// statusTracker keeps the latest status of each connector and what the CSMS
+// was last told. StatusNotification is not a transaction message: a status
+// that changed while offline is stale, so only the latest one per connector
+// is ever sent, and changes in between are coalesced.
+type statusTracker struct {
+	// mu guards latest, version and sent.
+	mu sync.Mutex
+	// latest is the newest status per connector (0 = the charge point).
+	latest map[int]station.StatusChange
+	// version counts changes per connector; sent is the version the CSMS
+	// has acknowledged. A connector is dirty while they differ.
+	version, sent map[int]uint64
+
+	// wakeCh wakes the sender loop (capacity 1, a pending signal suffices).
+	wakeCh chan struct{}
+}
+
+func newStatusTracker() *statusTracker {
+	return &statusTracker{
+		latest:  map[int]station.StatusChange{},
+		version: map[int]uint64{},
+		sent:    map[int]uint64{},
+		wakeCh:  make(chan struct{}, 1),
+	}
+}
+
+func (t *statusTracker) wake() {
+	select {
+	case t.wakeCh <- struct{}{}:
+	default: // already pending
+	}
+}
+
+// update records s as its connector's latest status.
+func (t *statusTracker) update(s station.StatusChange) {
+	t.mu.Lock()
+	t.latest[s.Connector] = s
+	t.version[s.Connector]++
+	t.mu.Unlock()
+	t.wake()
+}
+
+// fill records s only for a connector with no status yet: a snapshot taken
+// at connect time must not override a newer fact still on its way.
+func (t *statusTracker) fill(s station.StatusChange) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.latest[s.Connector]; !ok {
+		t.latest[s.Connector] = s
+		t.version[s.Connector]++
+	}
+}
+
+// pending returns the connectors to report, ascending, with their latest
+// status and its version: all known ones, or only the dirty ones.
+func (t *statusTracker) pending(all bool) []trackedStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []trackedStatus
+	for id, s := range t.latest {
+		if all || t.sent[id] != t.version[id] {
+			out = append(out, trackedStatus{s, t.version[id]})
+		}
+	}
+	slices.SortFunc(out, func(a, b trackedStatus) int { return a.Connector - b.Connector })
+	return out
+}
+
+// markSent records that version v of connector id was delivered (or
+// refused for good). A newer change stays dirty.
+func (t *statusTracker) markSent(id int, v uint64) {
+	t.mu.Lock()
+	if t.sent[id] < v {
+		t.sent[id] = v
+	}
+	t.mu.Unlock()
+}
+
+type trackedStatus struct {
+	station.StatusChange
+	version uint64
+}
+
+// StatusChanged implements station.Reporter: it records the status, and
+// the status loop sends it when registered. It never blocks on the network.
+func (c *Charger) StatusChanged(s station.StatusChange) {
+	c.statuses.update(s)
+}
+
+// statusLoop sends the latest dirty statuses whenever something changes.
+func (c *Charger) statusLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.statuses.wakeCh:
+		}
+		caller := c.transport()
+		if caller == nil {
+			continue // OnConnect sends everything on the next connect
+		}
+		if err := c.sendStatuses(ctx, caller, false); err != nil && ctx.Err() == nil {
+			c.log.Warn("ocpp16 status notification", "err", err)
+		}
+	}
+}
+
+// sendAllStatuses reports every connector's current status at connect time:
+// connector 0 and 1..n. Connectors the station has not reported yet are
+// taken from a status snapshot (connector 0 from the connectors: Available
+// unless they are all Unavailable or all Faulted).
+func (c *Charger) sendAllStatuses(ctx context.Context, caller ocppclient.Caller) error {
+	if st, err := c.station(); err == nil {
+		if snap, err := st.Status(ctx); err != nil {
+			c.log.Warn("ocpp16 station status for StatusNotification", "err", err)
+		} else {
+			for _, s := range snapshotStatuses(snap) {
+				c.statuses.fill(s)
+			}
+		}
+	}
+	return c.sendStatuses(ctx, caller, true)
+}
+
+// snapshotStatuses turns a snapshot into status facts, connector 0 first.
+func snapshotStatuses(snap station.Snapshot) []station.StatusChange {
+	if len(snap.Connectors) == 0 {
+		return nil
+	}
+	out := []station.StatusChange{{Connector: 0, Status: station.Available, Error: station.NoError, At: snap.At}}
+	allSame := true
+	for _, cs := range snap.Connectors {
+		out = append(out, station.StatusChange{Connector: cs.ID, Status: cs.Status, Error: cs.Error, Info: cs.Fault, At: snap.At})
+		allSame = allSame && cs.Status == snap.Connectors[0].Status
+	}
+	if first := snap.Connectors[0].Status; allSame && (first == station.Unavailable || first == station.Faulted) {
+		out[0].Status = first
+	}
+	return out
+}
+
+// sendStatuses sends the tracked statuses (all, or the dirty ones) through
+// caller. A CALLERROR answer is logged and the status counted as sent, since
+// the CSMS would refuse it again; a transport error stops the round and
+// leaves the rest dirty for the next one.
+func (c *Charger) sendStatuses(ctx context.Context, caller ocppclient.Caller, all bool) error {
+	for _, s := range c.statuses.pending(all) {
+		req := statusRequest(s.StatusChange)
+		err := call(ctx, caller, ActionStatusNotification, req, &StatusNotificationResponse{})
+		var ce *ocppclient.CallError
+		switch {
+		case err == nil:
+		case errors.As(err, &ce):
+			c.log.Warn("ocpp16 status notification refused", "connector", s.Connector, "status", s.Status, "err", err)
+		default:
+			return err
+		}
+		c.statuses.markSent(s.Connector, s.version)
+	}
+	return nil
+}
+
+// statusRequest maps a status fact to a StatusNotification. The station's
+// statuses and error codes are the 1.6 names; an unknown error code (a
+// station newer than the adapter) is sent as OtherError with the original
+// in vendorErrorCode rather than breaking the schema.
+func statusRequest(s station.StatusChange) *StatusNotificationRequest {
+	req := &StatusNotificationRequest{
+		ConnectorID: s.Connector,
+		Status:      ChargePointStatus(s.Status),
+		ErrorCode:   ChargePointErrorCode(s.Error),
+		Info:        truncate(s.Info, 50),
+	}
+	if s.Error == "" {
+		req.ErrorCode = ChargePointErrorCodeNoError
+	}
+	if !req.ErrorCode.IsValid() {
+		req.VendorErrorCode = truncate(string(s.Error), 50)
+		req.ErrorCode = ChargePointErrorCodeOtherError
+	}
+	if !req.Status.IsValid() {
+		req.Status = ChargePointStatusFaulted
+		req.ErrorCode = ChargePointErrorCodeInternalError
+	}
+	if !s.At.IsZero() {
+		req.Timestamp = NewDateTimePtr(s.At)
+	}
+	return req
+}
+
+// truncate cuts s to at most n runes (CiString fields count characters).
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}

@@ -1,0 +1,579 @@
+package ocpp16
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+// Names of the configuration keys Config knows: the Core keys of OCPP 1.6
+// section 9.1 and the two keys of the 1.6 security whitepaper that the
+// transport needs.
+const (
+	KeyAllowOfflineTxForUnknownID        = "AllowOfflineTxForUnknownId"
+	KeyAuthorizationCacheEnabled         = "AuthorizationCacheEnabled"
+	KeyAuthorizeRemoteTxRequests         = "AuthorizeRemoteTxRequests"
+	KeyBlinkRepeat                       = "BlinkRepeat"
+	KeyClockAlignedDataInterval          = "ClockAlignedDataInterval"
+	KeyConnectionTimeOut                 = "ConnectionTimeOut"
+	KeyConnectorPhaseRotation            = "ConnectorPhaseRotation"
+	KeyConnectorPhaseRotationMaxLength   = "ConnectorPhaseRotationMaxLength"
+	KeyGetConfigurationMaxKeys           = "GetConfigurationMaxKeys"
+	KeyHeartbeatInterval                 = "HeartbeatInterval"
+	KeyLightIntensity                    = "LightIntensity"
+	KeyLocalAuthorizeOffline             = "LocalAuthorizeOffline"
+	KeyLocalPreAuthorize                 = "LocalPreAuthorize"
+	KeyMaxEnergyOnInvalidID              = "MaxEnergyOnInvalidId"
+	KeyMeterValuesAlignedData            = "MeterValuesAlignedData"
+	KeyMeterValuesAlignedDataMaxLength   = "MeterValuesAlignedDataMaxLength"
+	KeyMeterValuesSampledData            = "MeterValuesSampledData"
+	KeyMeterValuesSampledDataMaxLength   = "MeterValuesSampledDataMaxLength"
+	KeyMeterValueSampleInterval          = "MeterValueSampleInterval"
+	KeyMinimumStatusDuration             = "MinimumStatusDuration"
+	KeyNumberOfConnectors                = "NumberOfConnectors"
+	KeyResetRetries                      = "ResetRetries"
+	KeyStopTransactionOnEVSideDisconnect = "StopTransactionOnEVSideDisconnect"
+	KeyStopTransactionOnInvalidID        = "StopTransactionOnInvalidId"
+	KeyStopTxnAlignedData                = "StopTxnAlignedData"
+	KeyStopTxnAlignedDataMaxLength       = "StopTxnAlignedDataMaxLength"
+	KeyStopTxnSampledData                = "StopTxnSampledData"
+	KeyStopTxnSampledDataMaxLength       = "StopTxnSampledDataMaxLength"
+	KeySupportedFeatureProfiles          = "SupportedFeatureProfiles"
+	KeyTransactionMessageAttempts        = "TransactionMessageAttempts"
+	KeyTransactionMessageRetryInterval   = "TransactionMessageRetryInterval"
+	KeyUnlockConnectorOnEVSideDisconnect = "UnlockConnectorOnEVSideDisconnect"
+	KeyWebSocketPingInterval             = "WebSocketPingInterval"
+	// KeyAuthorizationKey is the HTTP Basic password of security profiles 1
+	// and 2 (security whitepaper). It is write-only.
+	KeyAuthorizationKey = "AuthorizationKey"
+	// KeySecurityProfile is the security profile in use, 0 to 3 (security
+	// whitepaper). It may only be raised.
+	KeySecurityProfile = "SecurityProfile"
+)
+
+// Access says who may read and change a configuration key.
+type Access uint8
+
+// Access modes.
+const (
+	// ReadOnly keys are set by the firmware or the config file; a
+	// ChangeConfiguration is Rejected.
+	ReadOnly Access = iota + 1
+	// ReadWrite keys may be read and changed by the CSMS.
+	ReadWrite
+	// WriteOnly keys may be changed but never read back: GetConfiguration
+	// lists them without a value (AuthorizationKey).
+	WriteOnly
+)
+
+// String returns R, RW or W as in the specification's tables.
+func (a Access) String() string {
+	switch a {
+	case ReadOnly:
+		return "R"
+	case ReadWrite:
+		return "RW"
+	case WriteOnly:
+		return "W"
+	}
+	return "Access(" + strconv.Itoa(int(a)) + ")"
+}
+
+// KeyType is the type of a configuration key's value.
+type KeyType uint8
+
+// Key types.
+const (
+	// TypeBool values are "true" or "false" (any case on input).
+	TypeBool KeyType = iota + 1
+	// TypeInt values are decimal integers; intervals are in seconds.
+	TypeInt
+	// TypeCSL values are comma-separated lists (empty: no items).
+	TypeCSL
+	// TypeString values are free text.
+	TypeString
+)
+
+// KeyDef describes one configuration key.
+type KeyDef struct {
+	Name   string
+	Access Access
+	Type   KeyType
+	// Default is the value before the config file or the CSMS set one.
+	Default string
+	// Min and Max bound TypeInt values.
+	Min, Max int
+	// MaxLengthKey names the key that bounds the number of items of a
+	// TypeCSL value; empty when unbounded.
+	MaxLengthKey string
+	// Reboot says a change takes effect only after a reboot:
+	// ChangeConfiguration answers RebootRequired. No key of this package
+	// needs one, since the adapter applies changes through the OnChange
+	// hook.
+	Reboot bool
+	// check validates a value (already known to be of Type and within
+	// Min..Max) against the current values and returns its canonical form.
+	// loading is true while OpenConfig applies stored and initial values,
+	// where rules about changes (SecurityProfile only rises) do not apply.
+	check func(value string, cur func(string) string, loading bool) (string, error)
+}
+
+// supportedMeasurands are the measurands the station's meter readings
+// (meter.Reading) and offered current can fill. A Meter*Data or StopTxn*Data
+// list with any other measurand is Rejected.
+var supportedMeasurands = [...]Measurand{
+	MeasurandEnergyActiveImportRegister,
+	MeasurandEnergyActiveExportRegister,
+	MeasurandPowerActiveImport,
+	MeasurandPowerActiveExport,
+	MeasurandCurrentImport,
+	MeasurandCurrentOffered,
+	MeasurandVoltage,
+	MeasurandFrequency,
+	MeasurandPowerFactor,
+}
+
+// MeasurandSupported reports whether the charge point can sample m, i.e.
+// whether m may appear in MeterValuesSampledData and the like.
+func MeasurandSupported(m Measurand) bool { return slices.Contains(supportedMeasurands[:], m) }
+
+// featureProfiles are the profile names SupportedFeatureProfiles may list.
+var featureProfiles = [...]string{
+	"Core", "FirmwareManagement", "LocalAuthListManagement", "Reservation", "SmartCharging", "RemoteTrigger",
+}
+
+// phaseRotations are the rotations ConnectorPhaseRotation may give.
+var phaseRotations = [...]string{"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"}
+
+// keyDefs is the table of known keys, in the order GetConfiguration lists
+// them. Read-only.
+var keyDefs = [...]KeyDef{
+	{Name: KeyAllowOfflineTxForUnknownID, Access: ReadWrite, Type: TypeBool, Default: "false"},
+	{Name: KeyAuthorizationCacheEnabled, Access: ReadWrite, Type: TypeBool, Default: "true"},
+	{Name: KeyAuthorizeRemoteTxRequests, Access: ReadWrite, Type: TypeBool, Default: "false"},
+	{Name: KeyBlinkRepeat, Access: ReadWrite, Type: TypeInt, Default: "3", Min: 0, Max: 1000},
+	{Name: KeyClockAlignedDataInterval, Access: ReadWrite, Type: TypeInt, Default: "900", Min: 0, Max: 86400},
+	{Name: KeyConnectionTimeOut, Access: ReadWrite, Type: TypeInt, Default: "60", Min: 1, Max: 3600},
+	{Name: KeyConnectorPhaseRotation, Access: ReadWrite, Type: TypeCSL, Default: "0.Unknown",
+		MaxLengthKey: KeyConnectorPhaseRotationMaxLength, check: checkPhaseRotation},
+	{Name: KeyConnectorPhaseRotationMaxLength, Access: ReadOnly, Type: TypeInt, Default: "11", Min: 1, Max: 1000},
+	{Name: KeyGetConfigurationMaxKeys, Access: ReadOnly, Type: TypeInt, Default: "50", Min: 1, Max: 1000},
+	{Name: KeyHeartbeatInterval, Access: ReadWrite, Type: TypeInt, Default: "3600", Min: 0, Max: math.MaxInt32},
+	{Name: KeyLightIntensity, Access: ReadWrite, Type: TypeInt, Default: "100", Min: 0, Max: 100},
+	{Name: KeyLocalAuthorizeOffline, Access: ReadWrite, Type: TypeBool, Default: "true"},
+	{Name: KeyLocalPreAuthorize, Access: ReadWrite, Type: TypeBool, Default: "false"},
+	{Name: KeyMaxEnergyOnInvalidID, Access: ReadWrite, Type: TypeInt, Default: "0", Min: 0, Max: math.MaxInt32},
+	{Name: KeyMeterValuesAlignedData, Access: ReadWrite, Type: TypeCSL, Default: "Energy.Active.Import.Register",
+		MaxLengthKey: KeyMeterValuesAlignedDataMaxLength, check: checkMeasurands},
+	{Name: KeyMeterValuesAlignedDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeyMeterValuesSampledData, Access: ReadWrite, Type: TypeCSL, Default: "Energy.Active.Import.Register",
+		MaxLengthKey: KeyMeterValuesSampledDataMaxLength, check: checkMeasurands},
+	{Name: KeyMeterValuesSampledDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeyMeterValueSampleInterval, Access: ReadWrite, Type: TypeInt, Default: "60", Min: 0, Max: 86400},
+	{Name: KeyMinimumStatusDuration, Access: ReadWrite, Type: TypeInt, Default: "0", Min: 0, Max: 3600},
+	{Name: KeyNumberOfConnectors, Access: ReadOnly, Type: TypeInt, Default: "1", Min: 1, Max: 1000},
+	{Name: KeyResetRetries, Access: ReadWrite, Type: TypeInt, Default: "3", Min: 0, Max: 100},
+	{Name: KeyStopTransactionOnEVSideDisconnect, Access: ReadWrite, Type: TypeBool, Default: "true"},
+	{Name: KeyStopTransactionOnInvalidID, Access: ReadWrite, Type: TypeBool, Default: "true"},
+	{Name: KeyStopTxnAlignedData, Access: ReadWrite, Type: TypeCSL, Default: "",
+		MaxLengthKey: KeyStopTxnAlignedDataMaxLength, check: checkMeasurands},
+	{Name: KeyStopTxnAlignedDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeyStopTxnSampledData, Access: ReadWrite, Type: TypeCSL, Default: "",
+		MaxLengthKey: KeyStopTxnSampledDataMaxLength, check: checkMeasurands},
+	{Name: KeyStopTxnSampledDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeySupportedFeatureProfiles, Access: ReadOnly, Type: TypeCSL, Default: "Core", check: checkFeatureProfiles},
+	// At least one attempt: a value of 0 would drop transaction messages
+	// unsent, which evsed never does.
+	{Name: KeyTransactionMessageAttempts, Access: ReadWrite, Type: TypeInt, Default: "3", Min: 1, Max: 100},
+	{Name: KeyTransactionMessageRetryInterval, Access: ReadWrite, Type: TypeInt, Default: "60", Min: 0, Max: 86400},
+	{Name: KeyUnlockConnectorOnEVSideDisconnect, Access: ReadWrite, Type: TypeBool, Default: "true"},
+	{Name: KeyWebSocketPingInterval, Access: ReadWrite, Type: TypeInt, Default: "60", Min: 0, Max: 86400},
+	{Name: KeyAuthorizationKey, Access: WriteOnly, Type: TypeString, Default: "", check: checkAuthorizationKey},
+	{Name: KeySecurityProfile, Access: ReadWrite, Type: TypeInt, Default: "0", Min: 0, Max: 3, check: checkSecurityProfile},
+}
+
+// KeyDefs returns the descriptions of the keys Config knows, in
+// GetConfiguration order. The slice is the caller's.
+func KeyDefs() []KeyDef { return slices.Clone(keyDefs[:]) }
+
+// Errors of OpenConfig, wrapped with the key at fault.
+var (
+	// ErrUnknownKey: an initial value names a key Config does not know.
+	ErrUnknownKey = errors.New("ocpp16: unknown configuration key")
+	// ErrBadValue: an initial value is not valid for its key.
+	ErrBadValue = errors.New("ocpp16: invalid configuration value")
+)
+
+// Config is the charge point's OCPP 1.6 configuration: the values of the
+// keys of KeyDefs, persisted in one bbolt bucket (key name -> value). It is
+// safe for concurrent use. Key names are case-insensitive on input (they are
+// CiString50 in GetConfiguration and ChangeConfiguration) and canonical on
+// output.
+type Config struct {
+	db     *bbolt.DB
+	bucket []byte
+	defs   []KeyDef
+
+	// setMu serializes Set, including its OnChange call, so that hooks see
+	// changes in the order they were made.
+	setMu sync.Mutex
+
+	mu       sync.Mutex        // guards the fields below
+	values   map[string]string // canonical key name -> canonical value
+	onChange func(key, value string)
+}
+
+// OpenConfig loads the configuration from bucket in db (created if needed).
+// Each key takes, in order of precedence, its persisted value (set by the
+// CSMS), its value in initial (the config file's `ocpp` section, canonical or
+// any-case key names), or its default. A read-only key is never persisted,
+// so initial always decides it. An initial value for an unknown key or an
+// invalid one is an error (ErrUnknownKey, ErrBadValue); a persisted value
+// that is no longer valid, or that belongs to a key no longer known, is
+// ignored. initial is not retained.
+func OpenConfig(db *bbolt.DB, bucket string, initial map[string]string) (*Config, error) {
+	return openConfig(db, bucket, initial, keyDefs[:])
+}
+
+func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []KeyDef) (*Config, error) {
+	c := &Config{db: db, bucket: []byte(bucket), defs: defs, values: make(map[string]string, len(defs))}
+	for _, d := range defs {
+		c.values[d.Name] = d.Default
+	}
+	// Read-only keys first: the CSL MaxLength keys bound other values.
+	names := make([]string, 0, len(initial))
+	for k := range initial {
+		names = append(names, k)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		ra, rb := c.lookup(a) != nil && c.lookup(a).Access == ReadOnly, c.lookup(b) != nil && c.lookup(b).Access == ReadOnly
+		switch {
+		case ra && !rb:
+			return -1
+		case rb && !ra:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range names {
+		d := c.lookup(k)
+		if d == nil {
+			return nil, fmt.Errorf("ocpp16: config key %q: %w", k, ErrUnknownKey)
+		}
+		v, err := c.validate(d, initial[k], true)
+		if err != nil {
+			return nil, fmt.Errorf("ocpp16: config key %s: %w: %v", d.Name, ErrBadValue, err)
+		}
+		c.values[d.Name] = v
+	}
+	err := db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(c.bucket)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, v []byte) error {
+			d := c.lookup(string(k))
+			if d == nil || d.Access == ReadOnly {
+				return nil
+			}
+			if cv, err := c.validate(d, string(v), true); err == nil {
+				c.values[d.Name] = cv
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ocpp16: open config bucket %q: %w", bucket, err)
+	}
+	return c, nil
+}
+
+// lookup finds a key's definition, ignoring case; nil when unknown.
+func (c *Config) lookup(key string) *KeyDef {
+	for i := range c.defs {
+		if strings.EqualFold(c.defs[i].Name, key) {
+			return &c.defs[i]
+		}
+	}
+	return nil
+}
+
+// validate checks value for d and returns its canonical form. c.mu must be
+// held, or c not yet shared.
+func (c *Config) validate(d *KeyDef, value string, loading bool) (string, error) {
+	v := value
+	switch d.Type {
+	case TypeBool:
+		switch {
+		case strings.EqualFold(value, "true"):
+			v = "true"
+		case strings.EqualFold(value, "false"):
+			v = "false"
+		default:
+			return "", fmt.Errorf("%q is not a boolean", value)
+		}
+	case TypeInt:
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil {
+			return "", fmt.Errorf("%q is not an integer", value)
+		}
+		if n < d.Min || n > d.Max {
+			return "", fmt.Errorf("%d is outside %d..%d", n, d.Min, d.Max)
+		}
+		v = strconv.Itoa(n)
+	case TypeCSL:
+		items := splitCSL(value)
+		if d.MaxLengthKey != "" {
+			limit, _ := strconv.Atoi(c.values[d.MaxLengthKey])
+			if len(items) > limit {
+				return "", fmt.Errorf("%d items, at most %d allowed (%s)", len(items), limit, d.MaxLengthKey)
+			}
+		}
+		v = strings.Join(items, ",")
+	}
+	if d.check != nil {
+		return d.check(v, func(k string) string { return c.values[k] }, loading)
+	}
+	return v, nil
+}
+
+// splitCSL splits a comma-separated list, trimming spaces around items.
+// An empty or blank list has no items.
+func splitCSL(s string) []string {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	items := strings.Split(s, ",")
+	for i, it := range items {
+		items[i] = strings.TrimSpace(it)
+	}
+	return items
+}
+
+func checkMeasurands(v string, _ func(string) string, _ bool) (string, error) {
+	for _, it := range splitCSL(v) {
+		m := Measurand(it)
+		if !m.IsValid() {
+			return "", fmt.Errorf("%q is not a Measurand", it)
+		}
+		if !MeasurandSupported(m) {
+			return "", fmt.Errorf("measurand %s is not supported", it)
+		}
+	}
+	return v, nil
+}
+
+func checkPhaseRotation(v string, cur func(string) string, _ bool) (string, error) {
+	n, _ := strconv.Atoi(cur(KeyNumberOfConnectors))
+	for _, it := range splitCSL(v) {
+		conn, rot, ok := strings.Cut(it, ".")
+		id, err := strconv.Atoi(conn)
+		if !ok || err != nil || id < 0 || id > n {
+			return "", fmt.Errorf("%q: want <connector 0..%d>.<rotation>", it, n)
+		}
+		if !slices.Contains(phaseRotations[:], rot) {
+			return "", fmt.Errorf("%q: unknown rotation %q", it, rot)
+		}
+	}
+	return v, nil
+}
+
+func checkFeatureProfiles(v string, _ func(string) string, _ bool) (string, error) {
+	for _, it := range splitCSL(v) {
+		if !slices.Contains(featureProfiles[:], it) {
+			return "", fmt.Errorf("%q is not a feature profile", it)
+		}
+	}
+	return v, nil
+}
+
+// checkAuthorizationKey applies the whitepaper's rule of at least 16 bytes,
+// with the 40-character maximum of its hexadecimal form as upper bound. Any
+// printable ASCII is accepted (hex digits included), since the value is
+// used as the HTTP Basic password as it is.
+func checkAuthorizationKey(v string, _ func(string) string, loading bool) (string, error) {
+	if loading && v == "" {
+		return v, nil // no password configured
+	}
+	if len(v) < 16 || len(v) > 40 {
+		return "", fmt.Errorf("AuthorizationKey must have 16 to 40 characters, has %d", len(v))
+	}
+	for _, r := range v {
+		if r < 0x20 || r > 0x7e {
+			return "", errors.New("AuthorizationKey must be printable ASCII")
+		}
+	}
+	return v, nil
+}
+
+// checkSecurityProfile applies the whitepaper's rules: the profile may only
+// be raised, and profiles 1 and 2 need an AuthorizationKey. The certificates
+// that profiles 2 and 3 need are the adapter's to check before it calls Set.
+func checkSecurityProfile(v string, cur func(string) string, loading bool) (string, error) {
+	if loading {
+		return v, nil
+	}
+	n, _ := strconv.Atoi(v)
+	old, _ := strconv.Atoi(cur(KeySecurityProfile))
+	if n < old {
+		return "", fmt.Errorf("security profile %d is lower than the current %d", n, old)
+	}
+	if (n == 1 || n == 2) && cur(KeyAuthorizationKey) == "" {
+		return "", fmt.Errorf("security profile %d needs an AuthorizationKey", n)
+	}
+	return v, nil
+}
+
+// OnChange sets the function called after each accepted change (Accepted
+// or RebootRequired), with the canonical key name and value, so that the
+// adapter applies it live (new intervals, a reconnect for AuthorizationKey
+// and SecurityProfile). fn runs on the goroutine that called Set, after the
+// value is persisted; it may read c but must not call Set. nil removes the
+// hook.
+func (c *Config) OnChange(fn func(key, value string)) {
+	c.mu.Lock()
+	c.onChange = fn
+	c.mu.Unlock()
+}
+
+// Set changes a key as a ChangeConfiguration does and returns its answer:
+// NotSupported for an unknown key, Rejected for a read-only key, an invalid
+// value or a failure to persist it, RebootRequired or Accepted once the
+// value is persisted and the OnChange hook has run.
+func (c *Config) Set(key, value string) ConfigurationStatus {
+	d := c.lookup(key)
+	if d == nil {
+		return ConfigurationStatusNotSupported
+	}
+	if d.Access == ReadOnly {
+		return ConfigurationStatusRejected
+	}
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	c.mu.Lock()
+	v, err := c.validate(d, value, false)
+	if err == nil {
+		err = c.db.Update(func(tx *bbolt.Tx) error {
+			b := tx.Bucket(c.bucket)
+			if b == nil {
+				return fmt.Errorf("bucket %q missing", c.bucket)
+			}
+			return b.Put([]byte(d.Name), []byte(v))
+		})
+	}
+	if err != nil {
+		c.mu.Unlock()
+		return ConfigurationStatusRejected
+	}
+	c.values[d.Name] = v
+	hook := c.onChange
+	c.mu.Unlock()
+	if hook != nil {
+		hook(d.Name, v)
+	}
+	if d.Reboot {
+		return ConfigurationStatusRebootRequired
+	}
+	return ConfigurationStatusAccepted
+}
+
+// Get answers a GetConfiguration: with no keys, every known key; otherwise
+// the requested keys, in request order without repeats, of which at most
+// GetConfigurationMaxKeys are answered (the rest are ignored). Known keys
+// come back with their canonical name and value, except write-only keys
+// (AuthorizationKey), which come back without a value: the whitepaper makes
+// them unreadable. Unknown keys come back as requested.
+func (c *Config) Get(keys []string) (known []KeyValue, unknown []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	kv := func(d *KeyDef) KeyValue {
+		out := KeyValue{Key: d.Name, Readonly: d.Access == ReadOnly}
+		if d.Access != WriteOnly {
+			v := c.values[d.Name]
+			out.Value = &v
+		}
+		return out
+	}
+	if len(keys) == 0 {
+		for i := range c.defs {
+			known = append(known, kv(&c.defs[i]))
+		}
+		return known, nil
+	}
+	limit, _ := strconv.Atoi(c.values[KeyGetConfigurationMaxKeys])
+	var seen []string
+	for _, k := range keys {
+		if len(seen) == limit {
+			break
+		}
+		if slices.ContainsFunc(seen, func(s string) bool { return strings.EqualFold(s, k) }) {
+			continue
+		}
+		seen = append(seen, k)
+		if d := c.lookup(k); d != nil {
+			known = append(known, kv(d))
+		} else {
+			unknown = append(unknown, k)
+		}
+	}
+	return known, unknown
+}
+
+// Value returns a key's current value, write-only keys included (the
+// transport needs the AuthorizationKey), and whether the key is known.
+func (c *Config) Value(key string) (string, bool) {
+	d := c.lookup(key)
+	if d == nil {
+		return "", false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.values[d.Name], true
+}
+
+// Bool returns a TypeBool key's value; false for an unknown key.
+func (c *Config) Bool(key string) bool {
+	v, _ := c.Value(key)
+	return v == "true"
+}
+
+// Int returns a TypeInt key's value; 0 for an unknown key.
+func (c *Config) Int(key string) int {
+	v, _ := c.Value(key)
+	n, _ := strconv.Atoi(v)
+	return n
+}
+
+// Duration returns a TypeInt key that counts seconds (the intervals and
+// timeouts) as a duration; 0 for an unknown key.
+func (c *Config) Duration(key string) time.Duration {
+	return time.Duration(c.Int(key)) * time.Second
+}
+
+// List returns the items of a TypeCSL key; nil for an empty list or an
+// unknown key. The slice is the caller's.
+func (c *Config) List(key string) []string {
+	v, _ := c.Value(key)
+	return splitCSL(v)
+}
+
+// Measurands returns the items of a measurand list key
+// (MeterValuesSampledData and the like).
+func (c *Config) Measurands(key string) []Measurand {
+	items := c.List(key)
+	if items == nil {
+		return nil
+	}
+	out := make([]Measurand, len(items))
+	for i, it := range items {
+		out[i] = Measurand(it)
+	}
+	return out
+}

@@ -1,0 +1,181 @@
+package ocpp16
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/station"
+)
+
+// HandleCall implements ocppclient.Handler: it decodes and validates the
+// CSMS's CALL with DecodeRequest (whose CallError is the answer to a bad
+// payload, an unsupported or an unknown action) and turns it into station
+// commands. Requests that the specification answers before acting
+// (RemoteStartTransaction, Reset) are carried out on their own goroutine
+// after the answer is decided.
+func (c *Charger) HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error) {
+	req, err := DecodeRequest(action, payload)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := req.(*DataTransferRequest); ok {
+		// No vendor extensions: the answer needs no station.
+		c.log.Info("ocpp16 DataTransfer from CSMS", "vendorId", r.VendorID, "messageId", r.MessageID)
+		return &DataTransferResponse{Status: DataTransferStatusUnknownVendorId}, nil
+	}
+	switch r := req.(type) {
+	case *ChangeConfigurationRequest:
+		// Set persists and runs the change hook, which applies the value.
+		st := c.cfg.Set(r.Key, r.Value)
+		c.log.Info("ocpp16 ChangeConfiguration", "key", r.Key, "status", st)
+		return &ChangeConfigurationResponse{Status: st}, nil
+	case *GetConfigurationRequest:
+		known, unknown := c.cfg.Get(r.Key)
+		return &GetConfigurationResponse{ConfigurationKey: known, UnknownKey: unknown}, nil
+	case *ClearCacheRequest:
+		if err := c.ClearCache(); err != nil {
+			c.log.Warn("ocpp16 ClearCache", "err", err)
+			return &ClearCacheResponse{Status: ClearCacheStatusRejected}, nil
+		}
+		return &ClearCacheResponse{Status: ClearCacheStatusAccepted}, nil
+	}
+
+	st, err := c.station()
+	if err != nil {
+		return nil, ocppclient.Errorf(ocppclient.InternalError, "station not ready")
+	}
+	switch r := req.(type) {
+	case *ChangeAvailabilityRequest:
+		return c.changeAvailability(ctx, st, r), nil
+	case *RemoteStartTransactionRequest:
+		return c.remoteStart(ctx, st, r), nil
+	case *RemoteStopTransactionRequest:
+		return c.remoteStop(ctx, st, r), nil
+	case *ResetRequest:
+		c.reset(ctx, st, r.Type)
+		return &ResetResponse{Status: ResetStatusAccepted}, nil
+	case *UnlockConnectorRequest:
+		return c.unlock(ctx, st, r.ConnectorID), nil
+	}
+	// DecodeRequest knows an action this switch does not: a newer decoder.
+	return nil, ocppclient.Errorf(ocppclient.NotSupported, "action %s is not supported", action)
+}
+
+func (c *Charger) changeAvailability(ctx context.Context, st Station, r *ChangeAvailabilityRequest) *ChangeAvailabilityResponse {
+	if r.ConnectorID > c.opts.NumConnectors {
+		return &ChangeAvailabilityResponse{Status: AvailabilityStatusRejected}
+	}
+	res, err := st.SetAvailability(ctx, r.ConnectorID, r.Type == AvailabilityTypeOperative)
+	if err != nil {
+		c.log.Warn("ocpp16 ChangeAvailability", "connector", r.ConnectorID, "err", err)
+		return &ChangeAvailabilityResponse{Status: AvailabilityStatusRejected}
+	}
+	out := AvailabilityStatus(res)
+	if !out.IsValid() {
+		out = AvailabilityStatusRejected
+	}
+	return &ChangeAvailabilityResponse{Status: out}
+}
+
+// startable reports whether a connector in status s can take a remote
+// start: idle (Available) or plugged in and waiting for a token
+// (Preparing).
+func startable(s station.Status) bool { return s == station.Available || s == station.Preparing }
+
+// remoteStart answers from a status snapshot and then asks the station to
+// start, since 1.6 answers RemoteStartTransaction before the transaction
+// exists. A charging profile in the request is ignored: the charger does
+// not offer Smart Charging.
+func (c *Charger) remoteStart(ctx context.Context, st Station, r *RemoteStartTransactionRequest) *RemoteStartTransactionResponse {
+	rejected := &RemoteStartTransactionResponse{Status: RemoteStartStopStatusRejected}
+	snap, err := st.Status(ctx)
+	if err != nil {
+		c.log.Warn("ocpp16 RemoteStartTransaction: station status", "err", err)
+		return rejected
+	}
+	connector := 0
+	for _, cs := range snap.Connectors {
+		if r.ConnectorID != nil && cs.ID != *r.ConnectorID {
+			continue
+		}
+		if startable(cs.Status) && cs.Session == nil {
+			connector = cs.ID
+			break
+		}
+	}
+	if connector == 0 {
+		c.log.Info("ocpp16 RemoteStartTransaction rejected: no free connector", "connector", r.ConnectorID)
+		return rejected
+	}
+	opts := station.StartOptions{Remote: true, SkipAuthorization: !c.cfg.Bool(KeyAuthorizeRemoteTxRequests)}
+	idTag := r.IDTag
+	bg := context.WithoutCancel(ctx) // the start outlives the CALL
+	c.background.Go(func() {
+		if err := st.Start(bg, connector, idTag, opts); err != nil {
+			c.log.Info("ocpp16 remote start refused by the station", "connector", connector, "err", err)
+		}
+	})
+	return &RemoteStartTransactionResponse{Status: RemoteStartStopStatusAccepted}
+}
+
+func (c *Charger) remoteStop(ctx context.Context, st Station, r *RemoteStopTransactionRequest) *RemoteStopTransactionResponse {
+	rejected := &RemoteStopTransactionResponse{Status: RemoteStartStopStatusRejected}
+	session, ok, err := c.tx.Session(r.TransactionID)
+	if err != nil {
+		c.log.Warn("ocpp16 RemoteStopTransaction", "transactionId", r.TransactionID, "err", err)
+		return rejected
+	}
+	if !ok {
+		return rejected
+	}
+	if err := st.StopSession(ctx, session, station.ReasonRemote); err != nil {
+		c.log.Info("ocpp16 RemoteStopTransaction refused", "transactionId", r.TransactionID, "err", err)
+		return rejected
+	}
+	return &RemoteStopTransactionResponse{Status: RemoteStartStopStatusAccepted}
+}
+
+// reset ends the sessions with the reset's reason (their StopTransactions
+// are durable when Station.Reset returns) and then hands over to OnReset,
+// which restarts the process. It runs after the answer, as the
+// specification wants the Reset.conf sent first.
+func (c *Charger) reset(ctx context.Context, st Station, t ResetType) {
+	hard := t == ResetTypeHard
+	reason := station.ReasonSoftReset
+	if hard {
+		reason = station.ReasonHardReset
+	}
+	bg := context.WithoutCancel(ctx)
+	c.background.Go(func() {
+		c.log.Warn("ocpp16 reset requested by the CSMS", "type", t)
+		if err := st.Reset(bg, reason); err != nil {
+			// Restart anyway: sessions the station could not end resume
+			// or end as PowerLoss after the restart.
+			c.log.Error("ocpp16 reset: station", "err", err)
+		}
+		if c.opts.OnReset != nil {
+			c.opts.OnReset(hard)
+		}
+	})
+}
+
+func (c *Charger) unlock(ctx context.Context, st Station, connector int) *UnlockConnectorResponse {
+	if connector > c.opts.NumConnectors {
+		return &UnlockConnectorResponse{Status: UnlockStatusNotSupported}
+	}
+	res, err := st.Unlock(ctx, connector)
+	switch {
+	case errors.Is(err, station.ErrNoConnector):
+		return &UnlockConnectorResponse{Status: UnlockStatusNotSupported}
+	case err != nil:
+		c.log.Warn("ocpp16 UnlockConnector", "connector", connector, "err", err)
+		return &UnlockConnectorResponse{Status: UnlockStatusUnlockFailed}
+	}
+	out := UnlockStatus(res)
+	if !out.IsValid() {
+		out = UnlockStatusUnlockFailed
+	}
+	return &UnlockConnectorResponse{Status: out}
+}

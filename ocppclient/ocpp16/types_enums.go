@@ -1,0 +1,675 @@
+package ocpp16
+
+import "slices"
+
+// The enumerations of OCPP 1.6. Each type has an IsValid method; the
+// validator checks every enum-typed field with it, so an enum's values are
+// listed once, here. Constant names are the type name followed by the value
+// with punctuation dropped (MeasurandEnergyActiveImportRegister).
+
+// ChargePointStatus is a connector's (or, for connector 0, the charge
+// point's) status in StatusNotification.
+type ChargePointStatus string
+
+// ChargePointStatus values.
+const (
+	ChargePointStatusAvailable     ChargePointStatus = "Available"
+	ChargePointStatusPreparing     ChargePointStatus = "Preparing"
+	ChargePointStatusCharging      ChargePointStatus = "Charging"
+	ChargePointStatusSuspendedEVSE ChargePointStatus = "SuspendedEVSE"
+	ChargePointStatusSuspendedEV   ChargePointStatus = "SuspendedEV"
+	ChargePointStatusFinishing     ChargePointStatus = "Finishing"
+	ChargePointStatusReserved      ChargePointStatus = "Reserved"
+	ChargePointStatusUnavailable   ChargePointStatus = "Unavailable"
+	ChargePointStatusFaulted       ChargePointStatus = "Faulted"
+)
+
+var chargePointStatusValues = [...]ChargePointStatus{
+	ChargePointStatusAvailable,
+	ChargePointStatusPreparing,
+	ChargePointStatusCharging,
+	ChargePointStatusSuspendedEVSE,
+	ChargePointStatusSuspendedEV,
+	ChargePointStatusFinishing,
+	ChargePointStatusReserved,
+	ChargePointStatusUnavailable,
+	ChargePointStatusFaulted,
+}
+
+// IsValid reports whether v is a ChargePointStatus of OCPP 1.6.
+func (v ChargePointStatus) IsValid() bool { return slices.Contains(chargePointStatusValues[:], v) }
+
+func (ChargePointStatus) enumValues() []string { return enumStrings(chargePointStatusValues[:]) }
+
+// ChargePointErrorCode is the error code of a StatusNotification; NoError when there is none.
+type ChargePointErrorCode string
+
+// ChargePointErrorCode values.
+const (
+	ChargePointErrorCodeConnectorLockFailure ChargePointErrorCode = "ConnectorLockFailure"
+	ChargePointErrorCodeEVCommunicationError ChargePointErrorCode = "EVCommunicationError"
+	ChargePointErrorCodeGroundFailure        ChargePointErrorCode = "GroundFailure"
+	ChargePointErrorCodeHighTemperature      ChargePointErrorCode = "HighTemperature"
+	ChargePointErrorCodeInternalError        ChargePointErrorCode = "InternalError"
+	ChargePointErrorCodeLocalListConflict    ChargePointErrorCode = "LocalListConflict"
+	ChargePointErrorCodeNoError              ChargePointErrorCode = "NoError"
+	ChargePointErrorCodeOtherError           ChargePointErrorCode = "OtherError"
+	ChargePointErrorCodeOverCurrentFailure   ChargePointErrorCode = "OverCurrentFailure"
+	ChargePointErrorCodePowerMeterFailure    ChargePointErrorCode = "PowerMeterFailure"
+	ChargePointErrorCodePowerSwitchFailure   ChargePointErrorCode = "PowerSwitchFailure"
+	ChargePointErrorCodeReaderFailure        ChargePointErrorCode = "ReaderFailure"
+	ChargePointErrorCodeResetFailure         ChargePointErrorCode = "ResetFailure"
+	ChargePointErrorCodeUnderVoltage         ChargePointErrorCode = "UnderVoltage"
+	ChargePointErrorCodeOverVoltage          ChargePointErrorCode = "OverVoltage"
+	ChargePointErrorCodeWeakSignal           ChargePointErrorCode = "WeakSignal"
+)
+
+var chargePointErrorCodeValues = [...]ChargePointErrorCode{
+	ChargePointErrorCodeConnectorLockFailure,
+	ChargePointErrorCodeEVCommunicationError,
+	ChargePointErrorCodeGroundFailure,
+	ChargePointErrorCodeHighTemperature,
+	ChargePointErrorCodeInternalError,
+	ChargePointErrorCodeLocalListConflict,
+	ChargePointErrorCodeNoError,
+	ChargePointErrorCodeOtherError,
+	ChargePointErrorCodeOverCurrentFailure,
+	ChargePointErrorCodePowerMeterFailure,
+	ChargePointErrorCodePowerSwitchFailure,
+	ChargePointErrorCodeReaderFailure,
+	ChargePointErrorCodeResetFailure,
+	ChargePointErrorCodeUnderVoltage,
+	ChargePointErrorCodeOverVoltage,
+	ChargePointErrorCodeWeakSignal,
+}
+
+// IsValid reports whether v is a ChargePointErrorCode of OCPP 1.6.
+func (v ChargePointErrorCode) IsValid() bool {
+	return slices.Contains(chargePointErrorCodeValues[:], v)
+}
+
+func (ChargePointErrorCode) enumValues() []string { return enumStrings(chargePointErrorCodeValues[:]) }
+
+// Reason is why a transaction was stopped (StopTransaction).
+type Reason string
+
+// Reason values.
+const (
+	ReasonEmergencyStop  Reason = "EmergencyStop"
+	ReasonEVDisconnected Reason = "EVDisconnected"
+	ReasonHardReset      Reason = "HardReset"
+	ReasonLocal          Reason = "Local"
+	ReasonOther          Reason = "Other"
+	ReasonPowerLoss      Reason = "PowerLoss"
+	ReasonReboot         Reason = "Reboot"
+	ReasonRemote         Reason = "Remote"
+	ReasonSoftReset      Reason = "SoftReset"
+	ReasonUnlockCommand  Reason = "UnlockCommand"
+	ReasonDeAuthorized   Reason = "DeAuthorized"
+)
+
+var reasonValues = [...]Reason{
+	ReasonEmergencyStop,
+	ReasonEVDisconnected,
+	ReasonHardReset,
+	ReasonLocal,
+	ReasonOther,
+	ReasonPowerLoss,
+	ReasonReboot,
+	ReasonRemote,
+	ReasonSoftReset,
+	ReasonUnlockCommand,
+	ReasonDeAuthorized,
+}
+
+// IsValid reports whether v is a Reason of OCPP 1.6.
+func (v Reason) IsValid() bool { return slices.Contains(reasonValues[:], v) }
+
+func (Reason) enumValues() []string { return enumStrings(reasonValues[:]) }
+
+// AuthorizationStatus is the CSMS's verdict on an id tag (IdTagInfo).
+type AuthorizationStatus string
+
+// AuthorizationStatus values.
+const (
+	AuthorizationStatusAccepted     AuthorizationStatus = "Accepted"
+	AuthorizationStatusBlocked      AuthorizationStatus = "Blocked"
+	AuthorizationStatusExpired      AuthorizationStatus = "Expired"
+	AuthorizationStatusInvalid      AuthorizationStatus = "Invalid"
+	AuthorizationStatusConcurrentTx AuthorizationStatus = "ConcurrentTx"
+)
+
+var authorizationStatusValues = [...]AuthorizationStatus{
+	AuthorizationStatusAccepted,
+	AuthorizationStatusBlocked,
+	AuthorizationStatusExpired,
+	AuthorizationStatusInvalid,
+	AuthorizationStatusConcurrentTx,
+}
+
+// IsValid reports whether v is a AuthorizationStatus of OCPP 1.6.
+func (v AuthorizationStatus) IsValid() bool { return slices.Contains(authorizationStatusValues[:], v) }
+
+func (AuthorizationStatus) enumValues() []string { return enumStrings(authorizationStatusValues[:]) }
+
+// RegistrationStatus is the answer to a BootNotification.
+type RegistrationStatus string
+
+// RegistrationStatus values.
+const (
+	RegistrationStatusAccepted RegistrationStatus = "Accepted"
+	RegistrationStatusPending  RegistrationStatus = "Pending"
+	RegistrationStatusRejected RegistrationStatus = "Rejected"
+)
+
+var registrationStatusValues = [...]RegistrationStatus{
+	RegistrationStatusAccepted,
+	RegistrationStatusPending,
+	RegistrationStatusRejected,
+}
+
+// IsValid reports whether v is a RegistrationStatus of OCPP 1.6.
+func (v RegistrationStatus) IsValid() bool { return slices.Contains(registrationStatusValues[:], v) }
+
+func (RegistrationStatus) enumValues() []string { return enumStrings(registrationStatusValues[:]) }
+
+// AvailabilityType is the availability a ChangeAvailability asks for.
+type AvailabilityType string
+
+// AvailabilityType values.
+const (
+	AvailabilityTypeInoperative AvailabilityType = "Inoperative"
+	AvailabilityTypeOperative   AvailabilityType = "Operative"
+)
+
+var availabilityTypeValues = [...]AvailabilityType{
+	AvailabilityTypeInoperative,
+	AvailabilityTypeOperative,
+}
+
+// IsValid reports whether v is a AvailabilityType of OCPP 1.6.
+func (v AvailabilityType) IsValid() bool { return slices.Contains(availabilityTypeValues[:], v) }
+
+func (AvailabilityType) enumValues() []string { return enumStrings(availabilityTypeValues[:]) }
+
+// AvailabilityStatus is the answer to a ChangeAvailability.
+type AvailabilityStatus string
+
+// AvailabilityStatus values.
+const (
+	AvailabilityStatusAccepted  AvailabilityStatus = "Accepted"
+	AvailabilityStatusRejected  AvailabilityStatus = "Rejected"
+	AvailabilityStatusScheduled AvailabilityStatus = "Scheduled"
+)
+
+var availabilityStatusValues = [...]AvailabilityStatus{
+	AvailabilityStatusAccepted,
+	AvailabilityStatusRejected,
+	AvailabilityStatusScheduled,
+}
+
+// IsValid reports whether v is a AvailabilityStatus of OCPP 1.6.
+func (v AvailabilityStatus) IsValid() bool { return slices.Contains(availabilityStatusValues[:], v) }
+
+func (AvailabilityStatus) enumValues() []string { return enumStrings(availabilityStatusValues[:]) }
+
+// ConfigurationStatus is the answer to a ChangeConfiguration.
+type ConfigurationStatus string
+
+// ConfigurationStatus values.
+const (
+	ConfigurationStatusAccepted       ConfigurationStatus = "Accepted"
+	ConfigurationStatusRejected       ConfigurationStatus = "Rejected"
+	ConfigurationStatusRebootRequired ConfigurationStatus = "RebootRequired"
+	ConfigurationStatusNotSupported   ConfigurationStatus = "NotSupported"
+)
+
+var configurationStatusValues = [...]ConfigurationStatus{
+	ConfigurationStatusAccepted,
+	ConfigurationStatusRejected,
+	ConfigurationStatusRebootRequired,
+	ConfigurationStatusNotSupported,
+}
+
+// IsValid reports whether v is a ConfigurationStatus of OCPP 1.6.
+func (v ConfigurationStatus) IsValid() bool { return slices.Contains(configurationStatusValues[:], v) }
+
+func (ConfigurationStatus) enumValues() []string { return enumStrings(configurationStatusValues[:]) }
+
+// ResetType is the kind of reset a Reset asks for.
+type ResetType string
+
+// ResetType values.
+const (
+	ResetTypeHard ResetType = "Hard"
+	ResetTypeSoft ResetType = "Soft"
+)
+
+var resetTypeValues = [...]ResetType{
+	ResetTypeHard,
+	ResetTypeSoft,
+}
+
+// IsValid reports whether v is a ResetType of OCPP 1.6.
+func (v ResetType) IsValid() bool { return slices.Contains(resetTypeValues[:], v) }
+
+func (ResetType) enumValues() []string { return enumStrings(resetTypeValues[:]) }
+
+// ResetStatus is the answer to a Reset.
+type ResetStatus string
+
+// ResetStatus values.
+const (
+	ResetStatusAccepted ResetStatus = "Accepted"
+	ResetStatusRejected ResetStatus = "Rejected"
+)
+
+var resetStatusValues = [...]ResetStatus{
+	ResetStatusAccepted,
+	ResetStatusRejected,
+}
+
+// IsValid reports whether v is a ResetStatus of OCPP 1.6.
+func (v ResetStatus) IsValid() bool { return slices.Contains(resetStatusValues[:], v) }
+
+func (ResetStatus) enumValues() []string { return enumStrings(resetStatusValues[:]) }
+
+// RemoteStartStopStatus is the answer to a RemoteStartTransaction or RemoteStopTransaction.
+type RemoteStartStopStatus string
+
+// RemoteStartStopStatus values.
+const (
+	RemoteStartStopStatusAccepted RemoteStartStopStatus = "Accepted"
+	RemoteStartStopStatusRejected RemoteStartStopStatus = "Rejected"
+)
+
+var remoteStartStopStatusValues = [...]RemoteStartStopStatus{
+	RemoteStartStopStatusAccepted,
+	RemoteStartStopStatusRejected,
+}
+
+// IsValid reports whether v is a RemoteStartStopStatus of OCPP 1.6.
+func (v RemoteStartStopStatus) IsValid() bool {
+	return slices.Contains(remoteStartStopStatusValues[:], v)
+}
+
+func (RemoteStartStopStatus) enumValues() []string {
+	return enumStrings(remoteStartStopStatusValues[:])
+}
+
+// UnlockStatus is the answer to an UnlockConnector.
+type UnlockStatus string
+
+// UnlockStatus values.
+const (
+	UnlockStatusUnlocked     UnlockStatus = "Unlocked"
+	UnlockStatusUnlockFailed UnlockStatus = "UnlockFailed"
+	UnlockStatusNotSupported UnlockStatus = "NotSupported"
+)
+
+var unlockStatusValues = [...]UnlockStatus{
+	UnlockStatusUnlocked,
+	UnlockStatusUnlockFailed,
+	UnlockStatusNotSupported,
+}
+
+// IsValid reports whether v is a UnlockStatus of OCPP 1.6.
+func (v UnlockStatus) IsValid() bool { return slices.Contains(unlockStatusValues[:], v) }
+
+func (UnlockStatus) enumValues() []string { return enumStrings(unlockStatusValues[:]) }
+
+// ClearCacheStatus is the answer to a ClearCache.
+type ClearCacheStatus string
+
+// ClearCacheStatus values.
+const (
+	ClearCacheStatusAccepted ClearCacheStatus = "Accepted"
+	ClearCacheStatusRejected ClearCacheStatus = "Rejected"
+)
+
+var clearCacheStatusValues = [...]ClearCacheStatus{
+	ClearCacheStatusAccepted,
+	ClearCacheStatusRejected,
+}
+
+// IsValid reports whether v is a ClearCacheStatus of OCPP 1.6.
+func (v ClearCacheStatus) IsValid() bool { return slices.Contains(clearCacheStatusValues[:], v) }
+
+func (ClearCacheStatus) enumValues() []string { return enumStrings(clearCacheStatusValues[:]) }
+
+// DataTransferStatus is the answer to a DataTransfer.
+type DataTransferStatus string
+
+// DataTransferStatus values.
+const (
+	DataTransferStatusAccepted         DataTransferStatus = "Accepted"
+	DataTransferStatusRejected         DataTransferStatus = "Rejected"
+	DataTransferStatusUnknownMessageId DataTransferStatus = "UnknownMessageId"
+	DataTransferStatusUnknownVendorId  DataTransferStatus = "UnknownVendorId"
+)
+
+var dataTransferStatusValues = [...]DataTransferStatus{
+	DataTransferStatusAccepted,
+	DataTransferStatusRejected,
+	DataTransferStatusUnknownMessageId,
+	DataTransferStatusUnknownVendorId,
+}
+
+// IsValid reports whether v is a DataTransferStatus of OCPP 1.6.
+func (v DataTransferStatus) IsValid() bool { return slices.Contains(dataTransferStatusValues[:], v) }
+
+func (DataTransferStatus) enumValues() []string { return enumStrings(dataTransferStatusValues[:]) }
+
+// ReadingContext is why a sampled value was taken.
+type ReadingContext string
+
+// ReadingContext values.
+const (
+	ReadingContextInterruptionBegin ReadingContext = "Interruption.Begin"
+	ReadingContextInterruptionEnd   ReadingContext = "Interruption.End"
+	ReadingContextSampleClock       ReadingContext = "Sample.Clock"
+	ReadingContextSamplePeriodic    ReadingContext = "Sample.Periodic"
+	ReadingContextTransactionBegin  ReadingContext = "Transaction.Begin"
+	ReadingContextTransactionEnd    ReadingContext = "Transaction.End"
+	ReadingContextTrigger           ReadingContext = "Trigger"
+	ReadingContextOther             ReadingContext = "Other"
+)
+
+var readingContextValues = [...]ReadingContext{
+	ReadingContextInterruptionBegin,
+	ReadingContextInterruptionEnd,
+	ReadingContextSampleClock,
+	ReadingContextSamplePeriodic,
+	ReadingContextTransactionBegin,
+	ReadingContextTransactionEnd,
+	ReadingContextTrigger,
+	ReadingContextOther,
+}
+
+// IsValid reports whether v is a ReadingContext of OCPP 1.6.
+func (v ReadingContext) IsValid() bool { return slices.Contains(readingContextValues[:], v) }
+
+func (ReadingContext) enumValues() []string { return enumStrings(readingContextValues[:]) }
+
+// ValueFormat is how a sampled value is encoded: Raw (a decimal number) or SignedData.
+type ValueFormat string
+
+// ValueFormat values.
+const (
+	ValueFormatRaw        ValueFormat = "Raw"
+	ValueFormatSignedData ValueFormat = "SignedData"
+)
+
+var valueFormatValues = [...]ValueFormat{
+	ValueFormatRaw,
+	ValueFormatSignedData,
+}
+
+// IsValid reports whether v is a ValueFormat of OCPP 1.6.
+func (v ValueFormat) IsValid() bool { return slices.Contains(valueFormatValues[:], v) }
+
+func (ValueFormat) enumValues() []string { return enumStrings(valueFormatValues[:]) }
+
+// Measurand is what a sampled value measures; also the items of the
+// MeterValues*Data and StopTxn*Data configuration keys.
+type Measurand string
+
+// Measurand values.
+const (
+	MeasurandEnergyActiveExportRegister   Measurand = "Energy.Active.Export.Register"
+	MeasurandEnergyActiveImportRegister   Measurand = "Energy.Active.Import.Register"
+	MeasurandEnergyReactiveExportRegister Measurand = "Energy.Reactive.Export.Register"
+	MeasurandEnergyReactiveImportRegister Measurand = "Energy.Reactive.Import.Register"
+	MeasurandEnergyActiveExportInterval   Measurand = "Energy.Active.Export.Interval"
+	MeasurandEnergyActiveImportInterval   Measurand = "Energy.Active.Import.Interval"
+	MeasurandEnergyReactiveExportInterval Measurand = "Energy.Reactive.Export.Interval"
+	MeasurandEnergyReactiveImportInterval Measurand = "Energy.Reactive.Import.Interval"
+	MeasurandPowerActiveExport            Measurand = "Power.Active.Export"
+	MeasurandPowerActiveImport            Measurand = "Power.Active.Import"
+	MeasurandPowerOffered                 Measurand = "Power.Offered"
+	MeasurandPowerReactiveExport          Measurand = "Power.Reactive.Export"
+	MeasurandPowerReactiveImport          Measurand = "Power.Reactive.Import"
+	MeasurandPowerFactor                  Measurand = "Power.Factor"
+	MeasurandCurrentImport                Measurand = "Current.Import"
+	MeasurandCurrentExport                Measurand = "Current.Export"
+	MeasurandCurrentOffered               Measurand = "Current.Offered"
+	MeasurandVoltage                      Measurand = "Voltage"
+	MeasurandFrequency                    Measurand = "Frequency"
+	MeasurandTemperature                  Measurand = "Temperature"
+	MeasurandSoC                          Measurand = "SoC"
+	MeasurandRPM                          Measurand = "RPM"
+)
+
+var measurandValues = [...]Measurand{
+	MeasurandEnergyActiveExportRegister,
+	MeasurandEnergyActiveImportRegister,
+	MeasurandEnergyReactiveExportRegister,
+	MeasurandEnergyReactiveImportRegister,
+	MeasurandEnergyActiveExportInterval,
+	MeasurandEnergyActiveImportInterval,
+	MeasurandEnergyReactiveExportInterval,
+	MeasurandEnergyReactiveImportInterval,
+	MeasurandPowerActiveExport,
+	MeasurandPowerActiveImport,
+	MeasurandPowerOffered,
+	MeasurandPowerReactiveExport,
+	MeasurandPowerReactiveImport,
+	MeasurandPowerFactor,
+	MeasurandCurrentImport,
+	MeasurandCurrentExport,
+	MeasurandCurrentOffered,
+	MeasurandVoltage,
+	MeasurandFrequency,
+	MeasurandTemperature,
+	MeasurandSoC,
+	MeasurandRPM,
+}
+
+// IsValid reports whether v is a Measurand of OCPP 1.6.
+func (v Measurand) IsValid() bool { return slices.Contains(measurandValues[:], v) }
+
+func (Measurand) enumValues() []string { return enumStrings(measurandValues[:]) }
+
+// Phase is the phase (or phases, for line-to-line values) a sampled value applies to.
+type Phase string
+
+// Phase values.
+const (
+	PhaseL1   Phase = "L1"
+	PhaseL2   Phase = "L2"
+	PhaseL3   Phase = "L3"
+	PhaseN    Phase = "N"
+	PhaseL1N  Phase = "L1-N"
+	PhaseL2N  Phase = "L2-N"
+	PhaseL3N  Phase = "L3-N"
+	PhaseL1L2 Phase = "L1-L2"
+	PhaseL2L3 Phase = "L2-L3"
+	PhaseL3L1 Phase = "L3-L1"
+)
+
+var phaseValues = [...]Phase{
+	PhaseL1,
+	PhaseL2,
+	PhaseL3,
+	PhaseN,
+	PhaseL1N,
+	PhaseL2N,
+	PhaseL3N,
+	PhaseL1L2,
+	PhaseL2L3,
+	PhaseL3L1,
+}
+
+// IsValid reports whether v is a Phase of OCPP 1.6.
+func (v Phase) IsValid() bool { return slices.Contains(phaseValues[:], v) }
+
+func (Phase) enumValues() []string { return enumStrings(phaseValues[:]) }
+
+// Location is where a sampled value was measured.
+type Location string
+
+// Location values.
+const (
+	LocationCable  Location = "Cable"
+	LocationEV     Location = "EV"
+	LocationInlet  Location = "Inlet"
+	LocationOutlet Location = "Outlet"
+	LocationBody   Location = "Body"
+)
+
+var locationValues = [...]Location{
+	LocationCable,
+	LocationEV,
+	LocationInlet,
+	LocationOutlet,
+	LocationBody,
+}
+
+// IsValid reports whether v is a Location of OCPP 1.6.
+func (v Location) IsValid() bool { return slices.Contains(locationValues[:], v) }
+
+func (Location) enumValues() []string { return enumStrings(locationValues[:]) }
+
+// UnitOfMeasure is the unit of a sampled value. Both Celcius (the 1.6
+// spelling) and Celsius (added by the errata) are valid.
+type UnitOfMeasure string
+
+// UnitOfMeasure values.
+const (
+	UnitOfMeasureWh         UnitOfMeasure = "Wh"
+	UnitOfMeasureKWh        UnitOfMeasure = "kWh"
+	UnitOfMeasureVarh       UnitOfMeasure = "varh"
+	UnitOfMeasureKvarh      UnitOfMeasure = "kvarh"
+	UnitOfMeasureW          UnitOfMeasure = "W"
+	UnitOfMeasureKW         UnitOfMeasure = "kW"
+	UnitOfMeasureVA         UnitOfMeasure = "VA"
+	UnitOfMeasureKVA        UnitOfMeasure = "kVA"
+	UnitOfMeasureVar        UnitOfMeasure = "var"
+	UnitOfMeasureKvar       UnitOfMeasure = "kvar"
+	UnitOfMeasureA          UnitOfMeasure = "A"
+	UnitOfMeasureV          UnitOfMeasure = "V"
+	UnitOfMeasureK          UnitOfMeasure = "K"
+	UnitOfMeasureCelcius    UnitOfMeasure = "Celcius"
+	UnitOfMeasureCelsius    UnitOfMeasure = "Celsius"
+	UnitOfMeasureFahrenheit UnitOfMeasure = "Fahrenheit"
+	UnitOfMeasurePercent    UnitOfMeasure = "Percent"
+)
+
+var unitOfMeasureValues = [...]UnitOfMeasure{
+	UnitOfMeasureWh,
+	UnitOfMeasureKWh,
+	UnitOfMeasureVarh,
+	UnitOfMeasureKvarh,
+	UnitOfMeasureW,
+	UnitOfMeasureKW,
+	UnitOfMeasureVA,
+	UnitOfMeasureKVA,
+	UnitOfMeasureVar,
+	UnitOfMeasureKvar,
+	UnitOfMeasureA,
+	UnitOfMeasureV,
+	UnitOfMeasureK,
+	UnitOfMeasureCelcius,
+	UnitOfMeasureCelsius,
+	UnitOfMeasureFahrenheit,
+	UnitOfMeasurePercent,
+}
+
+// IsValid reports whether v is a UnitOfMeasure of OCPP 1.6.
+func (v UnitOfMeasure) IsValid() bool { return slices.Contains(unitOfMeasureValues[:], v) }
+
+func (UnitOfMeasure) enumValues() []string { return enumStrings(unitOfMeasureValues[:]) }
+
+// ChargingProfilePurpose is what a charging profile is for.
+type ChargingProfilePurpose string
+
+// ChargingProfilePurpose values.
+const (
+	ChargingProfilePurposeChargePointMaxProfile ChargingProfilePurpose = "ChargePointMaxProfile"
+	ChargingProfilePurposeTxDefaultProfile      ChargingProfilePurpose = "TxDefaultProfile"
+	ChargingProfilePurposeTxProfile             ChargingProfilePurpose = "TxProfile"
+)
+
+var chargingProfilePurposeValues = [...]ChargingProfilePurpose{
+	ChargingProfilePurposeChargePointMaxProfile,
+	ChargingProfilePurposeTxDefaultProfile,
+	ChargingProfilePurposeTxProfile,
+}
+
+// IsValid reports whether v is a ChargingProfilePurpose of OCPP 1.6.
+func (v ChargingProfilePurpose) IsValid() bool {
+	return slices.Contains(chargingProfilePurposeValues[:], v)
+}
+
+func (ChargingProfilePurpose) enumValues() []string {
+	return enumStrings(chargingProfilePurposeValues[:])
+}
+
+// ChargingProfileKind is how a charging profile's schedule is anchored in time.
+type ChargingProfileKind string
+
+// ChargingProfileKind values.
+const (
+	ChargingProfileKindAbsolute  ChargingProfileKind = "Absolute"
+	ChargingProfileKindRecurring ChargingProfileKind = "Recurring"
+	ChargingProfileKindRelative  ChargingProfileKind = "Relative"
+)
+
+var chargingProfileKindValues = [...]ChargingProfileKind{
+	ChargingProfileKindAbsolute,
+	ChargingProfileKindRecurring,
+	ChargingProfileKindRelative,
+}
+
+// IsValid reports whether v is a ChargingProfileKind of OCPP 1.6.
+func (v ChargingProfileKind) IsValid() bool { return slices.Contains(chargingProfileKindValues[:], v) }
+
+func (ChargingProfileKind) enumValues() []string { return enumStrings(chargingProfileKindValues[:]) }
+
+// RecurrencyKind is the period of a Recurring charging profile.
+type RecurrencyKind string
+
+// RecurrencyKind values.
+const (
+	RecurrencyKindDaily  RecurrencyKind = "Daily"
+	RecurrencyKindWeekly RecurrencyKind = "Weekly"
+)
+
+var recurrencyKindValues = [...]RecurrencyKind{
+	RecurrencyKindDaily,
+	RecurrencyKindWeekly,
+}
+
+// IsValid reports whether v is a RecurrencyKind of OCPP 1.6.
+func (v RecurrencyKind) IsValid() bool { return slices.Contains(recurrencyKindValues[:], v) }
+
+func (RecurrencyKind) enumValues() []string { return enumStrings(recurrencyKindValues[:]) }
+
+// ChargingRateUnit is the unit of a charging schedule's limits: A (amperes per phase) or W (watts).
+type ChargingRateUnit string
+
+// ChargingRateUnit values.
+const (
+	ChargingRateUnitA ChargingRateUnit = "A"
+	ChargingRateUnitW ChargingRateUnit = "W"
+)
+
+var chargingRateUnitValues = [...]ChargingRateUnit{
+	ChargingRateUnitA,
+	ChargingRateUnitW,
+}
+
+// IsValid reports whether v is a ChargingRateUnit of OCPP 1.6.
+func (v ChargingRateUnit) IsValid() bool { return slices.Contains(chargingRateUnitValues[:], v) }
+
+func (ChargingRateUnit) enumValues() []string { return enumStrings(chargingRateUnitValues[:]) }
+
+// enumStrings returns the string forms of vals, for tests that compare an
+// enumeration with the schema.
+func enumStrings[T ~string](vals []T) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = string(v)
+	}
+	return out
+}
