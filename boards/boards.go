@@ -1,17 +1,28 @@
 package boards
 
 import (
+	"embed"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/hal/periphboard"
+	"github.com/evsed/evsed/hal/pilot"
+	"github.com/evsed/evsed/hal/rfid"
 	halsim "github.com/evsed/evsed/hal/sim"
 	"github.com/evsed/evsed/meter"
+	"periph.io/x/conn/v3/gpio"
 )
+
+// files holds the shipped board files; they are read-only.
+//
+//go:embed files/*.yaml
+var files embed.FS
 
 // ErrUnknown is wrapped by Open for a name no board has.
 var ErrUnknown = errors.New("boards: unknown board")
@@ -39,9 +50,18 @@ type OpenOptions struct {
 	// Logger receives the board's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Connectors is the number of outlets of a simulated board; 0 means its
-	// default (2). Real boards have the number their board file says and
-	// ignore it.
+	// board file's number (2 for sim). Real boards have the number their
+	// board file says and ignore it.
 	Connectors int
+	// Pins looks up a real board's GPIO pins by name; nil means periph's
+	// host drivers and registry (Linux only). Tests inject fakes here.
+	Pins func(name string) (gpio.PinIO, error)
+	// ADC opens a pilot or proximity ADC channel; nil means an ADS1115 on
+	// periph's I2C registry.
+	ADC func(a periphboard.ADC) (pilot.Channel, error)
+	// CardReader opens a card reader chip; nil means an MFRC522 on periph's
+	// SPI registry.
+	CardReader func(c periphboard.CardReaderSpec, reset gpio.PinOut, irq gpio.PinIn) (rfid.UIDReader, error)
 }
 
 // Built is an opened board. Its values live until the board is halted and
@@ -54,58 +74,143 @@ type Built struct {
 	// Sim is the simulated board behind Board, for the local API's /sim
 	// routes; nil for real hardware (the API answers 409 then).
 	Sim *halsim.Board
+	// MeterBindings are the meters the board file names for a real board's
+	// connectors, by connector ID, for the meter packages to build; their
+	// Meters entries stay empty until then.
+	MeterBindings map[int]MeterBinding
 }
 
-// entry is one known board: what List shows and how Open builds it.
-type entry struct {
-	info Info
-	open func(OpenOptions) (*Built, error)
-}
-
-// registry returns the known boards, in List order. It builds the list on
-// each call so that the package has no mutable state.
-func registry() []entry {
-	return []entry{{
-		info: Info{
-			Name:        "sim",
-			Description: "simulated board: EV model per connector (plug, charge, pause, faults), simulated meters",
-			Source:      SourceBuiltin,
-			Simulated:   true,
-		},
-		open: openSim,
-	}}
-}
-
-// List returns the known boards, sorted by name.
-func List() []Info {
-	var out []Info
-	for _, e := range registry() {
-		out = append(out, e.info)
+// shipped loads the embedded board files, in file name order. They are
+// validated by the tests; a broken one is reported by List's caller as an
+// Open error rather than hidden.
+func shipped() ([]*Board, error) {
+	ents, err := files.ReadDir("files")
+	if err != nil {
+		return nil, err
 	}
-	slices.SortFunc(out, func(a, b Info) int { return strings.Compare(a.Name, b.Name) })
+	var out []*Board
+	var errs []error
+	for _, e := range ents {
+		text, err := files.ReadFile("files/" + e.Name())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		b, err := Load("boards/"+e.Name(), text)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		b.Source = SourceBuiltin
+		out = append(out, b)
+	}
+	return out, errors.Join(errs...)
+}
+
+// List returns the shipped boards: sim (the default) first, then the others
+// sorted by name.
+func List() []Info {
+	bs, _ := shipped()
+	var out []Info
+	for _, b := range bs {
+		out = append(out, b.Info)
+	}
+	slices.SortFunc(out, func(a, b Info) int {
+		switch {
+		case a.Name == "sim":
+			return -1
+		case b.Name == "sim":
+			return 1
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 	return out
 }
 
-// Open builds the board called name. An unknown name gives an error wrapping
-// ErrUnknown that lists the known boards.
-func Open(name string, opts OpenOptions) (*Built, error) {
+// isPath reports whether nameOrPath names a file rather than a shipped
+// board.
+func isPath(nameOrPath string) bool {
+	return strings.ContainsRune(nameOrPath, os.PathSeparator) || strings.ContainsRune(nameOrPath, '/') ||
+		strings.HasSuffix(nameOrPath, ".yaml") || strings.HasSuffix(nameOrPath, ".yml")
+}
+
+// find returns the shipped board called name, or the board file at a path,
+// validated.
+func find(nameOrPath string) (*Board, error) {
+	if isPath(nameOrPath) {
+		text, err := os.ReadFile(nameOrPath)
+		if err != nil {
+			return nil, fmt.Errorf("boards: %w", err)
+		}
+		return Load(nameOrPath, text)
+	}
+	bs, err := shipped()
 	var names []string
-	for _, e := range registry() {
-		if e.info.Name == name {
-			b, err := e.open(opts)
-			if err != nil {
-				return nil, fmt.Errorf("boards: open %s: %w", name, err)
-			}
+	for _, b := range bs {
+		if b.Name == nameOrPath {
 			return b, nil
 		}
-		names = append(names, e.info.Name)
 	}
-	return nil, fmt.Errorf("%w %q (known boards: %s)", ErrUnknown, name, strings.Join(names, ", "))
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range List() {
+		names = append(names, i.Name)
+	}
+	return nil, fmt.Errorf("%w %q (known boards: %s)", ErrUnknown, nameOrPath, strings.Join(names, ", "))
+}
+
+// Show returns the board file of a shipped board or a path, as text, after
+// validating it: what `evsed boards show NAME` prints.
+func Show(nameOrPath string) (string, error) {
+	b, err := find(nameOrPath)
+	if err != nil {
+		return "", err
+	}
+	return b.Text, nil
+}
+
+// Open builds the board called nameOrPath: a shipped board's name, or the
+// path of a board file. The file is validated completely before any pin is
+// touched. An unknown name gives an error wrapping ErrUnknown that lists the
+// known boards; a broken file one wrapping ErrInvalid that names the file
+// and key of every mistake.
+func Open(nameOrPath string, opts OpenOptions) (*Built, error) {
+	b, err := find(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	var built *Built
+	if b.Sim != nil {
+		built, err = openSim(b, opts)
+	} else {
+		built, err = openReal(b, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("boards: open %s: %w", b.Name, err)
+	}
+	return built, nil
+}
+
+// openReal builds a board through the periph drivers.
+func openReal(b *Board, opts OpenOptions) (*Built, error) {
+	pb, err := periphboard.New(b.Spec, periphboard.Env{
+		Pins: opts.Pins, ADC: opts.ADC, CardReader: opts.CardReader,
+		Clock: opts.Clock, Logger: opts.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Built{Board: pb, Meters: map[int]meter.Meter{}, MeterBindings: b.Meters}, nil
 }
 
 // openSim builds the simulated board with a simulated meter per connector.
-func openSim(opts OpenOptions) (*Built, error) {
-	b, err := halsim.New(halsim.Options{Connectors: opts.Connectors, Clock: opts.Clock, Logger: opts.Logger})
+func openSim(f *Board, opts OpenOptions) (*Built, error) {
+	n := opts.Connectors
+	if n == 0 {
+		n = f.Sim.Connectors
+	}
+	b, err := halsim.New(halsim.Options{Name: f.Name, Connectors: n, MaxCurrent: f.Sim.MaxCurrent, Phases: f.Sim.Phases, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}

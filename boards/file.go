@@ -1,0 +1,619 @@
+package boards
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/hal/periphboard"
+	"github.com/evsed/evsed/hal/pilot"
+	"go.yaml.in/yaml/v3"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/physic"
+)
+
+// ErrInvalid is wrapped by every board file mistake Load reports.
+var ErrInvalid = errors.New("boards: invalid board file")
+
+// Platforms a board file may name.
+const (
+	PlatformSim         = "sim"
+	PlatformRaspberryPi = "raspberrypi"
+)
+
+// quantity is a physic unit read from a YAML string such as "32A" or
+// "1.65V", through the unit's own parser.
+type quantity[T any, P interface {
+	*T
+	Set(string) error
+}] struct{ V T }
+
+// UnmarshalYAML parses the unit.
+func (q *quantity[T, P]) UnmarshalYAML(n *yaml.Node) error {
+	if err := P(&q.V).Set(n.Value); err != nil {
+		return fmt.Errorf("line %d: %q: %w", n.Line, n.Value, err)
+	}
+	return nil
+}
+
+type (
+	amps  = quantity[physic.ElectricCurrent, *physic.ElectricCurrent]
+	volts = quantity[physic.ElectricPotential, *physic.ElectricPotential]
+	hertz = quantity[physic.Frequency, *physic.Frequency]
+	ohms  = quantity[physic.ElectricResistance, *physic.ElectricResistance]
+)
+
+// duration is a time.Duration read from "100ms".
+type duration struct{ D time.Duration }
+
+// UnmarshalYAML parses the duration.
+func (d *duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	d.D = v
+	return nil
+}
+
+// The board file schema. Optional sections are pointers; see the shipped
+// files in files/ for every key.
+type (
+	fileBoard struct {
+		Name        string          `yaml:"name"`
+		Description string          `yaml:"description"`
+		Platform    string          `yaml:"platform"`
+		Poll        *duration       `yaml:"poll"`
+		Sim         *fileSim        `yaml:"sim"`
+		Connectors  []fileConnector `yaml:"connectors"`
+		CardReaders []fileReader    `yaml:"card_readers"`
+	}
+	fileSim struct {
+		Connectors int   `yaml:"connectors"`
+		MaxCurrent *amps `yaml:"max_current"`
+		Phases     int   `yaml:"phases"`
+	}
+	filePin struct {
+		Pin    string `yaml:"pin"`
+		Active string `yaml:"active"`
+	}
+	fileConnector struct {
+		ID         int            `yaml:"id"`
+		MaxCurrent *amps          `yaml:"max_current"`
+		Phases     int            `yaml:"phases"`
+		Meter      *MeterBinding  `yaml:"meter"`
+		Pilot      *filePilot     `yaml:"pilot"`
+		Cable      *fileCable     `yaml:"cable"`
+		Contactor  *fileContactor `yaml:"contactor"`
+		RCD        *fileRCD       `yaml:"rcd"`
+		Lock       *fileLock      `yaml:"lock"`
+		Indicator  *fileIndicator `yaml:"indicator"`
+	}
+	filePilot struct {
+		Driver     string     `yaml:"driver"`
+		PWM        *filePin   `yaml:"pwm"`
+		Enable     *filePin   `yaml:"enable"`
+		SampleRate *hertz     `yaml:"sample_rate"`
+		Debounce   int        `yaml:"debounce"`
+		DiodeEvery int        `yaml:"diode_every"`
+		Sense      *fileSense `yaml:"sense"`
+	}
+	fileSense struct {
+		Driver      string `yaml:"driver"`
+		Bus         string `yaml:"bus"`
+		Address     *int   `yaml:"address"`
+		HighChannel *int   `yaml:"high_channel"`
+		LowChannel  *int   `yaml:"low_channel"`
+		FullScale   *volts `yaml:"full_scale"`
+		Rate        *hertz `yaml:"rate"`
+		Divider     *struct {
+			Offset *volts   `yaml:"offset"`
+			Scale  *float64 `yaml:"scale"`
+		} `yaml:"divider"`
+	}
+	fileCable struct {
+		Driver     string `yaml:"driver"`
+		MaxCurrent *amps  `yaml:"max_current"`
+		Channel    *int   `yaml:"channel"`
+		Supply     *volts `yaml:"supply"`
+		PullUp     *ohms  `yaml:"pull_up"`
+	}
+	fileContactor struct {
+		Driver   string    `yaml:"driver"`
+		Out      *filePin  `yaml:"out"`
+		Feedback *filePin  `yaml:"feedback"`
+		Settle   *duration `yaml:"settle"`
+	}
+	fileRCD struct {
+		Driver      string    `yaml:"driver"`
+		Fault       *filePin  `yaml:"fault"`
+		Test        *filePin  `yaml:"test"`
+		TestTimeout *duration `yaml:"test_timeout"`
+	}
+	fileLock struct {
+		Driver   string    `yaml:"driver"`
+		Lock     *filePin  `yaml:"lock"`
+		Unlock   *filePin  `yaml:"unlock"`
+		Actuator *filePin  `yaml:"actuator"`
+		Feedback *filePin  `yaml:"feedback"`
+		Pulse    *duration `yaml:"pulse"`
+	}
+	fileIndicator struct {
+		Driver string   `yaml:"driver"`
+		Ready  *filePin `yaml:"ready"`
+		Busy   *filePin `yaml:"busy"`
+		Fault  *filePin `yaml:"fault"`
+	}
+	fileReader struct {
+		Driver    string    `yaml:"driver"`
+		Connector int       `yaml:"connector"`
+		SPI       string    `yaml:"spi"`
+		Reset     *filePin  `yaml:"reset"`
+		IRQ       *filePin  `yaml:"irq"`
+		Interval  *duration `yaml:"interval"`
+	}
+)
+
+// MeterBinding is a connector's meter as the board file names it. The
+// loader checks its shape only; building the meter is the meter packages'
+// business.
+type MeterBinding struct {
+	Model string `yaml:"model"`
+	Bus   string `yaml:"bus"`
+	Unit  int    `yaml:"unit"`
+}
+
+// Board is a loaded, validated board file.
+type Board struct {
+	Info
+	// Spec is the hardware description for periphboard; empty for
+	// simulated boards.
+	Spec periphboard.Spec
+	// Sim holds a simulated board's parameters; nil for real boards.
+	Sim *SimParams
+	// Meters are the connectors' meter bindings by connector ID.
+	Meters map[int]MeterBinding
+	// Text is the board file as read.
+	Text string
+}
+
+// SimParams are a simulated board's parameters.
+type SimParams struct {
+	Connectors int
+	MaxCurrent physic.ElectricCurrent
+	Phases     int
+}
+
+// problems collects a file's mistakes as "file: key: what" lines.
+type problems struct {
+	file string
+	list []string
+}
+
+func (p *problems) add(key, format string, args ...any) {
+	p.list = append(p.list, fmt.Sprintf("%s: %s: %s", p.file, key, fmt.Sprintf(format, args...)))
+}
+
+func (p *problems) err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w:\n  %s", ErrInvalid, strings.Join(p.list, "\n  "))
+}
+
+// rpiPin matches the BCM GPIO names periph gives a Raspberry Pi's header.
+var rpiPin = regexp.MustCompile(`^GPIO([0-9]|1[0-9]|2[0-7])$`)
+
+// rpiPWM are the pins with hardware PWM on a Pi 4/5 header.
+func rpiPWM(name string) bool {
+	switch name {
+	case "GPIO12", "GPIO13", "GPIO18", "GPIO19":
+		return true
+	}
+	return false
+}
+
+// rpiBusPins are the header pins a bus takes on a Pi.
+func rpiBusPins(kind, name string) []string {
+	switch kind + ":" + name {
+	case "i2c:1":
+		return []string{"GPIO2", "GPIO3"}
+	case "spi:SPI0.0":
+		return []string{"GPIO8", "GPIO9", "GPIO10", "GPIO11"}
+	case "spi:SPI0.1":
+		return []string{"GPIO7", "GPIO9", "GPIO10", "GPIO11"}
+	}
+	return nil
+}
+
+// Load parses and validates a board file's text; file names it in
+// messages. Every mistake is reported, each naming the file, the key path
+// and what is wrong; nothing touches hardware.
+func Load(file string, text []byte) (*Board, error) {
+	var fb fileBoard
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	dec.KnownFields(true)
+	if err := dec.Decode(&fb); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, file, err)
+	}
+	p := &problems{file: file}
+	b := &Board{
+		Info:   Info{Name: fb.Name, Description: fb.Description, Source: file},
+		Meters: map[int]MeterBinding{},
+		Text:   string(text),
+	}
+	if fb.Name == "" {
+		p.add("name", "missing")
+	}
+	if fb.Description == "" || strings.Contains(fb.Description, "\n") {
+		p.add("description", "want one line")
+	}
+	switch fb.Platform {
+	case PlatformSim:
+		b.Simulated = true
+		b.Sim = validateSim(p, fb)
+	case PlatformRaspberryPi:
+		b.Spec = validateReal(p, fb, b.Meters)
+	case "":
+		p.add("platform", "missing (want %s or %s)", PlatformSim, PlatformRaspberryPi)
+	default:
+		p.add("platform", "unknown platform %q (want %s or %s)", fb.Platform, PlatformSim, PlatformRaspberryPi)
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func validateSim(p *problems, fb fileBoard) *SimParams {
+	if len(fb.Connectors) > 0 || len(fb.CardReaders) > 0 {
+		p.add("connectors", "a simulated board has no wiring; use sim.connectors")
+	}
+	s := &SimParams{Connectors: 2, MaxCurrent: 32 * physic.Ampere, Phases: 3}
+	if fb.Sim == nil {
+		return s
+	}
+	if fb.Sim.Connectors != 0 {
+		s.Connectors = fb.Sim.Connectors
+	}
+	if s.Connectors < 1 || s.Connectors > 64 {
+		p.add("sim.connectors", "%d, want 1-64", s.Connectors)
+	}
+	if fb.Sim.MaxCurrent != nil {
+		s.MaxCurrent = fb.Sim.MaxCurrent.V
+		checkCurrent(p, "sim.max_current", s.MaxCurrent)
+	}
+	if fb.Sim.Phases != 0 {
+		s.Phases = fb.Sim.Phases
+	}
+	if s.Phases != 1 && s.Phases != 3 {
+		p.add("sim.phases", "%d, want 1 or 3", s.Phases)
+	}
+	return s
+}
+
+func checkCurrent(p *problems, key string, a physic.ElectricCurrent) {
+	if a < hal.MinOffer || a > hal.MaxOffer {
+		p.add(key, "current %v out of range (6-80 A)", a)
+	}
+}
+
+// pinUse tracks which key took which pin.
+type pinUse map[string]string
+
+// pin validates a pin entry and records it; required says whether a nil
+// entry is a mistake.
+func (u pinUse) pin(p *problems, key string, fp *filePin, defActive gpio.Level, required bool) periphboard.Pin {
+	if fp == nil {
+		if required {
+			p.add(key, "missing")
+		}
+		return periphboard.Pin{}
+	}
+	out := periphboard.Pin{Name: fp.Pin, Active: defActive}
+	switch fp.Active {
+	case "":
+	case "high":
+		out.Active = gpio.High
+	case "low":
+		out.Active = gpio.Low
+	default:
+		p.add(key+".active", "bad level %q (want high or low)", fp.Active)
+	}
+	switch {
+	case fp.Pin == "":
+		p.add(key+".pin", "missing")
+	case !rpiPin.MatchString(fp.Pin):
+		p.add(key+".pin", "unknown pin %q (a Raspberry Pi has GPIO0-GPIO27)", fp.Pin)
+	case u[fp.Pin] != "":
+		p.add(key+".pin", "pin %s used twice (already %s)", fp.Pin, u[fp.Pin])
+	default:
+		u[fp.Pin] = key
+	}
+	return out
+}
+
+func dur(d *duration) time.Duration {
+	if d == nil {
+		return 0
+	}
+	return d.D
+}
+
+func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periphboard.Spec {
+	s := periphboard.Spec{Name: fb.Name, Poll: dur(fb.Poll)}
+	if fb.Sim != nil {
+		p.add("sim", "only for platform sim")
+	}
+	if len(fb.Connectors) == 0 {
+		p.add("connectors", "missing: a board needs at least one connector")
+	}
+	used := pinUse{}
+	// Buses first, so that a pin clashing with a bus names the bus.
+	for i, c := range fb.Connectors {
+		if c.Pilot != nil && c.Pilot.Sense != nil {
+			for _, g := range rpiBusPins("i2c", c.Pilot.Sense.Bus) {
+				if used[g] == "" {
+					used[g] = fmt.Sprintf("connectors[%d].pilot.sense.bus (I2C %s)", i, c.Pilot.Sense.Bus)
+				}
+			}
+		}
+	}
+	for i, r := range fb.CardReaders {
+		for _, g := range rpiBusPins("spi", r.SPI) {
+			if used[g] == "" {
+				used[g] = fmt.Sprintf("card_readers[%d].spi (%s)", i, r.SPI)
+			}
+		}
+	}
+	ids := map[int]bool{}
+	for i, c := range fb.Connectors {
+		k := fmt.Sprintf("connectors[%d]", i)
+		cs := periphboard.ConnectorSpec{ID: c.ID, Phases: c.Phases}
+		if c.ID < 1 {
+			p.add(k+".id", "missing or < 1 (connectors are numbered from 1)")
+		} else if ids[c.ID] {
+			p.add(k+".id", "connector %d defined twice", c.ID)
+		}
+		ids[c.ID] = true
+		if c.MaxCurrent == nil {
+			p.add(k+".max_current", "missing")
+		} else {
+			cs.MaxCurrent = c.MaxCurrent.V
+			checkCurrent(p, k+".max_current", cs.MaxCurrent)
+		}
+		if c.Phases != 1 && c.Phases != 3 {
+			p.add(k+".phases", "%d, want 1 or 3", c.Phases)
+		}
+		if m := c.Meter; m != nil {
+			if m.Model == "" {
+				p.add(k+".meter.model", "missing")
+			}
+			if m.Bus == "" {
+				p.add(k+".meter.bus", "missing")
+			}
+			if m.Unit < 0 || m.Unit > 247 {
+				p.add(k+".meter.unit", "%d, want 0-247", m.Unit)
+			}
+			meters[c.ID] = *m
+		}
+		var sense *fileSense
+		if c.Pilot == nil {
+			p.add(k+".pilot", "missing")
+		} else {
+			sense = validatePilot(p, k+".pilot", c.Pilot, used, &cs)
+		}
+		validateCable(p, k+".cable", c.Cable, sense, &cs)
+		if c.Contactor == nil {
+			p.add(k+".contactor", "missing")
+		} else {
+			kk := k + ".contactor"
+			checkDriver(p, kk, c.Contactor.Driver, "relay")
+			cs.Contactor = periphboard.ContactorSpec{
+				Out:      used.pin(p, kk+".out", c.Contactor.Out, gpio.High, true),
+				Feedback: used.pin(p, kk+".feedback", c.Contactor.Feedback, gpio.High, false),
+				Settle:   dur(c.Contactor.Settle),
+			}
+		}
+		if r := c.RCD; r != nil {
+			kk := k + ".rcd"
+			checkDriver(p, kk, r.Driver, "gpio")
+			cs.RCD = &periphboard.RCDSpec{
+				Fault:       used.pin(p, kk+".fault", r.Fault, gpio.Low, true),
+				Test:        used.pin(p, kk+".test", r.Test, gpio.High, false),
+				TestTimeout: dur(r.TestTimeout),
+			}
+		}
+		if l := c.Lock; l != nil {
+			kk := k + ".lock"
+			ls := &periphboard.LockSpec{Pulse: dur(l.Pulse)}
+			switch l.Driver {
+			case "motor":
+				ls.LockPin = used.pin(p, kk+".lock", l.Lock, gpio.High, true)
+				ls.UnlockPin = used.pin(p, kk+".unlock", l.Unlock, gpio.High, true)
+				if l.Actuator != nil {
+					p.add(kk+".actuator", "not for driver motor")
+				}
+			case "actuator":
+				ls.Actuator = used.pin(p, kk+".actuator", l.Actuator, gpio.High, true)
+				if l.Lock != nil || l.Unlock != nil {
+					p.add(kk, "lock/unlock pins are for driver motor")
+				}
+			default:
+				checkDriver(p, kk, l.Driver, "motor", "actuator")
+			}
+			ls.Feedback = used.pin(p, kk+".feedback", l.Feedback, gpio.High, false)
+			cs.Lock = ls
+			if c.Cable != nil && c.Cable.Driver == "tethered" {
+				p.add(kk, "a tethered cable has no lock")
+			}
+		}
+		if in := c.Indicator; in != nil {
+			kk := k + ".indicator"
+			checkDriver(p, kk, in.Driver, "leds")
+			cs.Indicator = &periphboard.IndicatorSpec{
+				Ready: used.pin(p, kk+".ready", in.Ready, gpio.High, false),
+				Busy:  used.pin(p, kk+".busy", in.Busy, gpio.High, false),
+				Fault: used.pin(p, kk+".fault", in.Fault, gpio.High, false),
+			}
+		}
+		s.Connectors = append(s.Connectors, cs)
+	}
+	for i, r := range fb.CardReaders {
+		k := fmt.Sprintf("card_readers[%d]", i)
+		checkDriver(p, k, r.Driver, "mfrc522")
+		if rpiBusPins("spi", r.SPI) == nil {
+			p.add(k+".spi", "unknown SPI port %q (want SPI0.0 or SPI0.1)", r.SPI)
+		}
+		if r.Connector != 0 && !ids[r.Connector] {
+			p.add(k+".connector", "no connector %d", r.Connector)
+		}
+		s.CardReaders = append(s.CardReaders, periphboard.CardReaderSpec{
+			Connector: r.Connector, SPI: r.SPI, Interval: dur(r.Interval),
+			Reset: used.pin(p, k+".reset", r.Reset, gpio.Low, true),
+			IRQ:   used.pin(p, k+".irq", r.IRQ, gpio.Low, true),
+		})
+	}
+	return s
+}
+
+func checkDriver(p *problems, key, got string, want ...string) {
+	for _, w := range want {
+		if got == w {
+			return
+		}
+	}
+	if got == "" {
+		p.add(key+".driver", "missing (want %s)", strings.Join(want, " or "))
+		return
+	}
+	p.add(key+".driver", "unknown driver %q (want %s)", got, strings.Join(want, " or "))
+}
+
+func validatePilot(p *problems, k string, fp *filePilot, used pinUse, cs *periphboard.ConnectorSpec) *fileSense {
+	checkDriver(p, k, fp.Driver, "pwm")
+	ps := &cs.Pilot
+	ps.PWM = used.pin(p, k+".pwm", fp.PWM, gpio.High, true)
+	if ps.PWM.Name != "" && rpiPin.MatchString(ps.PWM.Name) && !rpiPWM(ps.PWM.Name) {
+		p.add(k+".pwm.pin", "%s has no hardware PWM (use GPIO12, GPIO13, GPIO18 or GPIO19)", ps.PWM.Name)
+	}
+	ps.Enable = used.pin(p, k+".enable", fp.Enable, gpio.High, false)
+	if fp.SampleRate != nil {
+		ps.SampleRate = fp.SampleRate.V
+		if ps.SampleRate < 10*physic.Hertz || ps.SampleRate > 2*physic.KiloHertz {
+			p.add(k+".sample_rate", "%v, want 10 Hz-2 kHz", ps.SampleRate)
+		}
+	}
+	if fp.Debounce < 0 || fp.Debounce > 50 {
+		p.add(k+".debounce", "%d, want 1-50 (0: default %d)", fp.Debounce, pilot.DefaultDebounce)
+	}
+	if fp.DiodeEvery < 0 {
+		p.add(k+".diode_every", "%d, want >= 1 (0: default %d)", fp.DiodeEvery, pilot.DefaultDiodeEvery)
+	}
+	ps.Debounce, ps.DiodeEvery = fp.Debounce, fp.DiodeEvery
+	se := fp.Sense
+	if se == nil {
+		p.add(k+".sense", "missing ADC: the pilot must be sensed")
+		return nil
+	}
+	ks := k + ".sense"
+	checkDriver(p, ks, se.Driver, "ads1115")
+	base := periphboard.ADC{Bus: se.Bus, FullScale: 4096 * physic.MilliVolt, Rate: 860 * physic.Hertz}
+	if rpiBusPins("i2c", se.Bus) == nil {
+		p.add(ks+".bus", "unknown I2C bus %q (want \"1\")", se.Bus)
+	}
+	if se.Address == nil {
+		p.add(ks+".address", "missing (0x48-0x4b)")
+	} else if *se.Address < 0x48 || *se.Address > 0x4b {
+		p.add(ks+".address", "%#x, want 0x48-0x4b", *se.Address)
+	} else {
+		base.Addr = uint16(*se.Address)
+	}
+	if se.FullScale != nil {
+		base.FullScale = se.FullScale.V
+		if base.FullScale <= 0 || base.FullScale > 6144*physic.MilliVolt {
+			p.add(ks+".full_scale", "%v, want up to 6.144 V", base.FullScale)
+		}
+	}
+	if se.Rate != nil {
+		base.Rate = se.Rate.V
+		if base.Rate < 8*physic.Hertz || base.Rate > 860*physic.Hertz {
+			p.add(ks+".rate", "%v, want 8-860 Hz (ADS1115)", base.Rate)
+		}
+	}
+	if se.Divider == nil || se.Divider.Offset == nil || se.Divider.Scale == nil {
+		p.add(ks+".divider", "missing (offset and scale of the CP front end)")
+	} else if *se.Divider.Scale <= 0 || *se.Divider.Scale > 1000 {
+		p.add(ks+".divider.scale", "%v, want 0-1000", *se.Divider.Scale)
+	} else {
+		base.Divider = pilot.Scale(se.Divider.Offset.V, int64(*se.Divider.Scale*1e6+0.5))
+	}
+	chans := map[int]string{}
+	channel := func(key string, c *int, required bool) *periphboard.ADC {
+		if c == nil {
+			if required {
+				p.add(key, "missing (0-3)")
+			}
+			return nil
+		}
+		if *c < 0 || *c > 3 {
+			p.add(key, "channel %d, want 0-3", *c)
+			return nil
+		}
+		if chans[*c] != "" {
+			p.add(key, "channel %d used twice (already %s)", *c, chans[*c])
+		}
+		chans[*c] = key
+		a := base
+		a.Channel = *c
+		return &a
+	}
+	if h := channel(ks+".high_channel", se.HighChannel, true); h != nil {
+		ps.High = *h
+	}
+	ps.Low = channel(ks+".low_channel", se.LowChannel, false)
+	return se
+}
+
+func validateCable(p *problems, k string, fc *fileCable, sense *fileSense, cs *periphboard.ConnectorSpec) {
+	if fc == nil {
+		p.add(k, "missing (driver pp or tethered)")
+		return
+	}
+	switch fc.Driver {
+	case "tethered":
+		if fc.MaxCurrent == nil {
+			p.add(k+".max_current", "missing: a tethered cable's rating")
+			return
+		}
+		cs.Cable.Fixed = fc.MaxCurrent.V
+		checkCurrent(p, k+".max_current", fc.MaxCurrent.V)
+	case "pp":
+		if fc.Channel == nil || *fc.Channel < 0 || *fc.Channel > 3 {
+			p.add(k+".channel", "missing or not 0-3 (the PP input on the pilot's ADC)")
+		} else if sense != nil && ((sense.HighChannel != nil && *sense.HighChannel == *fc.Channel) || (sense.LowChannel != nil && *sense.LowChannel == *fc.Channel)) {
+			p.add(k+".channel", "channel %d already used by the pilot", *fc.Channel)
+		} else if cs.Pilot.High.Divider.Den != 0 {
+			a := cs.Pilot.High
+			a.Channel = *fc.Channel
+			a.Divider = pilot.Scale(0, 1_000_000) // the PP node is read as is
+			cs.Cable.PP = &a
+		}
+		if fc.Supply == nil || fc.Supply.V <= 0 {
+			p.add(k+".supply", "missing (the PP pull-up's supply, e.g. 3.3V)")
+		} else {
+			cs.Cable.Supply = fc.Supply.V
+		}
+		if fc.PullUp == nil || fc.PullUp.V <= 0 {
+			p.add(k+".pull_up", "missing (e.g. 330Ohm)")
+		} else {
+			cs.Cable.PullUp = fc.PullUp.V
+		}
+	default:
+		checkDriver(p, k, fc.Driver, "pp", "tethered")
+	}
+}

@@ -1,0 +1,538 @@
+package periphboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/hal/pilot"
+	"github.com/evsed/evsed/hal/relay"
+	"github.com/evsed/evsed/hal/rfid"
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/i2c/i2creg"
+	"periph.io/x/conn/v3/physic"
+	"periph.io/x/conn/v3/spi/spireg"
+	"periph.io/x/devices/v3/ads1x15"
+	"periph.io/x/devices/v3/mfrc522"
+)
+
+// Pin names a GPIO as periph knows it ("GPIO18") and its active level. The
+// zero value (Name "") means no pin.
+type Pin struct {
+	Name   string
+	Active gpio.Level
+}
+
+// ADC is one ADS1x15 input.
+type ADC struct {
+	Bus     string // I2C bus name as periph knows it ("1"); "" means the first
+	Addr    uint16 // 7-bit address, 0x48-0x4B
+	Channel int    // single-ended input 0-3
+	// FullScale is the gain's range (the ADS1115 picks the smallest range
+	// that holds it): 6.144, 4.096, 2.048, 1.024, 0.512 or 0.256 V.
+	FullScale physic.ElectricPotential
+	// Rate is the conversion rate asked of the chip; the ADS1115 has 8-860
+	// samples/s.
+	Rate    physic.Frequency
+	Divider pilot.Divider
+}
+
+// PilotSpec wires a connector's control pilot.
+type PilotSpec struct {
+	PWM        Pin // hardware-PWM pin; Active is ignored (high is +12 V)
+	Enable     Pin
+	High       ADC
+	Low        *ADC // nil: no diode check
+	SampleRate physic.Frequency
+	Debounce   int
+	DiodeEvery int
+}
+
+// CableSpec says how the cable's ampacity is known: Fixed for a tethered
+// cable, PP for a socket's proximity pilot.
+type CableSpec struct {
+	Fixed  physic.ElectricCurrent
+	PP     *ADC
+	Supply physic.ElectricPotential
+	PullUp physic.ElectricResistance
+}
+
+// ContactorSpec wires a contactor.
+type ContactorSpec struct {
+	Out      Pin
+	Feedback Pin
+	Settle   time.Duration
+}
+
+// RCDSpec wires an RCD monitor.
+type RCDSpec struct {
+	Fault       Pin
+	Test        Pin
+	TestTimeout time.Duration
+}
+
+// LockSpec wires a lock: motor pins or one actuator pin.
+type LockSpec struct {
+	LockPin, UnlockPin, Actuator Pin
+	Feedback                     Pin
+	Pulse                        time.Duration
+}
+
+// IndicatorSpec wires status LEDs; all share Ready's active level.
+type IndicatorSpec struct {
+	Ready, Busy, Fault Pin
+}
+
+// ConnectorSpec is one outlet.
+type ConnectorSpec struct {
+	ID         int
+	MaxCurrent physic.ElectricCurrent
+	Phases     int
+	Pilot      PilotSpec
+	Cable      CableSpec
+	Contactor  ContactorSpec
+	RCD        *RCDSpec
+	Lock       *LockSpec
+	Indicator  *IndicatorSpec
+}
+
+// CardReaderSpec is an MFRC522 on SPI.
+type CardReaderSpec struct {
+	Connector int    // 0: station-wide
+	SPI       string // SPI port name as periph knows it ("/dev/spidev0.0"); "" means the first
+	Reset     Pin
+	IRQ       Pin
+	Interval  time.Duration
+}
+
+// Spec is a whole board, as a validated board file describes it.
+type Spec struct {
+	Name        string
+	Connectors  []ConnectorSpec
+	CardReaders []CardReaderSpec
+	// Poll is the period of the input watch (contactor feedback, RCD,
+	// lock); 0 means 10 ms.
+	Poll time.Duration
+}
+
+// Env reaches the hardware. Nil functions mean periph's: host drivers
+// initialized once, pins from gpioreg, I2C buses from i2creg shared by every
+// ADS1115 on them, SPI ports from spireg.
+type Env struct {
+	Pins       func(name string) (gpio.PinIO, error)
+	ADC        func(a ADC) (pilot.Channel, error)
+	CardReader func(c CardReaderSpec, reset gpio.PinOut, irq gpio.PinIn) (rfid.UIDReader, error)
+	Clock      clock.Clock
+	Logger     *slog.Logger
+}
+
+// Board is a hal.Board on real (or injected) hardware.
+type Board struct {
+	name    string
+	conns   []hal.Connector
+	pilots  []*pilot.Pilot
+	pollers []relay.Poller
+	readers []*rfid.Reader
+	halts   []hal.Resource // everything with a safe state, contactors first
+	closers []io.Closer    // buses opened by the default Env
+	poll    time.Duration
+	clk     clock.Clock
+
+	mu      sync.Mutex // guards running
+	running bool
+}
+
+var _ hal.Board = (*Board)(nil)
+
+// periphEnv is the default Env's state: one I2C bus handle and one ADS1x15
+// per address, so that several channels share a bus owner.
+type periphEnv struct {
+	once    sync.Once
+	initErr error
+	buses   map[string]i2c.BusCloser
+	devs    map[string]*ads1x15.Dev
+	closers []io.Closer
+}
+
+func (p *periphEnv) init() error {
+	p.once.Do(func() {
+		if err := hostInit(); err != nil {
+			p.initErr = fmt.Errorf("periph host init: %w", err)
+		}
+	})
+	return p.initErr
+}
+
+func (p *periphEnv) pin(name string) (gpio.PinIO, error) {
+	if err := p.init(); err != nil {
+		return nil, err
+	}
+	if pin := gpioreg.ByName(name); pin != nil {
+		return pin, nil
+	}
+	return nil, fmt.Errorf("no GPIO pin %q on this machine (is this the board the file describes?)", name)
+}
+
+func (p *periphEnv) adc(a ADC) (pilot.Channel, error) {
+	if err := p.init(); err != nil {
+		return nil, err
+	}
+	bus, ok := p.buses[a.Bus]
+	if !ok {
+		var err error
+		if bus, err = i2creg.Open(a.Bus); err != nil {
+			return nil, fmt.Errorf("open I2C bus %q: %w", a.Bus, err)
+		}
+		p.buses[a.Bus] = bus
+		p.closers = append(p.closers, bus)
+	}
+	key := fmt.Sprintf("%s@%#x", a.Bus, a.Addr)
+	dev, ok := p.devs[key]
+	if !ok {
+		var err error
+		if dev, err = ads1x15.NewADS1115(bus, &ads1x15.Opts{I2cAddress: a.Addr}); err != nil {
+			return nil, fmt.Errorf("ADS1115 %s: %w", key, err)
+		}
+		p.devs[key] = dev
+	}
+	pin, err := dev.PinForChannel(ads1x15.Channel0+ads1x15.Channel(a.Channel), a.FullScale, a.Rate, ads1x15.SaveEnergy)
+	if err != nil {
+		return nil, fmt.Errorf("ADS1115 %s channel %d: %w", key, a.Channel, err)
+	}
+	return pilot.NewAnalog(pin, a.Divider)
+}
+
+func (p *periphEnv) cardReader(c CardReaderSpec, reset gpio.PinOut, irq gpio.PinIn) (rfid.UIDReader, error) {
+	if err := p.init(); err != nil {
+		return nil, err
+	}
+	port, err := spireg.Open(c.SPI)
+	if err != nil {
+		return nil, fmt.Errorf("open SPI port %q: %w", c.SPI, err)
+	}
+	p.closers = append(p.closers, port)
+	return mfrc522.NewSPI(port, reset, irq)
+}
+
+// New builds the board: it looks up every pin and ADC channel first, and
+// only then drives outputs to their safe states (contactors open, pilots at
+// -12 V, LEDs off). On error, what was opened is closed.
+func New(s Spec, env Env) (_ *Board, err error) {
+	pe := &periphEnv{buses: map[string]i2c.BusCloser{}, devs: map[string]*ads1x15.Dev{}}
+	if env.Pins == nil {
+		env.Pins = pe.pin
+	}
+	if env.ADC == nil {
+		env.ADC = pe.adc
+	}
+	if env.CardReader == nil {
+		env.CardReader = pe.cardReader
+	}
+	b := &Board{name: s.Name, poll: s.Poll, clk: clock.Or(env.Clock)}
+	if b.poll == 0 {
+		b.poll = 10 * time.Millisecond
+	}
+	defer func() {
+		b.closers = pe.closers
+		if err != nil {
+			_ = b.Close()
+		}
+	}()
+	pins := map[string]gpio.PinIO{}
+	pinOf := func(p Pin) (gpio.PinIO, error) {
+		if p.Name == "" {
+			return nil, nil
+		}
+		if g, ok := pins[p.Name]; ok {
+			return g, nil
+		}
+		g, err := env.Pins(p.Name)
+		if err != nil {
+			return nil, err
+		}
+		pins[p.Name] = g
+		return g, nil
+	}
+	// Look everything up before driving anything.
+	all := make([]parts, len(s.Connectors))
+	for i, c := range s.Connectors {
+		p := &all[i]
+		var errs []error
+		get := func(dst *gpio.PinIO, pin Pin) {
+			var err error
+			*dst, err = pinOf(pin)
+			errs = append(errs, err)
+		}
+		get(&p.pwm, c.Pilot.PWM)
+		get(&p.enable, c.Pilot.Enable)
+		get(&p.out, c.Contactor.Out)
+		get(&p.fb, c.Contactor.Feedback)
+		if c.RCD != nil {
+			get(&p.fault, c.RCD.Fault)
+			get(&p.test, c.RCD.Test)
+		}
+		if c.Lock != nil {
+			get(&p.lock, c.Lock.LockPin)
+			get(&p.unlock, c.Lock.UnlockPin)
+			get(&p.act, c.Lock.Actuator)
+			get(&p.lfb, c.Lock.Feedback)
+		}
+		if c.Indicator != nil {
+			get(&p.ready, c.Indicator.Ready)
+			get(&p.busy, c.Indicator.Busy)
+			get(&p.flt, c.Indicator.Fault)
+		}
+		var e error
+		p.high, e = env.ADC(c.Pilot.High)
+		errs = append(errs, e)
+		if c.Pilot.Low != nil {
+			p.low, e = env.ADC(*c.Pilot.Low)
+			errs = append(errs, e)
+		}
+		if c.Cable.PP != nil {
+			p.pp, e = env.ADC(*c.Cable.PP)
+			errs = append(errs, e)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("periphboard %s: connector %d: %w", s.Name, c.ID, err)
+		}
+	}
+	for i, c := range s.Connectors {
+		if err := b.connector(c, &all[i], env); err != nil {
+			return nil, fmt.Errorf("periphboard %s: connector %d: %w", s.Name, c.ID, err)
+		}
+	}
+	for _, c := range s.CardReaders {
+		reset, err := pinOf(c.Reset)
+		if err != nil {
+			return nil, fmt.Errorf("periphboard %s: card reader: %w", s.Name, err)
+		}
+		irq, err := pinOf(c.IRQ)
+		if err != nil {
+			return nil, fmt.Errorf("periphboard %s: card reader: %w", s.Name, err)
+		}
+		dev, err := env.CardReader(c, reset, irq)
+		if err != nil {
+			return nil, fmt.Errorf("periphboard %s: card reader: %w", s.Name, err)
+		}
+		r, err := rfid.New(rfid.Options{Connector: c.Connector, Dev: dev, Interval: c.Interval, Clock: b.clk, Logger: env.Logger})
+		if err != nil {
+			return nil, err
+		}
+		b.readers = append(b.readers, r)
+		b.halts = append(b.halts, r)
+	}
+	return b, nil
+}
+
+// outOrNil turns a missing pin into a nil interface, not a typed nil.
+func outOrNil(p gpio.PinIO) gpio.PinOut {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
+func inOrNil(p gpio.PinIO) gpio.PinIn {
+	if p == nil {
+		return nil
+	}
+	return p
+}
+
+// parts are one connector's pins and channels, looked up; nil where the
+// board file names none.
+type parts struct {
+	pwm, enable, out, fb, fault, test, lock, unlock, act, lfb, ready, busy, flt gpio.PinIO
+	high, low, pp                                                               pilot.Channel
+}
+
+// connector builds one outlet's drivers on its looked-up parts.
+func (b *Board) connector(c ConnectorSpec, ps *parts, env Env) error {
+	pwm, enable, out, fb, fault, test := ps.pwm, ps.enable, ps.out, ps.fb, ps.fault, ps.test
+	lockP, unlockP, act, lfb, ready, busy, flt := ps.lock, ps.unlock, ps.act, ps.lfb, ps.ready, ps.busy, ps.flt
+	high, low, pp := ps.high, ps.low, ps.pp
+	var cable pilot.Cable
+	switch {
+	case c.Cable.PP != nil:
+		prox, err := pilot.NewProximity(pp, c.Cable.Supply, c.Cable.PullUp)
+		if err != nil {
+			return err
+		}
+		cable = prox
+	case c.Cable.Fixed > 0:
+		cable = pilot.Fixed(c.Cable.Fixed)
+	}
+	p, err := pilot.New(pilot.Options{
+		Connector: c.ID, PWM: pwm, Enable: outOrNil(enable), EnableActive: c.Pilot.Enable.Active,
+		High: high, Low: low, SampleRate: c.Pilot.SampleRate, Debounce: c.Pilot.Debounce,
+		DiodeEvery: c.Pilot.DiodeEvery, MaxCurrent: c.MaxCurrent, Cable: cable,
+		Clock: b.clk, Logger: env.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	k, err := relay.NewContactor(relay.ContactorOptions{
+		Connector: c.ID, Out: out, Active: c.Contactor.Out.Active,
+		Feedback: inOrNil(fb), FeedbackActive: c.Contactor.Feedback.Active,
+		Settle: c.Contactor.Settle, Pilot: p, Clock: b.clk,
+	})
+	if err != nil {
+		return err
+	}
+	p.SetInterlock(k)
+	b.halts = append([]hal.Resource{k}, b.halts...) // contactors halt first
+	b.halts = append(b.halts, p)
+	b.pilots = append(b.pilots, p)
+	b.pollers = append(b.pollers, k)
+	hc := hal.Connector{ID: c.ID, Pilot: p, Contactor: k, MaxCurrent: c.MaxCurrent, Phases: c.Phases}
+	if c.RCD != nil {
+		r, err := relay.NewRCD(relay.RCDOptions{
+			Connector: c.ID, Fault: fault, FaultActive: c.RCD.Fault.Active,
+			Test: outOrNil(test), TestActive: c.RCD.Test.Active, TestTimeout: c.RCD.TestTimeout,
+			Interlock: k, Clock: b.clk,
+		})
+		if err != nil {
+			return err
+		}
+		hc.RCD = r
+		b.pollers = append(b.pollers, r)
+		b.halts = append(b.halts, r)
+	}
+	if c.Lock != nil {
+		active := c.Lock.Actuator.Active
+		if c.Lock.Actuator.Name == "" {
+			active = c.Lock.LockPin.Active
+		}
+		l, err := relay.NewLock(relay.LockOptions{
+			Connector: c.ID, LockPin: outOrNil(lockP), UnlockPin: outOrNil(unlockP), Actuator: outOrNil(act),
+			Active: active, Pulse: c.Lock.Pulse, Feedback: inOrNil(lfb), FeedbackActive: c.Lock.Feedback.Active,
+			Clock: b.clk,
+		})
+		if err != nil {
+			return err
+		}
+		hc.Lock = l
+		b.pollers = append(b.pollers, l)
+		b.halts = append(b.halts, l)
+	}
+	if c.Indicator != nil {
+		in, err := relay.NewIndicator(relay.IndicatorOptions{
+			Connector: c.ID, Ready: outOrNil(ready), Busy: outOrNil(busy), Fault: outOrNil(flt),
+			Active: c.Indicator.Ready.Active,
+		})
+		if err != nil {
+			return err
+		}
+		hc.Indicator = in
+		b.halts = append(b.halts, in)
+	}
+	b.conns = append(b.conns, hc)
+	return nil
+}
+
+// String implements hal.Resource.
+func (b *Board) String() string { return "board " + b.name }
+
+// Name implements hal.Board.
+func (b *Board) Name() string { return b.name }
+
+// Connectors implements hal.Board.
+func (b *Board) Connectors() []hal.Connector { return b.conns }
+
+// Pilot returns connector id's pilot driver (for its Latency), or nil.
+func (b *Board) Pilot(id int) *pilot.Pilot {
+	for i, c := range b.conns {
+		if c.ID == id {
+			return b.pilots[i]
+		}
+	}
+	return nil
+}
+
+// Halt implements hal.Board: every contactor opens first, then pilots go to
+// -12 V, RCD test outputs release, lock motors stop and LEDs go off. It
+// tries every part and joins the errors.
+func (b *Board) Halt() error {
+	var errs []error
+	for _, r := range b.halts {
+		if err := r.Halt(); err != nil {
+			errs = append(errs, fmt.Errorf("%v: %w", r, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close releases the buses the board opened; call it after Halt, when the
+// board is no longer used.
+func (b *Board) Close() error {
+	var errs []error
+	for _, c := range b.closers {
+		errs = append(errs, c.Close())
+	}
+	b.closers = nil
+	return errors.Join(errs...)
+}
+
+// Run implements hal.Board: one sampling goroutine per pilot, one watching
+// the inputs, one per card reader, each calling sink. It returns when ctx
+// ends (nil) or a sampler fails.
+func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
+	if sink == nil {
+		return errors.New("periphboard: nil sink")
+	}
+	b.mu.Lock()
+	if b.running {
+		b.mu.Unlock()
+		return errors.New("periphboard: board already running")
+	}
+	b.running = true
+	b.mu.Unlock()
+	defer func() {
+		b.mu.Lock()
+		b.running = false
+		b.mu.Unlock()
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(b.pilots)+len(b.readers)+1)
+	start := func(f func() error) {
+		wg.Go(func() {
+			if err := f(); err != nil {
+				errs <- err
+				cancel()
+			}
+		})
+	}
+	for _, p := range b.pilots {
+		start(func() error { return p.Run(ctx, sink) })
+	}
+	if len(b.pollers) > 0 {
+		start(func() error { return relay.Watch(ctx, b.clk, b.poll, sink, b.pollers...) })
+	}
+	for _, r := range b.readers {
+		start(func() error { return r.Run(ctx, sink) })
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// Samplers is the number of clock timers a running board keeps armed
+// between ticks: tests stepping a clock.Fake wait for that many.
+func (b *Board) Samplers() int {
+	n := len(b.pilots) + len(b.readers)
+	if len(b.pollers) > 0 {
+		n++
+	}
+	return n
+}

@@ -1,0 +1,16 @@
+// Package periphboard assembles a hal.Board from a typed board description
+// (Spec) and the drivers of hal/pilot, hal/relay and hal/rfid, on pins and
+// buses found through periph.io.
+//
+// The description comes from a board file (package boards validates it
+// completely before New touches any pin). Hardware is reached through Env:
+// its zero value initializes periph's host drivers and looks pins and buses
+// up by name, which works on Linux boards only; tests inject fake pins,
+// ADC channels and card readers instead.
+//
+// Wiring inside a connector: the contactor's Close is interlocked with the
+// pilot's debounced state, and the pilot driver and the RCD open the
+// contactor themselves (the driver-level interlock) when the CP leaves C/D,
+// on a diode fault, on an ADC failure and on an RCD trip, before the station
+// hears of it.
+package periphboard
