@@ -125,16 +125,15 @@ type KeyDef struct {
 	check func(value string, cur func(string) string, loading bool) (string, error)
 }
 
-// supportedMeasurands are the measurands the station's meter readings
-// (meter.Reading) and offered current can fill. A Meter*Data or StopTxn*Data
-// list with any other measurand is Rejected.
+// supportedMeasurands are the measurands a meter.Reading can fill, i.e.
+// those the adapter turns into sampled values (sampledValues); keep the two
+// in step. A MeterValues*Data or StopTxn*Data list with any other measurand
+// is Rejected.
 var supportedMeasurands = [...]Measurand{
 	MeasurandEnergyActiveImportRegister,
 	MeasurandEnergyActiveExportRegister,
 	MeasurandPowerActiveImport,
-	MeasurandPowerActiveExport,
 	MeasurandCurrentImport,
-	MeasurandCurrentOffered,
 	MeasurandVoltage,
 	MeasurandFrequency,
 	MeasurandPowerFactor,
@@ -172,10 +171,10 @@ var keyDefs = [...]KeyDef{
 	{Name: KeyMaxEnergyOnInvalidID, Access: ReadWrite, Type: TypeInt, Default: "0", Min: 0, Max: math.MaxInt32},
 	{Name: KeyMeterValuesAlignedData, Access: ReadWrite, Type: TypeCSL, Default: "Energy.Active.Import.Register",
 		MaxLengthKey: KeyMeterValuesAlignedDataMaxLength, check: checkMeasurands},
-	{Name: KeyMeterValuesAlignedDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeyMeterValuesAlignedDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "7", Min: 0, Max: 100},
 	{Name: KeyMeterValuesSampledData, Access: ReadWrite, Type: TypeCSL, Default: "Energy.Active.Import.Register",
 		MaxLengthKey: KeyMeterValuesSampledDataMaxLength, check: checkMeasurands},
-	{Name: KeyMeterValuesSampledDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeyMeterValuesSampledDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "7", Min: 0, Max: 100},
 	{Name: KeyMeterValueSampleInterval, Access: ReadWrite, Type: TypeInt, Default: "60", Min: 0, Max: 86400},
 	{Name: KeyMinimumStatusDuration, Access: ReadWrite, Type: TypeInt, Default: "0", Min: 0, Max: 3600},
 	{Name: KeyNumberOfConnectors, Access: ReadOnly, Type: TypeInt, Default: "1", Min: 1, Max: 1000},
@@ -184,10 +183,10 @@ var keyDefs = [...]KeyDef{
 	{Name: KeyStopTransactionOnInvalidID, Access: ReadWrite, Type: TypeBool, Default: "true"},
 	{Name: KeyStopTxnAlignedData, Access: ReadWrite, Type: TypeCSL, Default: "",
 		MaxLengthKey: KeyStopTxnAlignedDataMaxLength, check: checkMeasurands},
-	{Name: KeyStopTxnAlignedDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeyStopTxnAlignedDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "7", Min: 0, Max: 100},
 	{Name: KeyStopTxnSampledData, Access: ReadWrite, Type: TypeCSL, Default: "",
 		MaxLengthKey: KeyStopTxnSampledDataMaxLength, check: checkMeasurands},
-	{Name: KeyStopTxnSampledDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "9", Min: 0, Max: 100},
+	{Name: KeyStopTxnSampledDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "7", Min: 0, Max: 100},
 	{Name: KeySupportedFeatureProfiles, Access: ReadOnly, Type: TypeCSL, Default: "Core", check: checkFeatureProfiles},
 	// At least one attempt: a value of 0 would drop transaction messages
 	// unsent, which evsed never does.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evsed/evsed/meter"
 	"go.etcd.io/bbolt"
 )
 
@@ -353,5 +354,21 @@ func TestConfigConcurrent(t *testing.T) {
 	}
 	if n := c.Int(KeyHeartbeatInterval); n%100 != 19 {
 		t.Errorf("HeartbeatInterval = %d, want a goroutine's last value", n)
+	}
+}
+
+// TestConfigMeasurandsSampled checks that every measurand the config
+// accepts is one the adapter turns into sampled values.
+func TestConfigMeasurandsSampled(t *testing.T) {
+	r := meter.Reading{
+		Fields: meter.FieldEnergyImport | meter.FieldEnergyExport | meter.FieldPower | meter.FieldPowerPhases |
+			meter.FieldCurrent | meter.FieldVoltage | meter.FieldFrequency | meter.FieldPowerFactor,
+		Phases: 3,
+	}
+	for _, m := range measurandValues {
+		got := len(sampledValues(r, ReadingContextSamplePeriodic, []Measurand{m})) > 0
+		if got != MeasurandSupported(m) {
+			t.Errorf("%s: sampled %v, supported by config %v", m, got, MeasurandSupported(m))
+		}
 	}
 }
