@@ -3,6 +3,7 @@
 //	evsed run     run the station (board, sessions, local API, OCPP)
 //	evsed ctl     talk to a running evsed through its local API
 //	evsed boards  list the built-in boards
+//	evsed meter   read a meter once, list the meter models (commissioning)
 //	evsed version print the version
 package main
 
@@ -35,6 +36,8 @@ const usageText = `usage:
   evsed ctl     [--api ADDR] fault N rcd|weld|diode|meter|clear
   evsed ctl     [--api ADDR] start N TAG | stop N
   evsed boards
+  evsed meter   read --bus URL --model NAME [--unit N] [--timeout D]
+  evsed meter   models
   evsed version
 `
 
@@ -51,6 +54,8 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 		return cmdCtl(rest, stdout, stderr)
 	case "boards":
 		return cmdBoards(rest, stdout, stderr)
+	case "meter":
+		return cmdMeter(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "evsed", version)
 		return exitOK
