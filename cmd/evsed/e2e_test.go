@@ -637,3 +637,68 @@ func TestE2EBasicAuth(t *testing.T) {
 	}
 	_ = errors.New
 }
+
+// TestE2EConfigurationAndReset changes and reads configuration keys through
+// ocpp-go's central system, then resets the station while a session runs:
+// the session ends with SoftReset and the agent comes back by itself (a
+// second BootNotification) with the changed key persisted.
+func TestE2EConfigurationAndReset(t *testing.T) {
+	csms := startCSMS(t, ocpptest.Options{})
+	a := newAgent(t, agentConfig{ID: "CPRESET", CSMSURL: csms.URL(), Free: true})
+	a.start()
+	a.waitStatus("registration", func(st localapi.Status) bool { return st.Station.OCPP.Registration == "Accepted" })
+
+	conf, err := csms.ChangeConfiguration("CPRESET", "MeterValueSampleInterval", "2")
+	if err != nil || conf.Status != core.ConfigurationStatusAccepted {
+		t.Fatalf("ChangeConfiguration = %+v, %v; want Accepted", conf, err)
+	}
+	if conf, err := csms.ChangeConfiguration("CPRESET", "NumberOfConnectors", "5"); err != nil || conf.Status != core.ConfigurationStatusRejected {
+		t.Errorf("ChangeConfiguration of a read-only key = %+v, %v; want Rejected", conf, err)
+	}
+	if conf, err := csms.ChangeConfiguration("CPRESET", "NoSuchKey", "1"); err != nil || conf.Status != core.ConfigurationStatusNotSupported {
+		t.Errorf("ChangeConfiguration of an unknown key = %+v, %v; want NotSupported", conf, err)
+	}
+	got, err := csms.GetConfiguration("CPRESET", "MeterValueSampleInterval", "NumberOfConnectors", "AuthorizationKey", "NoSuchKey")
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]string{}
+	for _, kv := range got.ConfigurationKey {
+		if kv.Value != nil {
+			values[kv.Key] = *kv.Value
+		} else {
+			values[kv.Key] = "<no value>"
+		}
+	}
+	if values["MeterValueSampleInterval"] != "2" || values["NumberOfConnectors"] != "2" {
+		t.Errorf("GetConfiguration values %v, want MeterValueSampleInterval 2 and NumberOfConnectors 2", values)
+	}
+	if v, ok := values["AuthorizationKey"]; ok && v != "<no value>" {
+		t.Errorf("GetConfiguration revealed AuthorizationKey %q", v)
+	}
+	if len(got.UnknownKey) != 1 || got.UnknownKey[0] != "NoSuchKey" {
+		t.Errorf("unknownKey %v, want [NoSuchKey]", got.UnknownKey)
+	}
+
+	a.do("plug", func(ctx context.Context) error { return a.api.Plug(ctx, 1) })
+	a.do("charge", func(ctx context.Context) error { return a.api.Charge(ctx, 1) })
+	waitRecords(t, csms, "CPRESET", core.StartTransactionFeatureName, 1)
+	reset, err := csms.Reset("CPRESET", core.ResetTypeSoft)
+	if err != nil || reset.Status != core.ResetStatusAccepted {
+		t.Fatalf("Reset = %+v, %v; want Accepted", reset, err)
+	}
+	stops := waitRecords(t, csms, "CPRESET", core.StopTransactionFeatureName, 1)
+	if stop := stops[0].Request.(*core.StopTransactionRequest); stop.Reason != core.ReasonSoftReset {
+		t.Errorf("StopTransaction reason %q, want SoftReset", stop.Reason)
+	}
+	waitRecords(t, csms, "CPRESET", core.BootNotificationFeatureName, 2)
+	a.waitStatus("registration after the reset", func(st localapi.Status) bool {
+		return st.Station.OCPP.Registration == "Accepted" && st.Station.OCPP.Connected
+	})
+	got, err = csms.GetConfiguration("CPRESET", "MeterValueSampleInterval")
+	if err != nil || len(got.ConfigurationKey) != 1 || got.ConfigurationKey[0].Value == nil || *got.ConfigurationKey[0].Value != "2" {
+		t.Errorf("after the reset GetConfiguration = %+v, %v; want MeterValueSampleInterval 2", got, err)
+	}
+	checkTransactionRecords(t, csms, "CPRESET")
+	a.stop()
+}
