@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/evsed/evsed/boards"
@@ -39,10 +40,14 @@ func openBoard(name string, log *slog.Logger) (*openedBoard, error) {
 	return ob, nil
 }
 
-// cmdBoards implements `evsed boards`.
+// cmdBoards implements `evsed boards` (list the built-in boards) and
+// `evsed boards show NAME|FILE` (print one board file, validated).
 func cmdBoards(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "show" {
+		return cmdBoardsShow(args[1:], stdout, stderr)
+	}
 	if len(args) != 0 {
-		fmt.Fprintf(stderr, "evsed boards: takes no arguments\n%s", usageText)
+		fmt.Fprintf(stderr, "evsed boards: takes no arguments but show NAME|FILE, got %q\n%s", args[0], usageText)
 		return exitUsage
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -51,6 +56,29 @@ func cmdBoards(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := tw.Flush(); err != nil {
 		fmt.Fprintf(stderr, "evsed boards: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// cmdBoardsShow implements `evsed boards show NAME|FILE`: it prints the
+// board file as written, comments included (they document the wiring),
+// once it has passed the same validation as `evsed run --board`.
+func cmdBoardsShow(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 1 {
+		fmt.Fprintf(stderr, "evsed boards show: want one board NAME or FILE\n%s", usageText)
+		return exitUsage
+	}
+	text, err := boards.Show(args[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "evsed boards show: %v\n", err)
+		return exitError
+	}
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	if _, err := io.WriteString(stdout, text); err != nil {
+		fmt.Fprintf(stderr, "evsed boards show: %v\n", err)
 		return exitError
 	}
 	return exitOK

@@ -228,7 +228,10 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 			return ctx.Err()
 		}
 	})
-	return g.Wait()
+	stopSupervising := supervise(g, supervisionFromEnv(cfg.Watchdog, ag.Station, halt, log))
+	err = g.Wait()
+	stopSupervising()
+	return err
 }
 
 // connectorConfigs pairs the board's connectors with their meters and
@@ -310,6 +313,14 @@ func (g *group) Go(name string, f func(ctx context.Context) error) {
 func (g *group) Wait() error {
 	g.wg.Wait()
 	g.cancel()
+	return g.err
+}
+
+// Err returns the first component error so far: nil while they all run,
+// and once set it stays. It is set before the others are cancelled.
+func (g *group) Err() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	return g.err
 }
 

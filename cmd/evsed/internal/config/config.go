@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -42,6 +43,8 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	API      API    `yaml:"api"`
 	CSMS     CSMS   `yaml:"csms"`
+	// Watchdog configures the software watchdog of the station loop.
+	Watchdog Watchdog `yaml:"watchdog"`
 	// OCPP holds initial OCPP configuration-key values (e.g.
 	// HeartbeatInterval: "300"), applied by the OCPP adapter.
 	OCPP map[string]string `yaml:"ocpp"`
@@ -74,6 +77,27 @@ type API struct {
 	// Listen is the host:port to listen on; default "127.0.0.1:8090".
 	Listen string `yaml:"listen"`
 }
+
+// Watchdog configures the software watchdog: evsed asks the station loop
+// for its status every Interval and, when no answer came within Budget,
+// halts the board and exits non-zero so that the service manager starts a
+// fresh process. Durations are written as "1s", "500ms".
+type Watchdog struct {
+	// Interval is the time between two questions; default 1s.
+	Interval time.Duration `yaml:"interval"`
+	// Budget is how long one question may stay unanswered; default 5s. It
+	// must exceed Interval: an answer late by less than an interval is
+	// load, not a hang.
+	Budget time.Duration `yaml:"budget"`
+}
+
+// Bounds of the watchdog keys. Below MinWatchdogInterval the questions
+// themselves load the loop; above MaxWatchdogBudget a hung loop would
+// hold the hardware for longer than anyone would wait at a charger.
+const (
+	MinWatchdogInterval = 10 * time.Millisecond
+	MaxWatchdogBudget   = 10 * time.Minute
+)
 
 // CSMS configures the link to the back end.
 type CSMS struct {
@@ -133,6 +157,7 @@ func Defaults() Config {
 		LogLevel: "info",
 		API:      API{Listen: "127.0.0.1:8090"},
 		CSMS:     CSMS{Protocols: []string{"ocpp1.6"}},
+		Watchdog: Watchdog{Interval: time.Second, Budget: 5 * time.Second},
 	}
 }
 
@@ -276,6 +301,7 @@ func (c *Config) validate() error {
 		add("api.listen %q: want host:port", c.API.Listen)
 	}
 	errs = append(errs, c.CSMS.validate()...)
+	errs = append(errs, c.Watchdog.validate()...)
 	for id, cc := range c.Connectors {
 		if id < 1 {
 			add("connectors: id %d: connector ids start at 1", id)
@@ -299,6 +325,17 @@ func (c *Config) validate() error {
 		return fmt.Errorf("config: %w", err)
 	}
 	return nil
+}
+
+func (w *Watchdog) validate() []error {
+	var errs []error
+	if w.Interval < MinWatchdogInterval {
+		errs = append(errs, fmt.Errorf("watchdog.interval %s: want at least %s", w.Interval, MinWatchdogInterval))
+	}
+	if w.Budget <= w.Interval || w.Budget > MaxWatchdogBudget {
+		errs = append(errs, fmt.Errorf("watchdog.budget %s: want more than watchdog.interval (%s) and at most %s", w.Budget, w.Interval, MaxWatchdogBudget))
+	}
+	return errs
 }
 
 func (cs *CSMS) validate() []error {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // writeFile writes content to name in dir and returns its path.
@@ -43,6 +44,8 @@ func TestDefaults(t *testing.T) {
 		{"protocols", c.CSMS.Protocols, []string{"ocpp1.6"}},
 		{"security_profile", c.CSMS.SecurityProfile, 0},
 		{"free charging standalone", c.FreeChargingEnabled(), true},
+		{"watchdog.interval", c.Watchdog.Interval, time.Second},
+		{"watchdog.budget", c.Watchdog.Budget, 5 * time.Second},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -244,6 +247,13 @@ func TestValidation(t *testing.T) {
 		{name: "meters not supported", file: "meters: {1: {driver: modbus, address: 'rtu:/dev/x#1'}}", wantErr: "not supported yet"},
 		{name: "valid profile 3", file: "csms: {url: 'wss://x/o', security_profile: 3, cert_file: " + cert + ", key_file: " + key + "}"},
 		{name: "valid profile 1", file: "csms: {url: 'ws://x/o', security_profile: 1, password: p}"},
+		{name: "watchdog interval too short", file: "watchdog: {interval: 1ms}", wantErr: "watchdog.interval 1ms"},
+		{name: "watchdog budget not above interval", file: "watchdog: {interval: 2s, budget: 2s}", wantErr: "watchdog.budget 2s"},
+		{name: "watchdog budget below default interval", file: "watchdog: {budget: 500ms}", wantErr: "watchdog.budget 500ms"},
+		{name: "watchdog budget too long", file: "watchdog: {budget: 1h}", wantErr: "watchdog.budget 1h0m0s"},
+		{name: "watchdog duration without unit", file: "watchdog: {interval: 5}", wantErr: "cannot unmarshal"},
+		{name: "watchdog unknown key", file: "watchdog: {timeout: 5s}", wantErr: `unknown key "timeout"`},
+		{name: "valid watchdog", file: "watchdog: {interval: 200ms, budget: 2s}"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
