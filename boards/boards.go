@@ -1,6 +1,7 @@
 package boards
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -62,10 +63,16 @@ type OpenOptions struct {
 	// CardReader opens a card reader chip; nil means an MFRC522 on periph's
 	// SPI registry.
 	CardReader func(c periphboard.CardReaderSpec, reset gpio.PinOut, irq gpio.PinIn) (rfid.UIDReader, error)
+	// CAN opens the CAN interface iface for meters that receive the frame
+	// identifiers ids; nil means SocketCAN (Linux only). Tests inject
+	// cantest sources here.
+	CAN func(iface string, ids []uint32) (CANSource, error)
 }
 
-// Built is an opened board. Its values live until the board is halted and
-// dropped; the caller runs Board.Run and calls Board.Halt on exit.
+// Built is an opened board and its meters. Its values live until the
+// board is halted and closed. The caller runs Board.Run and RunMeters, each
+// in its own goroutine under one context, and on exit cancels that context,
+// waits for both to return, calls Board.Halt and then Close.
 type Built struct {
 	Board hal.Board
 	// Meters holds each connector's meter by connector ID; a connector
@@ -74,10 +81,36 @@ type Built struct {
 	// Sim is the simulated board behind Board, for the local API's /sim
 	// routes; nil for real hardware (the API answers 409 then).
 	Sim *halsim.Board
-	// MeterBindings are the meters the board file names for a real board's
-	// connectors, by connector ID, for the meter packages to build; their
-	// Meters entries stay empty until then.
+	// MeterBindings are the meter blocks of a real board's connectors, by
+	// connector ID, as validated: what Meters were built from.
 	MeterBindings map[int]MeterBinding
+
+	meters *meterSet // nil for simulated boards
+}
+
+// RunMeters runs what the meters need in the background, the receive loops
+// of CAN meters, until ctx ends; it then returns nil. If a CAN interface
+// fails (it went down), it stops the other loops and returns the error:
+// the meters on it would only go stale, which the station reports as a
+// meter failure, while a restart reopens the socket. On a board without
+// CAN meters it just waits for ctx. Call it once.
+func (b *Built) RunMeters(ctx context.Context) error {
+	if b.meters == nil {
+		<-ctx.Done()
+		return nil
+	}
+	return b.meters.run(ctx)
+}
+
+// Close closes the meters' Modbus buses and CAN sockets; the meters fail
+// their reads afterwards. Call it once RunMeters has returned and the board
+// is halted. The board's pins are not released: Board.Halt leaves them
+// safe.
+func (b *Built) Close() error {
+	if b.meters == nil {
+		return nil
+	}
+	return b.meters.close()
 }
 
 // shipped loads the embedded board files, in file name order. They are
@@ -192,16 +225,22 @@ func Open(nameOrPath string, opts OpenOptions) (*Built, error) {
 	return built, nil
 }
 
-// openReal builds a board through the periph drivers.
+// openReal builds a board through the periph drivers, and its meters. The
+// meters come first: opening a CAN socket may fail, and nothing is to be
+// undone then but the other meters' buses.
 func openReal(b *Board, opts OpenOptions) (*Built, error) {
+	ms, err := buildMeters(b, opts)
+	if err != nil {
+		return nil, err
+	}
 	pb, err := periphboard.New(b.Spec, periphboard.Env{
 		Pins: opts.Pins, ADC: opts.ADC, CardReader: opts.CardReader,
 		Clock: opts.Clock, Logger: opts.Logger,
 	})
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, ms.close())
 	}
-	return &Built{Board: pb, Meters: map[int]meter.Meter{}, MeterBindings: b.Meters}, nil
+	return &Built{Board: pb, Meters: ms.meters, MeterBindings: b.Meters, meters: ms}, nil
 }
 
 // openSim builds the simulated board with a simulated meter per connector.

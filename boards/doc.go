@@ -4,13 +4,80 @@
 // Boards are described by YAML board files. The shipped ones (files/*.yaml,
 // embedded: sim, rpi-ads1115, rpi-relay) are listed by List; Open also takes
 // the path of a board file of one's own. Load validates a file completely
-// before any pin is touched, and answers every mistake with a line naming
-// the file, the key path and what is wrong, e.g.
+// before any pin, bus or socket is touched, and answers every mistake with a
+// line naming the file, the key path and what is wrong, e.g.
 //
 //	boards/x.yaml: connectors[0].contactor.out.pin: pin GPIO18 used twice (already connectors[0].pilot.pwm)
 //
-// A file with platform sim builds the simulated board (hal/sim); platform
-// raspberrypi builds real drivers through hal/periphboard. Meter bindings
-// are carried through as Built.MeterBindings for the meter packages. The
-// shipped files document their schema by example.
+// A file with platform sim builds the simulated board (hal/sim) with a
+// simulated meter per connector; platform raspberrypi builds real drivers
+// through hal/periphboard and the meters its connectors' meter blocks bind.
+// The shipped files document their schema by example.
+//
+// # Meters
+//
+// A connector's meter block names its driver; a connector without one has
+// no meter.
+//
+// driver: modbus, a meter of meter/modbus:
+//
+//	meter:
+//	  driver: modbus
+//	  model: sdm630          # a shipped model (evsed meter models), or generic
+//	  bus: "rtu:///dev/ttyUSB0?baud=9600&parity=N"   # or tcp://host:502, rtuovertcp://host:port?baud=9600
+//	  unit: 1                # Modbus address: 1-247 on a serial line, 0-255 over TCP
+//	  timeout: 500ms         # per request (default 500ms)
+//	  attempts: 2            # sends per request (default 2)
+//	  frame_delay: 20ms      # extra quiet time between requests (default none)
+//	  fail_after: 3          # misses in a row before the meter counts as failed (default 3)
+//	  max_power: 24kW        # bound of the energy sanity check (default 50kW)
+//
+// Meters on one RS-485 line (or one TCP gateway) write the same bus URL, each
+// with its own unit, and share one modbus.Bus that serializes them: one owner
+// per physical line. timeout, attempts and frame_delay are the line's; any
+// meter on it may state them, and stated values must agree. Model generic
+// spells out its registers (modbus.GenericConfig, validated like a shipped
+// map):
+//
+//	meter:
+//	  driver: modbus
+//	  model: generic
+//	  bus: tcp://192.0.2.10:502
+//	  unit: 3
+//	  generic:
+//	    phases: 1
+//	    registers:
+//	      - {quantity: energy_import, addr: 0x10, function: holding, type: uint32, scale: 0.01, unit: kWh}
+//	      - {quantity: power, addr: 0x12, function: holding, type: int32, scale: 1, unit: W}
+//
+// driver: can, a meter of meter/can on a SocketCAN interface (which must be
+// up at the meter's bit rate before evsed starts):
+//
+//	meter:
+//	  driver: can
+//	  model: ivt-s
+//	  interface: can0
+//	  base_id: 0x521         # identifier of the first result (default 0x521)
+//	  command_id: 0x411      # where commands go (default 0x411)
+//	  output_voltage: 1      # the input U1-U3 that measures the output (default 1)
+//	  reversed: false        # shunt mounted against the flow to the vehicle
+//	  stale_cycles: 3        # send cycles a value stays fresh (default 3)
+//	  min_stale: 100ms       # and at least this long (default 100ms)
+//
+// Meters on one interface share one socket; their identifiers must not
+// overlap. A DC charger with an IVT-S per outlet binds it this way. No DC
+// board is shipped: the board file schema describes AC connectors (a PWM
+// current offer of 6-80 A, 1 or 3 phases), which a DC charger's pilot and
+// power stage are not.
+//
+// driver: sim is a stand-in that always reads 0 W and an unchanging
+// register, for bench tests of a board without its meter.
+//
+// # Lifetime
+//
+// Open returns a Built. Its caller runs Built.Board.Run and Built.RunMeters
+// (the receive loops of CAN meters) in their own goroutines under one
+// context; on exit it cancels that context, waits for both, calls
+// Built.Board.Halt and then Built.Close, which closes the Modbus buses and
+// CAN sockets.
 package boards

@@ -85,7 +85,7 @@ type (
 		ID         int            `yaml:"id"`
 		MaxCurrent *amps          `yaml:"max_current"`
 		Phases     int            `yaml:"phases"`
-		Meter      *MeterBinding  `yaml:"meter"`
+		Meter      *fileMeter     `yaml:"meter"`
 		Pilot      *filePilot     `yaml:"pilot"`
 		Cable      *fileCable     `yaml:"cable"`
 		Contactor  *fileContactor `yaml:"contactor"`
@@ -158,15 +158,6 @@ type (
 	}
 )
 
-// MeterBinding is a connector's meter as the board file names it. The
-// loader checks its shape only; building the meter is the meter packages'
-// business.
-type MeterBinding struct {
-	Model string `yaml:"model"`
-	Bus   string `yaml:"bus"`
-	Unit  int    `yaml:"unit"`
-}
-
 // Board is a loaded, validated board file.
 type Board struct {
 	Info
@@ -175,7 +166,8 @@ type Board struct {
 	Spec periphboard.Spec
 	// Sim holds a simulated board's parameters; nil for real boards.
 	Sim *SimParams
-	// Meters are the connectors' meter bindings by connector ID.
+	// Meters are the connectors' meter bindings by connector ID; a
+	// connector without a meter block has no entry.
 	Meters map[int]MeterBinding
 	// Text is the board file as read.
 	Text string
@@ -371,6 +363,7 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 		}
 	}
 	ids := map[int]bool{}
+	mc := newMeterCheck(p)
 	for i, c := range fb.Connectors {
 		k := fmt.Sprintf("connectors[%d]", i)
 		cs := periphboard.ConnectorSpec{ID: c.ID, Phases: c.Phases}
@@ -389,17 +382,10 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 		if c.Phases != 1 && c.Phases != 3 {
 			p.add(k+".phases", "%d, want 1 or 3", c.Phases)
 		}
-		if m := c.Meter; m != nil {
-			if m.Model == "" {
-				p.add(k+".meter.model", "missing")
+		if c.Meter != nil {
+			if mb, ok := mc.check(k+".meter", c.Meter, c.Phases); ok {
+				meters[c.ID] = mb
 			}
-			if m.Bus == "" {
-				p.add(k+".meter.bus", "missing")
-			}
-			if m.Unit < 0 || m.Unit > 247 {
-				p.add(k+".meter.unit", "%d, want 0-247", m.Unit)
-			}
-			meters[c.ID] = *m
 		}
 		var sense *fileSense
 		if c.Pilot == nil {

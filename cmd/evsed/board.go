@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,16 +24,21 @@ type openedBoard struct {
 	// Sim drives the simulated vehicles; nil when the board is not
 	// simulated.
 	Sim localapi.Sim
+	// RunMeters feeds the meters that need a receiver (CAN) until ctx ends;
+	// Close releases the meter buses (serial ports, sockets) after the
+	// board is halted. Both are no-ops for boards without such meters.
+	RunMeters func(ctx context.Context) error
+	Close     func() error
 }
 
-// openBoard opens the board called name (board files are looked up by the
-// boards package once it supports them).
+// openBoard opens the built-in board called name, or the board file at
+// that path.
 func openBoard(name string, log *slog.Logger) (*openedBoard, error) {
 	b, err := boards.Open(name, boards.OpenOptions{Clock: clock.Real{}, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	ob := &openedBoard{Board: b.Board, Meters: b.Meters}
+	ob := &openedBoard{Board: b.Board, Meters: b.Meters, RunMeters: b.RunMeters, Close: b.Close}
 	// A nil *sim.Board must stay a nil interface: the API tests Sim == nil.
 	if b.Sim != nil {
 		ob.Sim = simAPI{b.Sim}

@@ -145,6 +145,9 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 			panic(r)
 		}
 		halt()
+		if cerr := b.Close(); cerr != nil {
+			log.Error("close meter buses", "err", cerr)
+		}
 	}()
 
 	conns, err := connectorConfigs(b, cfg.Connectors)
@@ -217,6 +220,13 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 	g := newGroup(ctx, halt)
 	g.Go("station", func(ctx context.Context) error { return ag.Run(ctx) })
 	g.Go("local API", func(ctx context.Context) error { return api.Run(ctx, ln) })
+	g.Go("meters", func(ctx context.Context) error {
+		if err := b.RunMeters(ctx); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
 	g.Go("reset", func(ctx context.Context) error {
 		select {
 		case hard := <-resets:

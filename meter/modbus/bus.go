@@ -194,6 +194,16 @@ func serialParams(q url.Values, c *mb.ClientConfiguration) error {
 // String returns the bus's scheme and address, e.g. "rtu:/dev/ttyUSB0".
 func (b *Bus) String() string { return b.name }
 
+// UnitRange returns the unit ids a meter on b may have: 1..247 on a serial
+// line (0 is the broadcast address and 248..255 are reserved there) and
+// 0..255 over Modbus TCP, where gateways use the whole byte.
+func (b *Bus) UnitRange() (lo, hi int) {
+	if b.tcp {
+		return 0, 255
+	}
+	return 1, 247
+}
+
 // claim reserves unit for one meter.
 func (b *Bus) claim(unit uint8) error {
 	b.mu.Lock()

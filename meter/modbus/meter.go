@@ -71,10 +71,7 @@ func NewMeter(b *Bus, m *Model, unit int, o *MeterOptions) (*Meter, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	lo, hi := 1, 247
-	if b.tcp {
-		lo, hi = 0, 255
-	}
+	lo, hi := b.UnitRange()
 	if unit < lo || unit > hi {
 		return nil, fmt.Errorf("modbus: unit id %d on %s, want %d..%d", unit, b, lo, hi)
 	}
@@ -114,6 +111,10 @@ func NewMeter(b *Bus, m *Model, unit int, o *MeterOptions) (*Meter, error) {
 
 // String implements meter.Meter, e.g. "sdm630@rtu:/dev/ttyUSB0#1".
 func (m *Meter) String() string { return m.name }
+
+// Bus returns the bus the meter is on, shared with the other meters of its
+// line.
+func (m *Meter) Bus() *Bus { return m.bus }
 
 // Model returns the meter's model.
 func (m *Meter) Model() *Model { return m.model }
