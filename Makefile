@@ -31,5 +31,21 @@ build-arm7:
 build-arm64:
 	GOOS=linux GOARCH=arm64 $(BUILD) -o $(BIN)/evsed-linux-arm64 ./cmd/evsed
 
+# Every fuzz target of the module, one at a time (go test -fuzz takes one
+# target of one package) for FUZZTIME each. Inputs that fail are written by
+# go under the package's testdata/fuzz/<Target>/ and so become regression
+# seeds that `make test` replays. FUZZFLAGS passes more flags, e.g.
+# -parallel=1 on a shared machine.
+FUZZTIME  ?= 30s
+FUZZFLAGS ?=
+fuzz:
+	@set -e; for file in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$file); \
+		for target in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$file); do \
+			echo "fuzz $$dir $$target for $(FUZZTIME)"; \
+			$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $(FUZZFLAGS) $$dir; \
+		done; \
+	done
+
 clean:
 	rm -rf $(BIN)

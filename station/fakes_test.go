@@ -352,6 +352,9 @@ type rigOpts struct {
 	clk      *clock.Fake
 	energy   meter.Energy // meter register at start
 	noSettle bool
+	// meterEvery is Options.MeterReadInterval; 0 means the default.
+	meterEvery time.Duration
+	inline     bool // Options.InlineMeterReads
 }
 
 // t0 is the rigs' start time: 10:07:30 UTC, not on a 15-minute boundary.
@@ -401,6 +404,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	st, err := New(Options{
 		ID: "test", Connectors: ccs, Reporter: r.rep, Authorizer: r.auth,
 		Config: cfg, DB: o.db, Clock: r.clk, Logger: slog.New(slog.DiscardHandler),
+		MeterReadInterval: o.meterEvery, InlineMeterReads: o.inline,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -134,9 +134,18 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 	case statusFact:
 		s.rep.StatusChanged(f.StatusChange)
 	case startFact:
+		// The record goes first, marked pending: were it saved only after
+		// the Reporter took the start, a power cut in between would leave
+		// a start (a StartTransaction) that no later run knows to stop.
+		pending := f.rec
+		pending.StartPending = true
+		if err := st.saveSession(pending); err != nil {
+			s.log.Error("station: persist session", "session", f.rec.ID, "err", err)
+		}
 		if !s.retry(ctx, j, 0, "SessionStarted", func() error { return s.rep.SessionStarted(ctx, f.start) }) {
 			return nil
 		}
+		f.rec.StartPending = false
 		if err := st.saveSession(f.rec); err != nil {
 			s.log.Error("station: persist session", "session", f.rec.ID, "err", err)
 		}

@@ -48,7 +48,8 @@ type loop struct {
 const (
 	// authTimeout bounds one Authorizer call; a timeout refuses the token.
 	authTimeout = 30 * time.Second
-	// meterPeriod is how often each meter is read.
+	// meterPeriod is how often each meter is read by default
+	// (Options.MeterReadInterval).
 	meterPeriod = time.Second
 	// readTimeout bounds one meter read.
 	readTimeout = 5 * time.Second
@@ -90,7 +91,7 @@ func (s *Station) Run(ctx context.Context) error {
 	for i, cc := range s.opts.Connectors {
 		c := newConn(cc, s.log)
 		l.conns = append(l.conns, c)
-		if cc.Meter != nil {
+		if cc.Meter != nil && !s.opts.InlineMeterReads {
 			c.readReq = make(chan struct{}, 1)
 			nworkers++
 			go func() {

@@ -150,14 +150,20 @@ func (l *loop) sample(c *conn, ctx SampleContext, at time.Time) {
 }
 
 // readMeters asks every idle sampler for a reading; a meter still busy with
-// the previous read is skipped rather than queued.
+// the previous read is skipped rather than queued. With InlineMeterReads
+// the loop reads the meters itself.
 func (l *loop) readMeters() {
 	for _, c := range l.conns {
-		if c.readReq == nil || c.readBusy {
+		if c.meter == nil || c.readBusy {
 			continue
 		}
 		c.readBusy = true
 		l.readsInFlight++
+		if c.readReq == nil {
+			r, err := c.meter.Read(l.ctx)
+			l.onReading(c.id, r, err)
+			continue
+		}
 		c.readReq <- struct{}{} // cannot block: readBusy keeps it empty
 	}
 }

@@ -460,3 +460,38 @@ func TestRunHaltsOnReturn(t *testing.T) {
 		t.Errorf("Status after Run = %v, want ErrStopped", err)
 	}
 }
+
+// TestMeterReadInterval checks that meters are read once per
+// MeterReadInterval (1 s by default), counted in virtual time, by a
+// sampler or inline.
+func TestMeterReadInterval(t *testing.T) {
+	cases := []struct {
+		name   string
+		every  time.Duration
+		inline bool
+		want   int // reads during 20 s after the boot read
+	}{
+		{"default 1 s", 0, false, 20},
+		{"10 s", 10 * time.Second, false, 2},
+		{"inline, default 1 s", 0, true, 20},
+		{"inline, 10 s", 10 * time.Second, true, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, rigOpts{meterEvery: c.every, inline: c.inline})
+			m := r.hw[0].meter
+			m.mu.Lock()
+			before := m.reads
+			m.mu.Unlock()
+			for range 20 {
+				r.advance(time.Second)
+			}
+			m.mu.Lock()
+			got := m.reads - before
+			m.mu.Unlock()
+			if got != c.want {
+				t.Fatalf("%d reads in 20 s, want %d", got, c.want)
+			}
+		})
+	}
+}

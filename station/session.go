@@ -484,6 +484,18 @@ func (l *loop) boot(saved saved) {
 		}
 	}
 	for _, rec := range saved.sessions {
+		if rec.StartPending {
+			// The previous run died while its start was being recorded:
+			// report it again (the Reporter sees at worst a duplicate,
+			// as with any at-least-once delivery), ahead of the end.
+			// The reservation, not persisted, is not repeated.
+			rec.StartPending = false
+			l.emit(startFact{
+				start: SessionStart{Connector: rec.Connector, SessionID: rec.ID, IDTag: rec.IDTag,
+					MeterStart: rec.MeterStart, At: rec.StartedAt},
+				rec: rec,
+			})
+		}
 		c := l.conn(rec.Connector)
 		if c != nil && c.sess == nil && l.cfg.ResumeSessionsAfterRestart && c.pilot.VehicleConnected() {
 			c.sess = &session{
@@ -515,7 +527,11 @@ func (l *loop) boot(saved saved) {
 	}
 	l.booted = true
 	l.report0()
-	l.meterTick = startRepeater(l.s.clk, func(time.Time) time.Duration { return meterPeriod },
+	period := l.s.opts.MeterReadInterval
+	if period <= 0 {
+		period = meterPeriod
+	}
+	l.meterTick = startRepeater(l.s.clk, func(time.Time) time.Duration { return period },
 		func(time.Time) { l.s.post(func(l *loop) { l.readMeters() }) })
 	l.alignedTick = l.startAligned()
 	l.readMeters()

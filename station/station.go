@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
@@ -40,6 +41,16 @@ type Options struct {
 	Clock clock.Clock
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
+	// MeterReadInterval is how often each connector's meter is read; 0
+	// means 1 s. Samples, session starts and ends use the latest reading,
+	// so a longer interval makes them up to that much older; the fleet
+	// simulator trades that for CPU with thousands of simulated meters.
+	MeterReadInterval time.Duration
+	// InlineMeterReads reads the meters on the station's loop instead of
+	// on a sampler goroutine per meter. Set it only for meters whose Read
+	// never blocks (simulated ones: the fleet simulator saves a goroutine
+	// per connector); a meter behind a bus would delay safety decisions.
+	InlineMeterReads bool
 }
 
 // inboxSize bounds how many messages may wait for the loop before a sender

@@ -34,6 +34,11 @@ type sessionRecord struct {
 	// sample: the floor of its MeterStop if a restart finds a meter that
 	// reads less (a meter reset or replaced while the station was down).
 	LastEnergy meter.Energy `json:"lastEnergyMilliWh,omitempty"`
+	// StartPending: saved before the Reporter recorded the session's
+	// start, which it may or may not have done when a power cut found
+	// this; the next run reports the start again before ending the
+	// session, so the Reporter never keeps a start that nobody stops.
+	StartPending bool `json:"startPending,omitempty"`
 }
 
 // saved is what a previous run left in the store.

@@ -30,6 +30,13 @@ type Options struct {
 	// FailAll answers every call from a charge point with a CALLERROR
 	// (InternalError) while true; change it with SetFailAll.
 	FailAll bool
+	// Silent leaves every call from a charge point unanswered while true,
+	// while the websocket stays up (pings are still answered): a CSMS whose
+	// application hangs. Calls received while silent are not recorded; when
+	// silence ends (SetSilent(false) or Stop) they are answered with a
+	// CALLERROR that comes too late for the charge point, which has timed
+	// them out. Change it with SetSilent.
+	Silent bool
 }
 
 // Record is one request a charge point sent, as the CSMS decoded it.
@@ -38,6 +45,9 @@ type Record struct {
 	Action      string
 	Request     any // *core.XxxRequest
 	At          time.Time
+	// Refused is true when the call was answered with a CALLERROR
+	// (FailAll): the charge point will send it again.
+	Refused bool
 }
 
 // CSMS is a running central system. Its methods are safe for concurrent use.
@@ -52,6 +62,9 @@ type CSMS struct {
 	nextTx  int
 	conns   map[string]bool
 	changed chan struct{} // closed and replaced on every new record
+	// unsilence is closed when silence ends; nil while not silent.
+	unsilence chan struct{}
+	held      int // calls waiting for silence to end; tests read it
 }
 
 // Start runs a CSMS on a free loopback port.
@@ -62,6 +75,9 @@ func Start(opts Options) (*CSMS, error) {
 	}
 	c := &CSMS{port: port, opts: opts, boots: map[string]int{}, nextTx: 1000,
 		conns: map[string]bool{}, changed: make(chan struct{})}
+	if opts.Silent {
+		c.unsilence = make(chan struct{})
+	}
 	if err := c.Restart(); err != nil {
 		return nil, err
 	}
@@ -129,11 +145,34 @@ func (c *CSMS) Stop() {
 	for id := range c.conns {
 		c.conns[id] = false
 	}
+	// Release the handlers held by silence, so that none outlives the
+	// server; the setting itself stays for after Restart.
+	if c.unsilence != nil {
+		close(c.unsilence)
+		c.unsilence = make(chan struct{})
+	}
 	c.mu.Unlock()
 	if cs != nil {
 		cs.Stop()
 	}
 }
+
+// SetSilent switches silence (see Options.Silent) on or off.
+func (c *CSMS) SetSilent(v bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.opts.Silent = v
+	switch {
+	case v && c.unsilence == nil:
+		c.unsilence = make(chan struct{})
+	case !v && c.unsilence != nil:
+		close(c.unsilence)
+		c.unsilence = nil
+	}
+}
+
+// errSilenced answers, too late, a call held by silence.
+var errSilenced = errors.New("ocpptest: answered after a silence")
 
 // SetFailAll switches CALLERROR answers on or off.
 func (c *CSMS) SetFailAll(v bool) {
@@ -214,7 +253,18 @@ func (c *CSMS) WaitConnected(id string, timeout time.Duration) bool {
 func (c *CSMS) record(cp, action string, req any) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.records = append(c.records, Record{ChargePoint: cp, Action: action, Request: req, At: time.Now()})
+	// ocpp-go runs each handler on its own goroutine, so holding one here
+	// blocks neither the connection's reader nor its pongs.
+	if release := c.unsilence; release != nil {
+		c.held++
+		c.notifyLocked()
+		c.mu.Unlock()
+		<-release
+		c.mu.Lock()
+		c.held--
+		return errSilenced
+	}
+	c.records = append(c.records, Record{ChargePoint: cp, Action: action, Request: req, At: time.Now(), Refused: c.opts.FailAll})
 	c.notifyLocked()
 	if c.opts.FailAll {
 		return errors.New("ocpptest: scripted failure")

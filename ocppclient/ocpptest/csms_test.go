@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lorenzodonini/ocpp-go/ocpp"
 	ocpp16 "github.com/lorenzodonini/ocpp-go/ocpp1.6"
 	"github.com/lorenzodonini/ocpp-go/ocpp1.6/core"
 	"github.com/lorenzodonini/ocpp-go/ocpp1.6/types"
@@ -118,5 +119,50 @@ func TestCSMSFailAllAnswersCallError(t *testing.T) {
 	csms.SetFailAll(false)
 	if _, err := cp.Heartbeat(); err != nil {
 		t.Fatalf("Heartbeat after FailAll off: %v", err)
+	}
+}
+
+func TestCSMSSilentHoldsCallsUntilReleased(t *testing.T) {
+	csms, err := Start(Options{Silent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Stop()
+	cp := ocpp16.NewChargePoint("CPS", nil, nil)
+	if err := cp.Start(csms.URL()); err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Stop()
+	answered := make(chan error, 1)
+	if err := cp.SendRequestAsync(core.NewHeartbeatRequest(), func(_ ocpp.Response, err error) {
+		answered <- err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	held := csms.WaitFor(10*time.Second, func([]Record) bool {
+		csms.mu.Lock()
+		defer csms.mu.Unlock()
+		return csms.held == 1
+	})
+	if !held {
+		t.Fatal("the Heartbeat never reached the silent CSMS")
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("silent CSMS answered the Heartbeat: %v", err)
+	default:
+	}
+	if n := len(csms.Records()); n != 0 {
+		t.Fatalf("%d records while silent, want 0", n)
+	}
+	csms.SetSilent(false)
+	if err := <-answered; err == nil {
+		t.Error("the held Heartbeat was answered with success, want the late CALLERROR")
+	}
+	if _, err := cp.Heartbeat(); err != nil {
+		t.Fatalf("Heartbeat after silence: %v", err)
+	}
+	if n := len(csms.Records(core.HeartbeatFeatureName)); n != 1 {
+		t.Fatalf("%d heartbeats recorded, want 1 (the one after silence)", n)
 	}
 }
