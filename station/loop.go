@@ -64,6 +64,7 @@ func (s *Station) Run(ctx context.Context) error {
 	if !s.started.CompareAndSwap(false, true) {
 		return errors.New("station: Run called twice")
 	}
+	defer s.haltOnPanic()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -82,6 +83,7 @@ func (s *Station) Run(ctx context.Context) error {
 	// outlives the run's.
 	jdone := make(chan struct{})
 	go func() {
+		defer s.haltOnPanic()
 		defer close(jdone)
 		s.runJournal(context.WithoutCancel(ctx), l.journal, l.store)
 	}()
@@ -95,6 +97,7 @@ func (s *Station) Run(ctx context.Context) error {
 			c.readReq = make(chan struct{}, 1)
 			nworkers++
 			go func() {
+				defer s.haltOnPanic()
 				defer func() { workers <- struct{}{} }()
 				s.runSampler(ctx, i+1, cc.Meter, c.readReq)
 			}()
@@ -104,6 +107,7 @@ func (s *Station) Run(ctx context.Context) error {
 	if b := s.opts.Board; b != nil {
 		nworkers++
 		go func() {
+			defer s.haltOnPanic()
 			defer func() { workers <- struct{}{} }()
 			if err := b.Run(ctx, s.Event); err != nil && ctx.Err() == nil {
 				boardErr <- fmt.Errorf("station: board %s: %w", b.Name(), err)
@@ -155,6 +159,24 @@ func (l *loop) shutdown() {
 }
 
 // haltAll halts every hal resource, contactors first.
+// haltOnPanic, deferred first in every goroutine the station starts, puts
+// the hardware in its safe state before a panic carries on: Go cannot
+// recover another goroutine's panic, so the binary's own recover would
+// never see one raised here, and the contactor must not stay closed while
+// the process dies.
+func (s *Station) haltOnPanic() {
+	if r := recover(); r != nil {
+		s.log.Error("station: panic: halting the hardware", "panic", r)
+		s.haltAll()
+		if b := s.opts.Board; b != nil {
+			if err := b.Halt(); err != nil {
+				s.log.Error("station: halt board", "err", err)
+			}
+		}
+		panic(r)
+	}
+}
+
 func (s *Station) haltAll() {
 	halt := func(r hal.Resource) {
 		if r == nil {

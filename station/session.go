@@ -156,6 +156,7 @@ func (l *loop) authorize(idTag string, then func(l *loop, res AuthResult, err er
 	l.authsInFlight++
 	s, runCtx := l.s, l.ctx
 	go func() {
+		defer s.haltOnPanic()
 		ctx, cancel := context.WithCancel(runCtx)
 		t := s.clk.AfterFunc(authTimeout, cancel)
 		res, err := s.auth.Authorize(ctx, idTag)
