@@ -163,6 +163,40 @@ type Options struct {
 	Clock clock.Clock
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// ReadBufferSize and WriteBufferSize are the websocket I/O buffer sizes,
+	// in bytes, held for the connection's lifetime; 0 means 4096 each. A
+	// frame larger than a buffer still goes through, in several reads or
+	// writes. The fleet simulator sets them small: it holds thousands of
+	// connections in one process.
+	ReadBufferSize, WriteBufferSize int
+	// WriteBufferPool, when set, lends the write buffer for each message
+	// instead of keeping one per connection; share one (a *sync.Pool does)
+	// among many Clients that use the same WriteBufferSize. Nil keeps a
+	// buffer per connection.
+	WriteBufferPool BufferPool
+	// OnCall, when set, is called once for every outbound CALL that was
+	// sent, when it completes (answered, refused, timed out or lost with the
+	// connection), from the goroutine that completed it. It must not block;
+	// the fleet simulator counts calls and latencies with it.
+	OnCall func(CallDone)
+}
+
+// BufferPool lends byte buffers; *sync.Pool satisfies it. Get returns nil
+// when the pool is empty.
+type BufferPool interface {
+	Get() any
+	Put(any)
+}
+
+// CallDone describes a completed outbound CALL, for Options.OnCall.
+type CallDone struct {
+	Action string
+	// Latency is from sending the CALL to its completion, on Options.Clock.
+	Latency time.Duration
+	// Err is nil for a CALLRESULT, a *CallError for a CALLERROR, or an
+	// error wrapping ErrTimeout or ErrOffline.
+	Err error
 }
 
 // Errors of the transport.

@@ -161,7 +161,14 @@ func New(opts Options) (*Client, error) {
 		cred := base64.StdEncoding.EncodeToString([]byte(opts.ChargePointID + ":" + opts.Password))
 		header.Set("Authorization", "Basic "+cred)
 	}
-	dialer := &websocket.Dialer{Subprotocols: opts.Subprotocols}
+	dialer := &websocket.Dialer{
+		Subprotocols:    opts.Subprotocols,
+		ReadBufferSize:  opts.ReadBufferSize,
+		WriteBufferSize: opts.WriteBufferSize,
+	}
+	if opts.WriteBufferPool != nil {
+		dialer.WriteBufferPool = opts.WriteBufferPool
+	}
 	if secure {
 		dialer.TLSClientConfig = tlsConfig(opts.TLS)
 	}

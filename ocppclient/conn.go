@@ -59,6 +59,7 @@ type pendingCall struct {
 	res    json.RawMessage
 	err    error
 	timer  clock.Timer // the call timeout; guarded by conn.mu
+	sent   time.Time   // when the CALL was registered, for Options.OnCall
 }
 
 func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
@@ -161,6 +162,9 @@ func (cn *conn) startCall(action string, payload json.RawMessage) (*pendingCall,
 		return nil, err
 	}
 	p := &pendingCall{id: id, action: action, done: make(chan struct{})}
+	if cn.c.opts.OnCall != nil {
+		p.sent = cn.c.clk.Now()
+	}
 	cn.mu.Lock()
 	if cn.err != nil {
 		err := cn.err
@@ -202,6 +206,9 @@ func (cn *conn) finish(p *pendingCall, res json.RawMessage, err error) bool {
 	cn.mu.Unlock()
 	t.Stop()
 	p.res, p.err = res, err
+	if f := cn.c.opts.OnCall; f != nil {
+		f(CallDone{Action: p.action, Latency: cn.c.clk.Now().Sub(p.sent), Err: err})
+	}
 	close(p.done)
 	return true
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -403,5 +404,46 @@ func TestOfflineBeforeRun(t *testing.T) {
 	}
 	if s := c.Status(); s.State != StateOffline || s.Connected() || s.Registered() {
 		t.Fatalf("status %+v", s)
+	}
+}
+
+// TestOnCallAndSmallBuffers runs calls through tiny websocket buffers and a
+// shared write-buffer pool: frames larger than the buffers still go through
+// whole, and OnCall reports each completed CALL once, with its latency on
+// the injected clock and its outcome.
+func TestOnCallAndSmallBuffers(t *testing.T) {
+	done := make(chan CallDone, 4)
+	c, clk, sc := registered(t, func(o *Options) {
+		o.ReadBufferSize, o.WriteBufferSize = 64, 64
+		o.WriteBufferPool = &sync.Pool{}
+		o.OnCall = func(d CallDone) { done <- d }
+	})
+	big := strings.Repeat("x", 1000)
+	ch := callAsync(c, "DataTransfer", map[string]string{"vendorId": "v", "data": big}, nil)
+	f := sc.nextCall("DataTransfer")
+	if !strings.Contains(string(f.Payload), big) {
+		t.Fatalf("payload of %d bytes arrived cut: %d bytes", len(big), len(f.Payload))
+	}
+	clk.Advance(3 * time.Second)
+	sc.result(f.ID, `{"status":"Accepted","data":"`+big+`"}`)
+	if err := waitErr(t, ch); err != nil {
+		t.Fatal(err)
+	}
+	if d := <-done; d.Action != "DataTransfer" || d.Latency != 3*time.Second || d.Err != nil {
+		t.Fatalf("OnCall got %+v, want DataTransfer after 3s without error", d)
+	}
+
+	ch = callAsync(c, "Heartbeat", nil, nil)
+	g := sc.nextCall("Heartbeat")
+	sc.send(`[4,"` + g.ID + `","InternalError","down",{}]`)
+	waitErr(t, ch)
+	var ce *CallError
+	if d := <-done; d.Action != "Heartbeat" || !errors.As(d.Err, &ce) {
+		t.Fatalf("OnCall got %+v, want Heartbeat with a CallError", d)
+	}
+	select {
+	case d := <-done:
+		t.Fatalf("unexpected extra OnCall %+v", d)
+	default:
 	}
 }

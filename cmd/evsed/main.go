@@ -38,6 +38,9 @@ const usageText = `usage:
   evsed boards
   evsed meter   read --bus URL --model NAME [--unit N] [--timeout D]
   evsed meter   models
+  evsed fleet   --csms URL --stations N [--connectors K] [--id-prefix P]
+                [--plug-rate R] [--duration D] [--seed S] [--data DIR | --memory]
+                [--password PW]
   evsed version
 `
 
@@ -56,6 +59,8 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 		return cmdBoards(rest, stdout, stderr)
 	case "meter":
 		return cmdMeter(rest, stdout, stderr)
+	case "fleet":
+		return cmdFleet(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "evsed", version)
 		return exitOK

@@ -41,6 +41,10 @@ type CSMS struct {
 	// BackoffMin and BackoffMax bound the reconnect delay; zero means the
 	// transport's defaults (1 s, 5 min).
 	BackoffMin, BackoffMax time.Duration
+	// Tune, when set, adjusts the transport's options before each Client is
+	// built: the fleet simulator shrinks its buffers and observes its
+	// CALLs. Nil leaves them as the agent sets them.
+	Tune func(*ocppclient.Options)
 }
 
 // Options configure an Agent. Zero values are documented per field.
@@ -80,6 +84,12 @@ type Options struct {
 	// OnReset is called after a CSMS Reset ended the sessions; nil ignores
 	// it (the sessions still end).
 	OnReset func(hard bool)
+	// MeterReadInterval is how often the station reads each meter; 0 means
+	// the station's default (1 s).
+	MeterReadInterval time.Duration
+	// InlineMeterReads has the station read its meters on its own loop
+	// (see station.Options.InlineMeterReads): only for simulated meters.
+	InlineMeterReads bool
 }
 
 // Agent is one wired charging station.
@@ -164,6 +174,9 @@ func New(o Options) (*Agent, error) {
 		Bucket:     p + "station",
 		Clock:      a.clk,
 		Logger:     a.log,
+
+		MeterReadInterval: o.MeterReadInterval,
+		InlineMeterReads:  o.InlineMeterReads,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
@@ -291,7 +304,7 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 			profile = n
 		}
 	}
-	return ocppclient.New(ocppclient.Options{
+	o := ocppclient.Options{
 		URL:             c.URL,
 		ChargePointID:   a.opts.ID,
 		Subprotocols:    protocols,
@@ -307,7 +320,11 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 		Queue:           a.queue,
 		Clock:           a.clk,
 		Logger:          a.log,
-	})
+	}
+	if c.Tune != nil {
+		c.Tune(&o)
+	}
+	return ocppclient.New(o)
 }
 
 // OCPPInfo is the ocpp block of the local API's status.
