@@ -73,11 +73,12 @@ done
 check "refused installs wrote nothing" test ! -e "$bad"
 
 # systemd's own check of the unit (and the drop-in), with ExecStart
-# pointing at the staged binary since systemd-analyze checks it exists.
+# and ExecStopPost pointing at the staged binary since systemd-analyze checks it exists.
 if command -v systemd-analyze >/dev/null 2>&1; then
 	install --as-root "$tmp/evsed-bin" || fail "install for verify"
 	mkdir -p "$tmp/verify"
-	sed "s|^ExecStart=/usr/local/bin/evsed|ExecStart=$root/usr/local/bin/evsed|" "$unit" >"$tmp/verify/evsed.service"
+	sed -e "s|^ExecStart=/usr/local/bin/evsed|ExecStart=$root/usr/local/bin/evsed|" \
+		-e "s|^ExecStopPost=/usr/local/bin/evsed|ExecStopPost=$root/usr/local/bin/evsed|" "$unit" >"$tmp/verify/evsed.service"
 	cp -r "$root/etc/systemd/system/evsed.service.d" "$tmp/verify/"
 	if systemd-analyze verify "$tmp/verify/evsed.service" >"$tmp/verify.out" 2>&1 && ! grep -q . "$tmp/verify.out"; then
 		echo "ok: systemd-analyze verify"

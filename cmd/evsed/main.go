@@ -2,7 +2,8 @@
 //
 //	evsed run     run the station (board, sessions, local API, OCPP)
 //	evsed ctl     talk to a running evsed through its local API
-//	evsed boards  list the built-in boards
+//	evsed boards  list the built-in boards, show one board file
+//	evsed halt    put the board's hardware in its safe state and exit
 //	evsed meter   read a meter once, list the meter models (commissioning)
 //	evsed version print the version
 package main
@@ -35,7 +36,8 @@ const usageText = `usage:
   evsed ctl     [--api ADDR] swipe N TAG
   evsed ctl     [--api ADDR] fault N rcd|weld|diode|meter|clear
   evsed ctl     [--api ADDR] start N TAG | stop N
-  evsed boards
+  evsed boards  [show NAME|FILE]
+  evsed halt    [--config FILE] [--board NAME|FILE]
   evsed meter   read --bus URL --model NAME [--unit N] [--timeout D]
   evsed meter   models
   evsed fleet   --csms URL --stations N [--connectors K] [--id-prefix P]
@@ -59,6 +61,8 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 		return cmdBoards(rest, stdout, stderr)
 	case "meter":
 		return cmdMeter(rest, stdout, stderr)
+	case "halt":
+		return cmdHalt(rest, stdout, stderr)
 	case "fleet":
 		return cmdFleet(rest, stdout, stderr)
 	case "version":

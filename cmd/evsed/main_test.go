@@ -33,6 +33,9 @@ func TestDispatch(t *testing.T) {
 		{name: "run bad csms url", args: []string{"run", "--csms", "http://x"}, wantCode: 1, wantStderr: "scheme must be ws or wss"},
 		{name: "run help", args: []string{"run", "-h"}, wantCode: 0, wantStderr: "-log-level"},
 		{name: "boards with argument", args: []string{"boards", "x"}, wantCode: 2, wantStderr: "takes no arguments"},
+		{name: "halt sim", args: []string{"halt", "--board", "sim"}, wantCode: 0, wantStdout: "board sim halted"},
+		{name: "halt unknown board", args: []string{"halt", "--board", "nope"}, wantCode: 1, wantStderr: `unknown board "nope"`},
+		{name: "halt extra argument", args: []string{"halt", "now"}, wantCode: 2, wantStderr: `unexpected argument "now"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
