@@ -5,7 +5,10 @@
 // virtual time with a Fake and the fleet simulator can share one real clock.
 package clock
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Clock tells the time and schedules work.
 type Clock interface {
@@ -54,4 +57,17 @@ func Or(c Clock) Clock {
 		return Real{}
 	}
 	return c
+}
+
+// Sleep waits d on c. It reports false, at once, if ctx ends first: callers
+// stop what they were waiting to retry.
+func Sleep(ctx context.Context, c Clock, d time.Duration) bool {
+	t := c.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

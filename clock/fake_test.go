@@ -1,6 +1,8 @@
 package clock
 
 import (
+	"context"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -56,5 +58,23 @@ func TestFakeTimerReset(t *testing.T) {
 	f.Advance(100 * time.Millisecond)
 	if n != 1 {
 		t.Fatalf("fired %d times, want 1", n)
+	}
+}
+
+func TestSleep(t *testing.T) {
+	f := NewFake(time.Unix(0, 0))
+	done := make(chan bool, 1)
+	go func() { done <- Sleep(context.Background(), f, time.Second) }()
+	for f.Pending() == 0 {
+		runtime.Gosched()
+	}
+	f.Advance(time.Second)
+	if !<-done {
+		t.Fatal("Sleep reported a cancelled context after its time passed")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if Sleep(ctx, f, time.Hour) {
+		t.Fatal("Sleep with an ended context reported true")
 	}
 }

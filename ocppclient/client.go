@@ -245,7 +245,7 @@ func (c *Client) Run(ctx context.Context) error {
 		} else {
 			c.log.Warn("ocpp disconnected", "err", err, "retry_in", d)
 		}
-		if !sleep(ctx, c.clk, d) {
+		if !clock.Sleep(ctx, c.clk, d) {
 			return nil
 		}
 	}
@@ -487,16 +487,4 @@ func backoff(n int, lo, hi time.Duration, r float64) time.Duration {
 	}
 	d = time.Duration(float64(min(d, hi)) * (0.75 + 0.5*r))
 	return max(lo, min(d, hi))
-}
-
-// sleep waits d on clk; false if ctx ended first.
-func sleep(ctx context.Context, clk clock.Clock, d time.Duration) bool {
-	t := clk.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C():
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

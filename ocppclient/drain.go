@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/evsed/evsed/clock"
 )
 
 // drain sends the durable queue on cn, oldest first and one entry at a
@@ -23,7 +25,7 @@ func (c *Client) drain(cn *conn) {
 		e, ok, err := q.Head()
 		if err != nil {
 			c.drainErr(fmt.Errorf("ocpp queue head: %w", err), e)
-			if !sleep(ctx, c.clk, retry) {
+			if !clock.Sleep(ctx, c.clk, retry) {
 				return
 			}
 			continue
@@ -41,7 +43,7 @@ func (c *Client) drain(cn *conn) {
 		if c.opts.Hooks != nil {
 			if payload, err = c.opts.Hooks.Prepare(e); err != nil {
 				c.drainErr(fmt.Errorf("ocpp queue prepare: %w", err), e)
-				if !sleep(ctx, c.clk, retry) {
+				if !clock.Sleep(ctx, c.clk, retry) {
 					return
 				}
 				continue
@@ -60,7 +62,7 @@ func (c *Client) drain(cn *conn) {
 					// The CSMS has it, but the adapter could not record
 					// the answer: send again (at least once) after a pause.
 					c.drainErr(fmt.Errorf("ocpp queue delivered hook: %w", err), e)
-					if !sleep(ctx, c.clk, retry) {
+					if !clock.Sleep(ctx, c.clk, retry) {
 						return
 					}
 					continue
@@ -68,7 +70,7 @@ func (c *Client) drain(cn *conn) {
 			}
 			if err := q.Ack(e.Seq); err != nil {
 				c.drainErr(fmt.Errorf("ocpp queue ack: %w", err), e)
-				if !sleep(ctx, c.clk, retry) {
+				if !clock.Sleep(ctx, c.clk, retry) {
 					return
 				}
 			}
@@ -87,12 +89,12 @@ func (c *Client) drain(cn *conn) {
 			}
 			c.log.Warn("ocpp queued message refused, will retry", "seq", e.Seq, "action", e.Action,
 				"err", ce, "retry_in", wait)
-			if !sleep(ctx, c.clk, wait) {
+			if !clock.Sleep(ctx, c.clk, wait) {
 				return
 			}
 		case errors.Is(err, ErrTimeout):
 			c.drainErr(err, e)
-			if !sleep(ctx, c.clk, retry) {
+			if !clock.Sleep(ctx, c.clk, retry) {
 				return
 			}
 		default:
@@ -101,7 +103,7 @@ func (c *Client) drain(cn *conn) {
 			if ctx.Err() == nil && cn.cause() == nil {
 				// A local error (e.g. encoding); do not spin on it.
 				c.drainErr(err, e)
-				if !sleep(ctx, c.clk, retry) {
+				if !clock.Sleep(ctx, c.clk, retry) {
 					return
 				}
 				continue

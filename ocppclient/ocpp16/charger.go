@@ -334,21 +334,9 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 		if interval <= 0 {
 			interval = minBootRetry
 		}
-		if !sleep(ctx, c.clk, interval) {
+		if !clock.Sleep(ctx, c.clk, interval) {
 			return ctx.Err()
 		}
-	}
-}
-
-// sleep waits d on clk; it returns false if ctx ended first.
-func sleep(ctx context.Context, clk clock.Clock, d time.Duration) bool {
-	t := clk.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C():
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
 
