@@ -8,11 +8,12 @@ require (
 	github.com/lorenzodonini/ocpp-go v0.19.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/simonvetter/modbus v1.6.4
-	go.bug.st/serial v1.8.0
 	go.etcd.io/bbolt v1.4.3
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/sys v0.43.0
 	periph.io/x/conn/v3 v3.7.3
 	periph.io/x/devices/v3 v3.7.4
+	periph.io/x/host/v3 v3.8.5
 	pgregory.net/rapid v1.3.0
 )
 
@@ -24,8 +25,6 @@ require (
 	github.com/jonboulle/clockwork v0.5.0 // indirect
 	github.com/leodido/go-urn v1.1.0 // indirect
 	github.com/relvacode/iso8601 v1.6.0 // indirect
-	golang.org/x/sys v0.43.0 // indirect
 	golang.org/x/text v0.14.0 // indirect
 	gopkg.in/go-playground/validator.v9 v9.30.0 // indirect
-	periph.io/x/host/v3 v3.8.5 // indirect
 )
