@@ -9,8 +9,11 @@ BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 build:
 	$(BUILD) -o $(BIN)/evsed ./cmd/evsed
 
-run:
-	$(GO) run ./cmd/evsed run
+# Build, then run the binary itself (not through `go run`), so that Ctrl-C
+# reaches evsed directly and its orderly stop is what you see. ARGS adds
+# flags, e.g. make run ARGS="--csms ws://127.0.0.1:9000/ocpp".
+run: build
+	$(BIN)/evsed run $(ARGS)
 
 # The whole suite: vet, unit and integration tests (race detector on), and the
 # cross builds so that an arm regression is caught.
