@@ -61,11 +61,16 @@ func (f Field) Has(want Field) bool { return f&want == want }
 
 // Reading is one set of values read from a meter at one time. Per-phase
 // arrays are L1, L2, L3; a single-phase meter fills index 0 only and sets
-// Phases to 1.
+// Phases to 1. A DC meter fills index 0 too, with Phases 1, and sets DC.
 type Reading struct {
 	Time   time.Time
 	Fields Field
 	Phases int // 1 or 3; 0 when the reading carries no per-phase values
+	// DC marks a reading of a DC circuit (a shunt on a DC charger's output):
+	// Current[0] is the DC current, Voltage[0] the voltage between the DC
+	// poles, and neither belongs to an AC phase, so reports carry no phase
+	// for them. The zero value is an AC reading.
+	DC bool
 
 	EnergyImport Energy // import register (energy delivered to the vehicle)
 	EnergyExport Energy // export register

@@ -425,7 +425,12 @@ func (l *loop) onPilot(c *conn, p hal.PilotState) {
 		}
 	}
 	switch {
-	case was.VehicleConnected() && p == hal.PilotA:
+	case p == hal.PilotA && was != hal.PilotA:
+		// From B, C or D, and also from E, F or unknown: while the station
+		// drives -12 V for a fault the CP reads F whatever the vehicle does,
+		// so a tethered cable pulled then is only seen as A once the fault
+		// clears. Missing it would let the next vehicle charge on the
+		// previous driver's session.
 		l.onUnplug(c)
 	case !was.VehicleConnected() && p.VehicleConnected():
 		l.onPlug(c)

@@ -122,6 +122,7 @@ type fakeLock struct {
 	id      int
 	locked  bool
 	fail    bool // Lock returns an error
+	slips   bool // Lock returns nil but does not engage: Locked stays false
 	halted  bool
 	unlocks int
 }
@@ -139,7 +140,7 @@ func (l *fakeLock) Lock() error {
 	if l.fail {
 		return errors.New("motor stalled")
 	}
-	l.locked = true
+	l.locked = !l.slips
 	return nil
 }
 func (l *fakeLock) Unlock() error {
@@ -158,6 +159,11 @@ func (l *fakeLock) setFail(f bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.fail = f
+}
+func (l *fakeLock) setSlips(s bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.slips = s
 }
 
 type fakeRCD struct {

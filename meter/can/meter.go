@@ -184,7 +184,9 @@ func (m *Meter) Rebase() {
 // Read implements meter.Meter from the values Run received; it does not
 // block. The Reading's Time is when the energy counter was received; its
 // Fields hold the energy import register and each of power, current
-// (Current[0]) and output voltage (Voltage[0]) whose value is fresh. Errors:
+// (Current[0]) and output voltage (Voltage[0]) whose value is fresh. The
+// Reading is marked DC: the CAN meters this package reads are shunts on a
+// DC output, with one current and one voltage. Errors:
 //   - the energy counter missing or stale: meter.ErrNoResponse;
 //   - a fatal status flag (channel, measurement or system error, not
 //     overcurrent) on a value the Reading carries: a *StatusError;
@@ -207,7 +209,7 @@ func (m *Meter) Read(ctx context.Context) (meter.Reading, error) {
 		return meter.Reading{}, fmt.Errorf("can read %s: %w: stale reading reported (%s last received %v ago, bound %v)",
 			m.opts.Name, meter.ErrNoResponse, m.chans[ei].Name, now.Sub(e.at), m.stale[ei])
 	}
-	r := meter.Reading{Time: e.at, Fields: meter.FieldEnergyImport, EnergyImport: meter.Energy(e.Value)}
+	r := meter.Reading{Time: e.at, Fields: meter.FieldEnergyImport, EnergyImport: meter.Energy(e.Value), DC: true}
 	var status error
 	check := func(i int) {
 		if s := m.latest[i].Status; s&statusFatal != 0 && status == nil {

@@ -33,6 +33,10 @@ const (
 // zeros. Frequency and Power.Factor carry no unit: 1.6 has no Hz, and a
 // factor has none, while an absent unit would be read as Wh only for energy
 // measurands.
+//
+// A DC reading (r.DC) has one current and one voltage, which belong to no
+// AC phase: they go without a phase, as does its power; a per-phase power
+// is sent only when the reading has no total, since on DC it is the total.
 func sampledValues(r meter.Reading, ctx ReadingContext, want []Measurand) []SampledValue {
 	var out []SampledValue
 	add := func(m Measurand, value string, phase Phase, unit UnitOfMeasure) {
@@ -46,6 +50,11 @@ func sampledValues(r meter.Reading, ctx ReadingContext, want []Measurand) []Samp
 		})
 	}
 	phases := min(max(r.Phases, 1), 3)
+	lines, toNeutral := phaseNames[:phases], phaseToNeutral[:phases]
+	if r.DC {
+		lines, toNeutral = []Phase{""}, []Phase{""}
+	}
+	perPhasePower := r.Fields.Has(meter.FieldPowerPhases) && !(r.DC && r.Fields.Has(meter.FieldPower))
 	for _, m := range want {
 		switch m {
 		case MeasurandEnergyActiveImportRegister:
@@ -60,21 +69,21 @@ func sampledValues(r meter.Reading, ctx ReadingContext, want []Measurand) []Samp
 			if r.Fields.Has(meter.FieldPower) {
 				add(m, fixed(int64(r.Power), nano), "", UnitOfMeasureW)
 			}
-			if r.Fields.Has(meter.FieldPowerPhases) {
-				for i := range phases {
-					add(m, fixed(int64(r.PowerPhase[i]), nano), phaseNames[i], UnitOfMeasureW)
+			if perPhasePower {
+				for i, p := range lines {
+					add(m, fixed(int64(r.PowerPhase[i]), nano), p, UnitOfMeasureW)
 				}
 			}
 		case MeasurandCurrentImport:
 			if r.Fields.Has(meter.FieldCurrent) {
-				for i := range phases {
-					add(m, fixed(int64(r.Current[i]), nano), phaseNames[i], UnitOfMeasureA)
+				for i, p := range lines {
+					add(m, fixed(int64(r.Current[i]), nano), p, UnitOfMeasureA)
 				}
 			}
 		case MeasurandVoltage:
 			if r.Fields.Has(meter.FieldVoltage) {
-				for i := range phases {
-					add(m, fixed(int64(r.Voltage[i]), nano), phaseToNeutral[i], UnitOfMeasureV)
+				for i, p := range toNeutral {
+					add(m, fixed(int64(r.Voltage[i]), nano), p, UnitOfMeasureV)
 				}
 			}
 		case MeasurandFrequency:

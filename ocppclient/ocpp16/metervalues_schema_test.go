@@ -31,6 +31,7 @@ type meterReading struct {
 	r       meter.Reading
 	phases  int  // per-phase values the reading carries
 	perLine bool // it has per-phase power
+	dc      bool // a DC reading: its values carry no phase
 }
 
 // meterReadings returns a reading of each kind of meter evsed drives.
@@ -76,10 +77,10 @@ func meterReadings(t *testing.T) []meterReading {
 		Frequency:  50 * physic.Hertz, PowerFactor: -0.5,
 	}
 	return []meterReading{
-		{"sim", simR, 3, true},
-		{"sdm630", sdm630, 3, true},
-		{"sdm120", sdm120, 1, true},
-		{"ivt-s", ivtsReading(t), 1, false},
+		{"sim", simR, 3, true, false},
+		{"sdm630", sdm630, 3, true, false},
+		{"sdm120", sdm120, 1, true, false},
+		{"ivt-s", ivtsReading(t), 1, false, true},
 	}
 }
 
@@ -291,6 +292,10 @@ func checkSampledValues(t *testing.T, mr meterReading, ctx ReadingContext, svs [
 	}
 	lines := []Phase{PhaseL1, PhaseL2, PhaseL3}[:mr.phases]
 	toNeutral := []Phase{PhaseL1N, PhaseL2N, PhaseL3N}[:mr.phases]
+	if mr.dc {
+		// A DC shunt's current and voltage are on no AC phase.
+		lines, toNeutral = []Phase{""}, []Phase{""}
+	}
 	want := map[Measurand][]Phase{
 		MeasurandEnergyActiveImportRegister: {""},
 		MeasurandCurrentImport:              lines,
