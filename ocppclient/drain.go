@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/evsed/evsed/clock"
 )
@@ -13,6 +14,12 @@ import (
 // not acknowledged when cn closes stays at the head and is sent again on the
 // next connection, so delivery is at least once.
 //
+// An answered entry is marked delivered (Queue.MarkDelivered), which costs
+// no fsync; the queue deletes marked entries in batches, and drain flushes
+// them whenever it is about to wait (queue empty, retry pause) and when it
+// stops, so that an idle charger keeps no acknowledged entries on disk, to
+// be sent again after a crash.
+//
 // Between entries drain gives the sender slot back, so an ordinary Call
 // (a Heartbeat, an Authorize) waiting for it goes out before the next entry;
 // queued entries themselves never overtake each other.
@@ -21,16 +28,30 @@ func (c *Client) drain(cn *conn) {
 	// retry is the pause after a local failure (disk, hooks) or a timeout,
 	// before the head entry is tried again.
 	retry := c.opts.BackoffMin
+	// flush makes the marks durable; a failure is logged and left to the
+	// next group commit, as the marks stay in memory.
+	flush := func(e Entry) {
+		if err := q.Flush(); err != nil {
+			c.drainErr(fmt.Errorf("ocpp queue flush: %w", err), e)
+		}
+	}
+	defer flush(Entry{})
+	// pause waits d after flushing, and reports false when ctx ended.
+	pause := func(d time.Duration, e Entry) bool {
+		flush(e)
+		return clock.Sleep(ctx, c.clk, d)
+	}
 	for {
 		e, ok, err := q.Head()
 		if err != nil {
 			c.drainErr(fmt.Errorf("ocpp queue head: %w", err), e)
-			if !clock.Sleep(ctx, c.clk, retry) {
+			if !pause(retry, e) {
 				return
 			}
 			continue
 		}
 		if !ok {
+			flush(e)
 			select {
 			case <-q.Changed():
 				continue
@@ -43,7 +64,7 @@ func (c *Client) drain(cn *conn) {
 		if c.opts.Hooks != nil {
 			if payload, err = c.opts.Hooks.Prepare(e); err != nil {
 				c.drainErr(fmt.Errorf("ocpp queue prepare: %w", err), e)
-				if !clock.Sleep(ctx, c.clk, retry) {
+				if !pause(retry, e) {
 					return
 				}
 				continue
@@ -62,15 +83,17 @@ func (c *Client) drain(cn *conn) {
 					// The CSMS has it, but the adapter could not record
 					// the answer: send again (at least once) after a pause.
 					c.drainErr(fmt.Errorf("ocpp queue delivered hook: %w", err), e)
-					if !clock.Sleep(ctx, c.clk, retry) {
+					if !pause(retry, e) {
 						return
 					}
 					continue
 				}
 			}
-			if err := q.Ack(e.Seq); err != nil {
+			// At least once: the mark needs no fsync before the next
+			// entry goes out (see Queue, Durability).
+			if err := q.MarkDelivered(e.Seq); err != nil {
 				c.drainErr(fmt.Errorf("ocpp queue ack: %w", err), e)
-				if !clock.Sleep(ctx, c.clk, retry) {
+				if !pause(retry, e) {
 					return
 				}
 			}
@@ -89,12 +112,12 @@ func (c *Client) drain(cn *conn) {
 			}
 			c.log.Warn("ocpp queued message refused, will retry", "seq", e.Seq, "action", e.Action,
 				"err", ce, "retry_in", wait)
-			if !clock.Sleep(ctx, c.clk, wait) {
+			if !pause(wait, e) {
 				return
 			}
 		case errors.Is(err, ErrTimeout):
 			c.drainErr(err, e)
-			if !clock.Sleep(ctx, c.clk, retry) {
+			if !pause(retry, e) {
 				return
 			}
 		default:
@@ -103,7 +126,7 @@ func (c *Client) drain(cn *conn) {
 			if ctx.Err() == nil && cn.cause() == nil {
 				// A local error (e.g. encoding); do not spin on it.
 				c.drainErr(err, e)
-				if !clock.Sleep(ctx, c.clk, retry) {
+				if !pause(retry, e) {
 					return
 				}
 				continue

@@ -252,3 +252,82 @@ func TestDrainLetsCallsThrough(t *testing.T) {
 	sc.result(second.ID, `{}`)
 	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
 }
+
+// drainOnDisk returns the Seqs in q's pending bucket on disk, marked
+// entries included.
+func drainOnDisk(t *testing.T, q *Queue) []uint64 {
+	t.Helper()
+	var seqs []uint64
+	err := q.db.View(func(tx *bbolt.Tx) error {
+		_, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		return pending.ForEach(func(k, _ []byte) error {
+			seqs = append(seqs, seqOf(k))
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seqs
+}
+
+// TestDrainGroupCommit checks that answered entries are marked, not each
+// committed, while more are to be sent, and leave the disk together once
+// the queue is idle.
+func TestDrainGroupCommit(t *testing.T) {
+	_, _, _, sc, q, hooks := drainSetup(t, QueueOptions{}, func(q *Queue) {
+		for i := range 3 {
+			drainEnqueue(t, q, KindMeter, "MeterValues", fmt.Sprintf(`{"connectorId":1,"n":%d}`, i))
+		}
+	})
+	for range 2 {
+		f := sc.nextCall("MeterValues")
+		sc.result(f.ID, `{}`)
+	}
+	last := sc.nextCall("MeterValues")
+	if string(last.Payload) != `{"connectorId":1,"n":2}` {
+		t.Fatalf("third entry %s", last.Payload)
+	}
+	// The drain marked the first two and went on to the third without a
+	// commit: all three are still on disk, one is waiting.
+	if got := drainOnDisk(t, q); len(got) != 3 || q.Len() != 1 {
+		t.Fatalf("on disk %v, Len %d while the third is in flight; want all 3 on disk, Len 1", got, q.Len())
+	}
+	sc.result(last.ID, `{}`)
+	waitFor(t, "the idle drain's group commit", func() bool { return len(drainOnDisk(t, q)) == 0 })
+	if q.Len() != 0 {
+		t.Fatalf("Len = %d, want 0", q.Len())
+	}
+	if delivered, _ := hooks.snapshot(); len(delivered) != 3 {
+		t.Fatalf("delivered %v, want 3", delivered)
+	}
+}
+
+// TestDrainCommitsMarksWhenStopping loses the connection with an entry in
+// flight: the entries answered before it leave the disk when the drain
+// stops, the unanswered one stays.
+func TestDrainCommitsMarksWhenStopping(t *testing.T) {
+	var all []Entry
+	c, _, _, sc, q, _ := drainSetup(t, QueueOptions{}, func(q *Queue) {
+		for i := range 3 {
+			all = append(all, drainEnqueue(t, q, KindMeter, "MeterValues", fmt.Sprintf(`{"connectorId":1,"n":%d}`, i)))
+		}
+	})
+	for range 2 {
+		f := sc.nextCall("MeterValues")
+		sc.result(f.ID, `{}`)
+	}
+	sc.nextCall("MeterValues")
+	if got := drainOnDisk(t, q); len(got) != 3 {
+		t.Fatalf("on disk %v while the third is in flight; want all 3", got)
+	}
+	_ = sc.ws.Close()
+	waitFor(t, "disconnect", func() bool { return !c.Connected() })
+	waitFor(t, "the stopping drain's group commit", func() bool { return len(drainOnDisk(t, q)) == 1 })
+	if got := drainOnDisk(t, q); got[0] != all[2].Seq || q.Len() != 1 {
+		t.Fatalf("on disk %v, Len %d; want only seq %d, Len 1", got, q.Len(), all[2].Seq)
+	}
+}

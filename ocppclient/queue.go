@@ -20,6 +20,7 @@ const (
 	defaultMaxEntries    = 100000
 	defaultMaxAttempts   = 3
 	defaultRetryInterval = 60 * time.Second
+	defaultFlushAfter    = 64
 )
 
 // Names of the sub-buckets inside the queue's top-level bucket. The
@@ -37,7 +38,7 @@ var (
 	// Queue for the size policy). Nothing was written.
 	ErrQueueFull = errors.New("ocpp: queue full")
 	// ErrNotFound: no pending entry has the given Seq (it was acknowledged,
-	// dead-lettered or dropped by the size policy).
+	// marked delivered, dead-lettered or dropped by the size policy).
 	ErrNotFound = errors.New("ocpp: queue entry not found")
 	// ErrInvalidEntry: Enqueue was given an entry without Action or with an
 	// unknown Kind.
@@ -65,19 +66,40 @@ type QueueOptions struct {
 	// Clock stamps Entry.EnqueuedAt when the caller left it zero; nil means
 	// the wall clock.
 	Clock clock.Clock
+	// FlushAfter is how many MarkDelivered acknowledgements may wait in
+	// memory before one transaction deletes them all from disk (see Queue,
+	// Durability). 0 means 64; 1 makes every MarkDelivered as durable as
+	// Ack.
+	FlushAfter int
 }
 
 // Queue is a durable FIFO of Entries in a bbolt database: Enqueue returns
 // only after the entry is synced to disk, and entries survive restarts and
-// kill -9 until Ack removes them.
+// kill -9 until an acknowledgement removes them from disk.
 //
 // # Durability
 //
-// Every mutating method runs in its own db.Update, which bbolt fsyncs on
-// commit unless the database was opened with NoSync. The queue relies on
-// that: open the database with default options (no NoSync, no
+// Enqueue, Ack, Fail and Flush each run in one db.Update, which bbolt
+// fsyncs on commit unless the database was opened with NoSync. The queue
+// relies on that: open the database with default options (no NoSync, no
 // NoFreelistSync tricks that trade safety) so that "Enqueue returned" means
 // "on the platter", which is when a session step may count as done.
+//
+// MarkDelivered is the drain's acknowledgement, and it does not wait for
+// the disk: delivery is at least once, so an answered entry may be sent
+// again after a crash, and paying an fsync per answer would bound the drain
+// by the disk instead of the network. It marks the entry delivered in
+// memory, where Head, Entries and Len stop seeing it at once, and leaves it
+// on disk. A group commit deletes every marked entry in one transaction:
+// when FlushAfter marks are waiting, when the marked entry is a KindStart
+// (a Start sent twice opens a second transaction at the CSMS, so its
+// acknowledgement is kept as prompt as Ack's), on Flush (the drain flushes
+// whenever it waits or stops), and in passing within every Enqueue, Ack and
+// Fail transaction, which commit anyway. A crash before the group commit
+// brings the marked entries back, in order, to be sent again: a duplicate,
+// never a loss. An entry leaves the disk only once it was acknowledged,
+// dropped by the size policy or dead-lettered, and Fail's attempt count is
+// durable when Fail returns.
 //
 // # Layout
 //
@@ -101,27 +123,32 @@ type QueueOptions struct {
 //     exceeds MaxEntries only while it holds (nearly) nothing but those.
 //
 // Dropped counts both the dropped and the rejected entries. A rejected
-// Enqueue changes nothing on disk.
+// Enqueue changes nothing on disk. Entries marked delivered are deleted
+// first in the same transaction, so they never count against MaxEntries and
+// the policy never drops (nor counts) one.
 //
 // # Concurrency
 //
 // A Queue is safe for concurrent use: typically the adapter enqueues from
-// the station's goroutine while the transport's drain calls Head, Ack and
-// Fail from another. Writes to one Queue are serialized; Head, Entries and
-// DeadLetters read a consistent snapshot without waiting for them. Only one
-// Queue may be open on a given bucket at a time, as it keeps counts in
-// memory.
+// the station's goroutine while the transport's drain calls Head,
+// MarkDelivered, Fail and Flush from another. Writes to one Queue are serialized;
+// Head, Entries and DeadLetters read a consistent snapshot without waiting
+// for them. Only one Queue may be open on a given bucket at a time, as it
+// keeps counts and delivered marks in memory.
 type Queue struct {
-	db      *bbolt.DB
-	bucket  []byte
-	max     int
-	clock   clock.Clock
-	changed chan struct{} // capacity 1; a pending value means "enqueued since last receive"
+	db         *bbolt.DB
+	bucket     []byte
+	max        int
+	flushAfter int
+	clock      clock.Clock
+	changed    chan struct{} // capacity 1; a pending value means "enqueued since last receive"
 
 	// mu serializes this Queue's write transactions and guards kinds and
-	// scanFrom, which mirror what those transactions committed.
+	// scanFrom, which mirror what those transactions committed, and the
+	// changes to marks. Lock order: mu, then marksMu.
 	mu sync.Mutex
-	// kinds counts pending entries per EntryKind.
+	// kinds counts the entries in the pending bucket on disk per EntryKind,
+	// marked ones included.
 	kinds [numKinds]int
 	// scanFrom[k] is a Seq below which no pending entry of kind k exists:
 	// entries are only ever appended with a larger Seq, so the oldest entry
@@ -129,7 +156,14 @@ type Queue struct {
 	// queue on every drop.
 	scanFrom [numKinds]uint64
 
-	length  atomic.Int64  // pending entries, published after each commit
+	// marksMu guards marks for readers that do not hold mu (Head, Entries);
+	// writers of marks hold both mu and marksMu.
+	marksMu sync.RWMutex
+	// marks holds the Seq and kind of every entry marked delivered but
+	// still on disk, until a group commit deletes them.
+	marks map[uint64]EntryKind
+
+	length  atomic.Int64  // pending entries not marked delivered, published after each change
 	dropped atomic.Uint64 // entries lost to the size policy since OpenQueue
 
 	// policyMu guards maxAttempts and retryInterval, which SetRetryPolicy
@@ -147,17 +181,22 @@ const numKinds = int(KindMeter) + 1
 // of its own.
 func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
 	q := &Queue{
-		db:      db,
-		bucket:  []byte(opts.Bucket),
-		max:     opts.MaxEntries,
-		clock:   clock.Or(opts.Clock),
-		changed: make(chan struct{}, 1),
+		db:         db,
+		bucket:     []byte(opts.Bucket),
+		max:        opts.MaxEntries,
+		flushAfter: opts.FlushAfter,
+		clock:      clock.Or(opts.Clock),
+		changed:    make(chan struct{}, 1),
+		marks:      make(map[uint64]EntryKind),
 	}
 	if len(q.bucket) == 0 {
 		q.bucket = []byte(defaultQueueBucket)
 	}
 	if q.max <= 0 {
 		q.max = defaultMaxEntries
+	}
+	if q.flushAfter <= 0 {
+		q.flushAfter = defaultFlushAfter
 	}
 	q.SetRetryPolicy(opts.MaxAttempts, opts.RetryInterval)
 
@@ -186,11 +225,7 @@ func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open queue %q: %w", q.bucket, err)
 	}
-	var n int
-	for _, c := range q.kinds {
-		n += c
-	}
-	q.length.Store(int64(n))
+	q.publishLength()
 	return q, nil
 }
 
@@ -198,7 +233,8 @@ func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
 // the returned Entry is what was stored. A zero EnqueuedAt is set from the
 // clock; Attempts is stored as given. When the queue is full the size policy
 // (see Queue) may drop older entries in the same transaction, or reject e
-// with ErrQueueFull.
+// with ErrQueueFull. The same transaction deletes the entries marked
+// delivered, unless it is rolled back.
 func (q *Queue) Enqueue(e Entry) (Entry, error) {
 	if e.Action == "" || int(e.Kind) >= numKinds {
 		return e, fmt.Errorf("enqueue %q kind %d: %w", e.Action, e.Kind, ErrInvalidEntry)
@@ -216,6 +252,11 @@ func (q *Queue) Enqueue(e Entry) (Entry, error) {
 	err := q.db.Update(func(tx *bbolt.Tx) error {
 		top, pending, err := q.buckets(tx)
 		if err != nil {
+			return err
+		}
+		// Marked entries go first, so that the policy below sees only
+		// what is still to be sent.
+		if err := q.deleteMarked(pending, &kinds); err != nil {
 			return err
 		}
 		total := 0
@@ -259,7 +300,8 @@ func (q *Queue) Enqueue(e Entry) (Entry, error) {
 		return e, fmt.Errorf("enqueue %s: %w", e.Action, err)
 	}
 	q.kinds, q.scanFrom = kinds, scanFrom
-	q.length.Add(int64(1 - dropped))
+	q.clearMarks()
+	q.publishLength()
 	q.dropped.Add(uint64(dropped))
 	select {
 	case q.changed <- struct{}{}:
@@ -268,22 +310,27 @@ func (q *Queue) Enqueue(e Entry) (Entry, error) {
 	return e, nil
 }
 
-// Head returns the oldest entry that is not dead-lettered, and false when the
-// queue is empty. The returned Entry is a copy owned by the caller.
+// Head returns the oldest entry that is neither dead-lettered nor marked
+// delivered, and false when there is none. The returned Entry is a copy
+// owned by the caller.
 func (q *Queue) Head() (Entry, bool, error) {
 	var (
 		e  Entry
 		ok bool
 	)
-	err := q.db.View(func(tx *bbolt.Tx) error {
-		_, pending, err := q.buckets(tx)
-		if err != nil {
-			return err
+	err := q.viewPending(func(pending *bbolt.Bucket, marked func(k []byte) bool) error {
+		// Marked entries are few (FlushAfter at most, unless flushes
+		// fail) and the drain marks from the front: skipping them is a
+		// short walk.
+		c := pending.Cursor()
+		k, v := c.First()
+		for k != nil && marked(k) {
+			k, v = c.Next()
 		}
-		k, v := pending.Cursor().First()
 		if k == nil {
 			return nil
 		}
+		var err error
 		e, err = decodeEntry(k, v)
 		ok = err == nil
 		return err
@@ -294,16 +341,63 @@ func (q *Queue) Head() (Entry, bool, error) {
 	return e, ok, nil
 }
 
-// Ack removes the delivered entry seq. Acknowledging an entry that is no
-// longer pending (acknowledged before, or dropped by the size policy while
-// it was in flight) is not an error, so that the drain may repeat an Ack
-// after a failed one.
+// Ack removes the delivered entry seq and returns once that is durable,
+// along with every entry marked delivered before. Acknowledging an entry
+// that is no longer pending (acknowledged before, or dropped by the size
+// policy while it was in flight) is not an error, so that a caller may
+// repeat an Ack after a failed one; an entry marked delivered is simply made
+// durable.
 func (q *Queue) Ack(seq uint64) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var kind EntryKind
-	found := false
+	kinds := q.kinds
 	err := q.db.Update(func(tx *bbolt.Tx) error {
+		_, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		if err := q.deleteMarked(pending, &kinds); err != nil {
+			return err
+		}
+		// A marked seq is gone by now, like one acknowledged before.
+		v := pending.Get(seqKey(seq))
+		if v == nil {
+			return nil
+		}
+		kind, err := peekKind(v)
+		if err != nil {
+			return err
+		}
+		kinds[kind]--
+		return pending.Delete(seqKey(seq))
+	})
+	if err != nil {
+		return fmt.Errorf("queue ack %d: %w", seq, err)
+	}
+	q.kinds = kinds
+	q.clearMarks()
+	q.publishLength()
+	return nil
+}
+
+// MarkDelivered acknowledges the delivered entry seq in memory: Head,
+// Entries and Len skip it at once, but it stays on disk until the next
+// group commit (see Queue, Durability), so a crash before then brings it
+// back to be sent again. Marking an entry that is no longer pending, or
+// marking it twice, is not an error and changes nothing. An error from the
+// group commit that the mark triggered leaves the mark in place (the entry
+// counts as delivered and stays on disk); the next group commit tries again.
+func (q *Queue) MarkDelivered(seq uint64) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if _, ok := q.marks[seq]; ok {
+		return nil
+	}
+	var (
+		kind  EntryKind
+		found bool
+	)
+	err := q.db.View(func(tx *bbolt.Tx) error {
 		_, pending, err := q.buckets(tx)
 		if err != nil {
 			return err
@@ -312,27 +406,110 @@ func (q *Queue) Ack(seq uint64) error {
 		if v == nil {
 			return nil
 		}
-		if kind, err = peekKind(v); err != nil {
-			return err
-		}
-		found = true
-		return pending.Delete(seqKey(seq))
+		kind, err = peekKind(v)
+		found = err == nil
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("queue ack %d: %w", seq, err)
+		return fmt.Errorf("queue mark %d: %w", seq, err)
 	}
-	if found {
-		q.kinds[kind]--
-		q.length.Add(-1)
+	if !found {
+		return nil
+	}
+	q.marksMu.Lock()
+	q.marks[seq] = kind
+	q.marksMu.Unlock()
+	q.publishLength()
+	if len(q.marks) < q.flushAfter && kind != KindStart {
+		return nil
+	}
+	if err := q.flushLocked(); err != nil {
+		return fmt.Errorf("queue mark %d: %w", seq, err)
 	}
 	return nil
+}
+
+// Flush deletes every entry marked delivered from disk in one transaction
+// and returns once that is durable. With no marks it does nothing.
+func (q *Queue) Flush() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := q.flushLocked(); err != nil {
+		return fmt.Errorf("queue flush: %w", err)
+	}
+	return nil
+}
+
+// flushLocked is the group commit. The caller holds q.mu.
+func (q *Queue) flushLocked() error {
+	if len(q.marks) == 0 {
+		return nil
+	}
+	kinds := q.kinds
+	err := q.db.Update(func(tx *bbolt.Tx) error {
+		_, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		return q.deleteMarked(pending, &kinds)
+	})
+	if err != nil {
+		return err
+	}
+	q.kinds = kinds
+	q.clearMarks()
+	return nil
+}
+
+// deleteMarked deletes the marked entries from pending and counts them out
+// of kinds, a copy the caller publishes (with clearMarks) only once the
+// transaction has committed. The caller holds q.mu.
+func (q *Queue) deleteMarked(pending *bbolt.Bucket, kinds *[numKinds]int) error {
+	for seq, kind := range q.marks {
+		key := seqKey(seq)
+		// Only this Queue deletes from its bucket, and it unmarks whatever
+		// it deletes, so a marked entry is on disk; checking keeps the
+		// counts right should that ever break.
+		if pending.Get(key) == nil {
+			continue
+		}
+		if err := pending.Delete(key); err != nil {
+			return err
+		}
+		kinds[kind]--
+	}
+	return nil
+}
+
+// clearMarks forgets every mark, after a commit that deleted the marked
+// entries. The caller holds q.mu.
+func (q *Queue) clearMarks() {
+	if len(q.marks) == 0 {
+		return
+	}
+	q.marksMu.Lock()
+	clear(q.marks)
+	q.marksMu.Unlock()
+}
+
+// publishLength stores the number of entries still to be sent: those on
+// disk less those marked delivered. The caller holds q.mu (or, in
+// OpenQueue, is the only user).
+func (q *Queue) publishLength() {
+	n := -len(q.marks)
+	for _, c := range q.kinds {
+		n += c
+	}
+	q.length.Store(int64(n))
 }
 
 // Fail records a CALLERROR answer to entry seq. It returns the wait before
 // the next attempt (attempts * RetryInterval) or, once MaxAttempts is
 // reached, deadLettered=true: the entry has moved to the dead-letter bucket.
-// The new attempt count is durable when Fail returns. An entry that is no
-// longer pending gives an error wrapping ErrNotFound.
+// The new attempt count is durable when Fail returns, and so are the
+// acknowledgements marked before (the same transaction deletes the marked
+// entries). An entry that is no longer pending, or marked delivered, gives
+// an error wrapping ErrNotFound.
 func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err error) {
 	q.policyMu.Lock()
 	maxAttempts, interval := q.maxAttempts, q.retryInterval
@@ -340,10 +517,17 @@ func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err err
 
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if _, ok := q.marks[seq]; ok {
+		return 0, false, fmt.Errorf("queue fail %d: marked delivered: %w", seq, ErrNotFound)
+	}
 	var e Entry
+	kinds := q.kinds
 	err = q.db.Update(func(tx *bbolt.Tx) error {
 		top, pending, err := q.buckets(tx)
 		if err != nil {
+			return err
+		}
+		if err := q.deleteMarked(pending, &kinds); err != nil {
 			return err
 		}
 		key := seqKey(seq)
@@ -372,15 +556,20 @@ func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err err
 		return 0, false, fmt.Errorf("queue fail %d: %w", seq, err)
 	}
 	if deadLettered {
-		q.kinds[e.Kind]--
-		q.length.Add(-1)
+		kinds[e.Kind]--
+	}
+	q.kinds = kinds
+	q.clearMarks()
+	q.publishLength()
+	if deadLettered {
 		return 0, true, nil
 	}
 	return time.Duration(e.Attempts) * interval, false, nil
 }
 
-// Len returns the number of entries waiting (dead letters excluded). It
-// takes constant time and does not wait for a write in progress.
+// Len returns the number of entries waiting (dead letters and entries
+// marked delivered excluded). It takes constant time and does not wait for a
+// write in progress.
 func (q *Queue) Len() int { return int(q.length.Load()) }
 
 // Dropped returns how many entries the size policy has dropped or rejected
@@ -434,23 +623,51 @@ func (q *Queue) DeadLetters() ([]Entry, error) {
 	return out, nil
 }
 
-// Entries returns the pending entries in delivery order, for tests, drills
-// and diagnostics. It reads the whole queue: not for the hot path. The slice
-// and its entries are owned by the caller.
+// Entries returns the pending entries in delivery order, those marked
+// delivered excluded, for tests, drills and diagnostics. It reads the whole
+// queue: not for the hot path. The slice and its entries are owned by the
+// caller.
 func (q *Queue) Entries() ([]Entry, error) {
 	var out []Entry
-	err := q.db.View(func(tx *bbolt.Tx) error {
-		_, pending, err := q.buckets(tx)
-		if err != nil {
-			return err
-		}
-		out, err = decodeAll(pending)
-		return err
+	err := q.viewPending(func(pending *bbolt.Bucket, marked func(k []byte) bool) error {
+		return pending.ForEach(func(k, v []byte) error {
+			if marked(k) {
+				return nil
+			}
+			e, err := decodeEntry(k, v)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("queue entries: %w", err)
 	}
 	return out, nil
+}
+
+// viewPending runs read in a read-only transaction on the pending bucket,
+// with marked reporting whether the entry under key k is marked delivered.
+// The marks are held still for the whole read: a group commit deletes its
+// entries on disk before it forgets their marks, so an entry this snapshot
+// holds that a group commit has deleted is still marked here, and the read
+// never mistakes an acknowledged entry for one to send.
+func (q *Queue) viewPending(read func(pending *bbolt.Bucket, marked func(k []byte) bool) error) error {
+	q.marksMu.RLock()
+	defer q.marksMu.RUnlock()
+	marked := func(k []byte) bool {
+		_, ok := q.marks[seqOf(k)]
+		return ok
+	}
+	return q.db.View(func(tx *bbolt.Tx) error {
+		_, pending, err := q.buckets(tx)
+		if err != nil {
+			return err
+		}
+		return read(pending, marked)
+	})
 }
 
 // buckets returns the top-level and pending buckets, which OpenQueue created.

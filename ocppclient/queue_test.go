@@ -2,11 +2,14 @@ package ocppclient_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -699,4 +702,440 @@ func BenchmarkEnqueue(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// queueCrashImage copies the database file as it is on disk now, as a power
+// cut would leave it, and opens a queue on the copy: whatever the Queue
+// holds only in memory is lost.
+func queueCrashImage(t *testing.T, db *bbolt.DB, opts ocppclient.QueueOptions) *ocppclient.Queue {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "crash.db")
+	if err := db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) }); err != nil {
+		t.Fatalf("copy database: %v", err)
+	}
+	return queueMust(t, queueOpenDB(t, path), opts)
+}
+
+// queueHead returns the head entry, failing the test on an error or an
+// empty queue.
+func queueHead(t *testing.T, q *ocppclient.Queue) ocppclient.Entry {
+	t.Helper()
+	e, ok, err := q.Head()
+	if err != nil || !ok {
+		t.Fatalf("Head = %v, %v; want an entry", ok, err)
+	}
+	return e
+}
+
+func queueMark(t *testing.T, q *ocppclient.Queue, seq uint64) {
+	t.Helper()
+	if err := q.MarkDelivered(seq); err != nil {
+		t.Fatalf("MarkDelivered(%d): %v", seq, err)
+	}
+}
+
+// queueWithout returns es less the entries whose Seq is in seqs.
+func queueWithout(es []ocppclient.Entry, seqs ...uint64) []ocppclient.Entry {
+	var out []ocppclient.Entry
+	for _, e := range es {
+		if !slices.Contains(seqs, e.Seq) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestQueueMarkDelivered walks a queue with marks taken at the head and out
+// of order, across group commits (FlushAfter, Enqueue, Ack, Fail, Flush), and
+// checks after every step that Head, Len and Entries skip exactly the marked
+// entries, in order.
+func TestQueueMarkDelivered(t *testing.T) {
+	q, db, _ := queueOpen(t, ocppclient.QueueOptions{FlushAfter: 3})
+	var all []ocppclient.Entry
+	for i := range 8 {
+		all = append(all, queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, i)))
+	}
+	want := all
+	check := func(step string) {
+		t.Helper()
+		if q.Len() != len(want) {
+			t.Fatalf("%s: Len = %d, want %d", step, q.Len(), len(want))
+		}
+		queueSameEntries(t, queueEntries(t, q), want)
+		e, ok, err := q.Head()
+		switch {
+		case err != nil:
+			t.Fatalf("%s: Head: %v", step, err)
+		case len(want) == 0 && ok:
+			t.Fatalf("%s: Head = seq %d, want none", step, e.Seq)
+		case len(want) > 0 && (!ok || e.Seq != want[0].Seq):
+			t.Fatalf("%s: Head = seq %d (%v), want %d", step, e.Seq, ok, want[0].Seq)
+		}
+	}
+	check("start")
+
+	queueMark(t, q, all[0].Seq)
+	want = queueWithout(want, all[0].Seq)
+	check("head marked")
+
+	queueMark(t, q, all[0].Seq) // twice: no change
+	queueMark(t, q, 9999)       // never enqueued: no change
+	check("repeated and unknown marks")
+
+	queueMark(t, q, all[3].Seq) // out of order: the head stays
+	want = queueWithout(want, all[3].Seq)
+	check("middle marked")
+
+	if _, _, err := q.Fail(all[3].Seq); !errors.Is(err, ocppclient.ErrNotFound) {
+		t.Fatalf("Fail of a marked entry: %v, want ErrNotFound", err)
+	}
+	check("fail of a marked entry")
+
+	queueMark(t, q, all[1].Seq) // third mark: group commit
+	want = queueWithout(want, all[1].Seq)
+	check("flushed after three marks")
+
+	// Enqueue commits marks in passing; the new entry goes to the tail.
+	queueMark(t, q, all[2].Seq)
+	want = queueWithout(want, all[2].Seq)
+	added := queueEnqueue(t, q, queueEntry(ocppclient.KindOther, 8))
+	want = append(want, added)
+	check("enqueue after a mark")
+
+	// A durable Ack of a marked entry changes no count.
+	queueMark(t, q, all[4].Seq)
+	want = queueWithout(want, all[4].Seq)
+	if err := q.Ack(all[4].Seq); err != nil {
+		t.Fatal(err)
+	}
+	check("ack of a marked entry")
+
+	// Fail of another entry commits the marks too, and counts its attempt.
+	queueMark(t, q, all[5].Seq)
+	want = queueWithout(want, all[5].Seq)
+	if _, dead, err := q.Fail(all[6].Seq); err != nil || dead {
+		t.Fatalf("Fail = %v, %v", dead, err)
+	}
+	want[0].Attempts = 1
+	check("fail after a mark")
+
+	for len(want) > 0 {
+		queueMark(t, q, queueHead(t, q).Seq)
+		want = want[1:]
+		check("drain")
+	}
+	if err := q.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Flush(); err != nil { // nothing left to flush
+		t.Fatal(err)
+	}
+	check("flushed")
+	// Every commit above was durable: a crash now brings nothing back.
+	crashed := queueCrashImage(t, db, ocppclient.QueueOptions{})
+	if crashed.Len() != 0 {
+		t.Fatalf("after crash: Len = %d, want 0: %s", crashed.Len(), queueDescribe(queueEntries(t, crashed)))
+	}
+}
+
+// TestQueueMarkDeliveredCrash marks part of the queue and takes the file as
+// a power cut would leave it: exactly the marked entries that no group
+// commit deleted come back, in order, before the rest; nothing else is lost
+// or repeated. After Flush, none come back.
+func TestQueueMarkDeliveredCrash(t *testing.T) {
+	const flushAfter = 4
+	for _, marked := range []int{0, 1, 3, 4, 5, 9, 12} {
+		t.Run(fmt.Sprint(marked), func(t *testing.T) {
+			q, db, _ := queueOpen(t, ocppclient.QueueOptions{FlushAfter: flushAfter})
+			var all []ocppclient.Entry
+			for i := range 12 {
+				// No KindStart: marking one commits at once (see
+				// TestQueueMarkStartIsDurable).
+				kind := [...]ocppclient.EntryKind{ocppclient.KindMeter, ocppclient.KindOther, ocppclient.KindStop}[i%3]
+				all = append(all, queueEnqueue(t, q, queueEntry(kind, i)))
+			}
+			for i := range marked {
+				e := queueHead(t, q)
+				if e.Seq != all[i].Seq {
+					t.Fatalf("Head = seq %d, want %d", e.Seq, all[i].Seq)
+				}
+				queueMark(t, q, e.Seq)
+			}
+			if q.Len() != len(all)-marked {
+				t.Fatalf("Len = %d, want %d", q.Len(), len(all)-marked)
+			}
+
+			flushed := marked / flushAfter * flushAfter
+			crashed := queueCrashImage(t, db, ocppclient.QueueOptions{})
+			queueSameEntries(t, queueEntries(t, crashed), all[flushed:])
+			if crashed.Len() != len(all)-flushed {
+				t.Fatalf("after crash: Len = %d, want %d", crashed.Len(), len(all)-flushed)
+			}
+			if marked > flushed {
+				if e := queueHead(t, crashed); e.Seq != all[flushed].Seq {
+					t.Fatalf("after crash: Head = seq %d, want the oldest unflushed mark %d", e.Seq, all[flushed].Seq)
+				}
+			}
+
+			if err := q.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})), all[marked:])
+		})
+	}
+}
+
+// TestQueueMarkStartIsDurable: a marked StartTransaction is deleted from
+// disk at once, with the marks before it, since sending it again would open
+// a second transaction at the CSMS.
+func TestQueueMarkStartIsDurable(t *testing.T) {
+	q, db, _ := queueOpen(t, ocppclient.QueueOptions{})
+	meter := queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, 0))
+	start := queueEnqueue(t, q, queueEntry(ocppclient.KindStart, 1))
+	rest := queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, 2))
+	queueMark(t, q, meter.Seq)
+	queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})),
+		[]ocppclient.Entry{meter, start, rest})
+	queueMark(t, q, start.Seq)
+	queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})),
+		[]ocppclient.Entry{rest})
+}
+
+// TestQueueFailKeepsMarksDurable: Fail's transaction commits the attempt
+// and the marks before it, so a crash right after loses neither.
+func TestQueueFailKeepsMarksDurable(t *testing.T) {
+	q, db, _ := queueOpen(t, ocppclient.QueueOptions{MaxAttempts: 2})
+	a := queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, 0))
+	b := queueEnqueue(t, q, queueEntry(ocppclient.KindStop, 1))
+	c := queueEnqueue(t, q, queueEntry(ocppclient.KindOther, 2))
+	queueMark(t, q, a.Seq)
+	if _, _, err := q.Fail(b.Seq); err != nil {
+		t.Fatal(err)
+	}
+	crashed := queueCrashImage(t, db, ocppclient.QueueOptions{})
+	b.Attempts = 1
+	queueSameEntries(t, queueEntries(t, crashed), []ocppclient.Entry{b, c})
+	if _, dead, err := q.Fail(b.Seq); err != nil || !dead {
+		t.Fatalf("second Fail = %v, %v; want dead letter", dead, err)
+	}
+	crashed = queueCrashImage(t, db, ocppclient.QueueOptions{})
+	b.Attempts = 2
+	dl, err := crashed.DeadLetters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueSameEntries(t, dl, []ocppclient.Entry{b})
+	queueSameEntries(t, queueEntries(t, crashed), []ocppclient.Entry{c})
+}
+
+// TestQueueSizePolicyWithMarks runs the size policy of
+// TestQueueSizePolicyLongRun while entries are marked delivered, at the
+// head and further back: marked entries must neither count against the
+// bound nor be dropped (nor counted as dropped), whatever the policy does,
+// and a crash at the end must bring back exactly the marks no commit took,
+// merged in order with what is still to send.
+func TestQueueSizePolicyWithMarks(t *testing.T) {
+	const bound = 12
+	q, db, _ := queueOpen(t, ocppclient.QueueOptions{MaxEntries: bound, FlushAfter: 1000})
+	var (
+		model     []ocppclient.Entry // still to send, in order
+		unflushed []ocppclient.Entry // marked since the last commit
+		dropped   uint64
+		rejected  int
+		marked    int
+		// rejections while marks waited: the rollback must keep them
+		rejectedWithMarks int
+		beyond            int // Stops kept past the bound
+	)
+	mark := func(j int) {
+		if j >= len(model) {
+			return
+		}
+		queueMark(t, q, model[j].Seq)
+		unflushed = append(unflushed, model[j])
+		model = slices.Delete(model, j, j+1)
+		marked++
+	}
+	for i := range 400 {
+		kind := ocppclient.KindMeter
+		switch {
+		case i%20 == 0:
+			kind = ocppclient.KindStop // a Start would commit the marks at once
+		case i%20 == 19:
+			kind = ocppclient.KindStop
+		case i%10 == 5:
+			kind = ocppclient.KindOther
+		}
+		// Fewer marks than Start/Stop entries arrive, so that these pile
+		// up past the bound and the rejections happen.
+		if i%23 == 1 {
+			mark(0)
+		}
+		if i%29 == 3 {
+			mark(2)
+		}
+		e, err := q.Enqueue(queueEntry(kind, i))
+		victim, reject := -1, false
+		if len(model) >= bound {
+			for _, k := range []ocppclient.EntryKind{ocppclient.KindMeter, ocppclient.KindOther} {
+				if victim = slices.IndexFunc(model, func(m ocppclient.Entry) bool { return m.Kind == k }); victim >= 0 {
+					break
+				}
+				if kind == k {
+					reject = true
+					break
+				}
+			}
+		}
+		if reject != errors.Is(err, ocppclient.ErrQueueFull) || (!reject && err != nil) {
+			t.Fatalf("entry %d (kind %d): Enqueue: %v, want rejected=%v", i, kind, err, reject)
+		}
+		switch {
+		case reject:
+			rejected++
+			dropped++
+			if len(unflushed) > 0 {
+				rejectedWithMarks++ // the rolled-back transaction kept them on disk
+			}
+		case victim >= 0:
+			model = slices.Delete(model, victim, victim+1)
+			dropped++
+			fallthrough
+		default:
+			if len(model) >= bound {
+				beyond++
+			}
+			model = append(model, e)
+			unflushed = nil
+		}
+		if q.Len() != len(model) || q.Dropped() != dropped {
+			t.Fatalf("after %d: Len = %d, Dropped = %d; want %d, %d", i, q.Len(), q.Dropped(), len(model), dropped)
+		}
+		if i%25 == 0 {
+			queueSameEntries(t, queueEntries(t, q), model)
+		}
+	}
+	mark(0)
+	mark(3)
+	if q.Len() != len(model) {
+		t.Fatalf("Len = %d, want %d", q.Len(), len(model))
+	}
+	queueSameEntries(t, queueEntries(t, q), model)
+	// The stream must have exercised every branch with marks pending.
+	if rejectedWithMarks == 0 || dropped == uint64(rejected) || marked < 20 || beyond == 0 {
+		t.Fatalf("rejected %d (%d with marks waiting), dropped %d, marked %d, kept past the bound %d: stream too tame",
+			rejected, rejectedWithMarks, dropped, marked, beyond)
+	}
+
+	onDisk := slices.SortedFunc(slices.Values(append(slices.Clone(model), unflushed...)),
+		func(a, b ocppclient.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	crashed := queueCrashImage(t, db, ocppclient.QueueOptions{MaxEntries: bound})
+	queueSameEntries(t, queueEntries(t, crashed), onDisk)
+	if err := q.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})), model)
+}
+
+// TestQueueConcurrentMarks enqueues from one goroutine while another drains
+// with Head and MarkDelivered, flushing when the queue is empty, and a third
+// reads Len and Entries: no reader may see an entry the drain had marked
+// before the read began, however the group commits interleave. Run with
+// -race.
+func TestQueueConcurrentMarks(t *testing.T) {
+	const n = 300
+	q, db, path := queueOpen(t, ocppclient.QueueOptions{FlushAfter: 7})
+	var (
+		wg          sync.WaitGroup
+		markedUpTo  atomic.Uint64 // every Seq up to this one is marked
+		drainDone   = make(chan struct{})
+		errs        = make(chan error, 3)
+		producerErr = make(chan struct{}) // closed so that the drain stops waiting
+	)
+	wg.Go(func() {
+		for i := range n {
+			if _, err := q.Enqueue(queueEntry(ocppclient.EntryKind(i%4), i)); err != nil {
+				errs <- err
+				close(producerErr)
+				return
+			}
+		}
+	})
+	var got []ocppclient.Entry
+	wg.Go(func() {
+		defer close(drainDone)
+		for len(got) < n {
+			e, ok, err := q.Head()
+			if err != nil {
+				errs <- err
+				return
+			}
+			if !ok {
+				if err := q.Flush(); err != nil {
+					errs <- err
+					return
+				}
+				select {
+				case <-q.Changed():
+				case <-producerErr:
+					return
+				}
+				continue
+			}
+			if err := q.MarkDelivered(e.Seq); err != nil {
+				errs <- err
+				return
+			}
+			markedUpTo.Store(e.Seq)
+			got = append(got, e)
+		}
+	})
+	wg.Go(func() {
+		for {
+			select {
+			case <-drainDone:
+				return
+			default:
+			}
+			before := markedUpTo.Load()
+			es, err := q.Entries()
+			if err != nil {
+				errs <- err
+				return
+			}
+			for i, e := range es {
+				if e.Seq <= before || (i > 0 && e.Seq <= es[i-1].Seq) {
+					errs <- fmt.Errorf("Entries after marks up to %d holds %s", before, queueDescribe(es))
+					return
+				}
+			}
+			if l := q.Len(); l < 0 || l > n {
+				errs <- fmt.Errorf("Len = %d", l)
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i, e := range got {
+		if want := fmt.Sprintf(`{"n":%d}`, i); string(e.Payload) != want || e.Seq != uint64(i+1) {
+			t.Fatalf("delivery %d = seq %d %s; want seq %d %s", i, e.Seq, e.Payload, i+1, want)
+		}
+	}
+	if err := q.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if q.Len() != 0 {
+		t.Fatalf("Len = %d, want 0", q.Len())
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q = queueMust(t, queueOpenDB(t, path), ocppclient.QueueOptions{})
+	if q.Len() != 0 {
+		t.Fatalf("after reopen: Len = %d, want 0: %s", q.Len(), queueDescribe(queueEntries(t, q)))
+	}
 }
