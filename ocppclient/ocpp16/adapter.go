@@ -38,7 +38,41 @@ func (c *Charger) SessionStarted(ctx context.Context, s station.SessionStart) er
 		id := s.ReservationID
 		req.ReservationID = &id
 	}
+	if dup, err := c.reported(ActionStartTransaction, s.SessionID); err != nil || dup {
+		return err
+	}
 	return c.enqueue(ocppclient.KindStart, ActionStartTransaction, s.SessionID, req)
+}
+
+// reported tells whether the StartTransaction (or StopTransaction) of a
+// session is already queued or was already answered. The station reports
+// session steps at least once: a power cut between its Reporter call and
+// its own bookkeeping makes the next run report the step again, possibly
+// with other content (an end seen as EVDisconnected before the cut and as
+// PowerLoss after it). A second StartTransaction would open a second
+// transaction at the CSMS that nothing ever stops, and a second
+// StopTransaction would contradict the first, so the step is queued once
+// per session.
+func (c *Charger) reported(action, session string) (bool, error) {
+	rec, found, err := c.tx.record(session)
+	if err != nil {
+		return false, err
+	}
+	if found && (action == ActionStartTransaction || !rec.StoppedAt.IsZero()) {
+		c.log.Warn("ocpp16 session step reported again; already answered", "action", action, "session", session)
+		return true, nil
+	}
+	entries, err := c.queue.Entries()
+	if err != nil {
+		return false, fmt.Errorf("ocpp16 %s of session %s: %w", action, session, err)
+	}
+	for _, e := range entries {
+		if e.Key == session && e.Action == action {
+			c.log.Warn("ocpp16 session step reported again; already queued", "action", action, "session", session, "seq", e.Seq)
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // SampleTaken implements station.Reporter. A sample of a session is queued
@@ -135,6 +169,9 @@ func (c *Charger) SessionEnded(ctx context.Context, s station.SessionEnd) error 
 		if v := sampledValues(r.reading, r.ctx, measurands); len(v) > 0 {
 			req.TransactionData = append(req.TransactionData, MeterValue{Timestamp: NewDateTime(r.at), SampledValue: v})
 		}
+	}
+	if dup, err := c.reported(ActionStopTransaction, s.SessionID); err != nil || dup {
+		return err
 	}
 	return c.enqueue(ocppclient.KindStop, ActionStopTransaction, s.SessionID, req)
 }

@@ -254,3 +254,74 @@ func TestSamplesWithoutSession(t *testing.T) {
 		})
 	}
 }
+
+// The station reports a session step again after a power cut between its
+// Reporter call and its own bookkeeping; the adapter queues each step once
+// per session, whether the first copy is still queued or already answered,
+// and even when the repeat says something else (an end first seen as
+// EVDisconnected, then as PowerLoss).
+func TestSessionStepsQueuedOncePerSession(t *testing.T) {
+	r := newRig(t, nil)
+	ctx := context.Background()
+	start := station.SessionStart{Connector: 1, SessionID: "S", IDTag: "T", At: t0}
+	end := station.SessionEnd{Connector: 1, SessionID: "S", MeterStop: 5 * meter.WattHour, At: t0, Reason: station.ReasonEVDisconnected}
+	count := func(action string) int {
+		t.Helper()
+		entries, err := r.queue.Entries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range entries {
+			if e.Action == action && e.Key == "S" {
+				n++
+			}
+		}
+		return n
+	}
+
+	for range 2 { // the repeat while the first is still queued
+		if err := r.c.SessionStarted(ctx, start); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(ActionStartTransaction); n != 1 {
+		t.Fatalf("%d StartTransactions queued, want 1", n)
+	}
+	r.register()
+	if got := r.deliver(); len(got) != 1 || got[0].Action != ActionStartTransaction {
+		t.Fatalf("delivered %v, want the one StartTransaction", got)
+	}
+	if err := r.c.SessionStarted(ctx, start); err != nil { // the repeat after the answer
+		t.Fatal(err)
+	}
+	if n := count(ActionStartTransaction); n != 0 {
+		t.Fatalf("a StartTransaction answered before was queued again")
+	}
+
+	if err := r.c.SessionEnded(ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	end.Reason = station.ReasonPowerLoss
+	if err := r.c.SessionEnded(ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(ActionStopTransaction); n != 1 {
+		t.Fatalf("%d StopTransactions queued, want 1", n)
+	}
+	got := r.deliver()
+	if len(got) != 1 || got[0].Action != ActionStopTransaction {
+		t.Fatalf("delivered %v, want the one StopTransaction", got)
+	}
+	var stop StopTransactionRequest
+	decodeSent(t, got[0], &stop)
+	if stop.Reason != ReasonEVDisconnected {
+		t.Errorf("StopTransaction reason %s, want the first report's EVDisconnected", stop.Reason)
+	}
+	if err := r.c.SessionEnded(ctx, end); err != nil { // the repeat after the answer
+		t.Fatal(err)
+	}
+	if n := count(ActionStopTransaction); n != 0 {
+		t.Fatalf("a StopTransaction answered before was queued again")
+	}
+}

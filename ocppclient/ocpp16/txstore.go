@@ -133,6 +133,30 @@ func (s *txStore) TransactionID(session string) (int, error) {
 	return rec.TransactionID, nil
 }
 
+// record returns session's record and whether there is one.
+func (s *txStore) record(session string) (txRecord, bool, error) {
+	var (
+		rec   txRecord
+		found bool
+	)
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		b, err := subBuckets(tx, s.top, false, txBucket)
+		if err != nil {
+			return err
+		}
+		v := b[0].Get([]byte(session))
+		if v == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(v, &rec)
+	})
+	if err != nil {
+		return txRecord{}, false, fmt.Errorf("session %s: %w", session, err)
+	}
+	return rec, found, nil
+}
+
 // Session returns the session of a running transaction, and false when the
 // id is unknown or its StopTransaction has been answered.
 func (s *txStore) Session(transactionID int) (string, bool, error) {
