@@ -20,6 +20,12 @@ import (
 // charger's memory.
 const maxFrameSize = 1 << 20
 
+// answerGrace bounds how long a conn whose context ended waits for the
+// inbound CALLs being handled to be answered before it closes the socket.
+// Handlers honour the context, so the wait is normally as long as writing
+// the answers; the bound is for a write stuck on a CSMS that reads nothing.
+const answerGrace = time.Second
+
 // conn is one websocket connection to the CSMS, from a successful handshake
 // until close. A reconnect makes a new conn; nothing carries over except the
 // Client's sender slot.
@@ -36,11 +42,16 @@ type conn struct {
 
 	writeMu sync.Mutex // serializes data frames on ws (gorilla allows one writer)
 
-	mu           sync.Mutex   // guards pending, err, awaitingPong, pingTimer
+	mu           sync.Mutex   // guards pending, err, awaitingPong, pingTimer, serving, answered
 	pending      *pendingCall // the one outbound CALL awaiting its answer, or nil
 	err          error        // why the conn closed; nil while open
 	awaitingPong bool         // a keepalive ping went out at the last tick
 	pingTimer    clock.Timer  // keepalive tick; nil when pings are off
+	// serving counts the inbound CALLs being handled and not yet answered;
+	// answered, when not nil, is closed when serving drops to 0 (see
+	// closeWhenAnswered).
+	serving  int
+	answered chan struct{}
 
 	// heard is set by the reader on every frame, ping or pong and cleared at
 	// each keepalive tick: silence between two ticks drops the connection.
@@ -91,9 +102,9 @@ func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
 }
 
 // start runs the reader and arms the keepalive. The conn closes itself when
-// its parent context ends.
+// its parent context ends, once the CALLs being handled are answered.
 func (cn *conn) start() {
-	context.AfterFunc(cn.ctx, func() { cn.close(context.Cause(cn.ctx)) })
+	context.AfterFunc(cn.ctx, cn.closeWhenAnswered)
 	cn.wg.Add(1)
 	go cn.readLoop()
 	if d := cn.c.opts.PingInterval; d > 0 {
@@ -110,6 +121,30 @@ func (cn *conn) start() {
 func (cn *conn) shutdown(cause error) {
 	cn.close(cause)
 	cn.wg.Wait()
+}
+
+// closeWhenAnswered closes the conn after its context ended: first it
+// waits, up to answerGrace, for the inbound CALLs being handled to be
+// answered. A handler may well be what ended the context: a
+// ChangeConfiguration of a key the connection is made with has the agent
+// reconnect, and the CSMS must still get the Accepted that says so.
+func (cn *conn) closeWhenAnswered() {
+	cn.mu.Lock()
+	var answered chan struct{}
+	if cn.serving > 0 && cn.err == nil {
+		answered = make(chan struct{})
+		cn.answered = answered
+	}
+	cn.mu.Unlock()
+	if answered != nil {
+		t := cn.c.clk.NewTimer(answerGrace)
+		select {
+		case <-answered:
+		case <-t.C():
+		}
+		t.Stop()
+	}
+	cn.close(context.Cause(cn.ctx))
 }
 
 // close ends the connection once; later calls do nothing. The pending CALL,
@@ -264,6 +299,18 @@ func (cn *conn) handleFrame(b []byte) {
 	switch f.Type {
 	case MsgCall:
 		cn.log.Debug("ocpp recv", "type", f.Type, "action", f.Action, "msg_id", f.ID)
+		cn.mu.Lock()
+		closing := cn.err != nil || cn.ctx.Err() != nil
+		if !closing {
+			cn.serving++
+		}
+		cn.mu.Unlock()
+		if closing {
+			// The connection is going away; the CSMS times the CALL out
+			// and sends it again on the next one.
+			cn.log.Debug("ocpp dropped CALL: connection closing", "action", f.Action, "msg_id", f.ID)
+			return
+		}
 		cn.wg.Add(1)
 		go cn.serve(f)
 	case MsgCallResult:
@@ -280,6 +327,7 @@ func (cn *conn) handleFrame(b []byte) {
 // serve answers one inbound CALL on its own goroutine.
 func (cn *conn) serve(f Frame) {
 	defer cn.wg.Done()
+	defer cn.served()
 	res, err := cn.dispatch(f)
 	var payload json.RawMessage
 	if err == nil {
@@ -297,6 +345,17 @@ func (cn *conn) serve(f Frame) {
 		return
 	}
 	cn.reply(Frame{Type: MsgCallResult, ID: f.ID, Payload: payload})
+}
+
+// served counts an inbound CALL as answered (or its answer as lost).
+func (cn *conn) served() {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	cn.serving--
+	if cn.serving == 0 && cn.answered != nil {
+		close(cn.answered)
+		cn.answered = nil
+	}
 }
 
 // dispatch runs the handler, turning a panic into an InternalError.

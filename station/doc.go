@@ -1,12 +1,15 @@
 // Package station owns the connectors of one charging station and their
 // sessions, and keeps the hardware safe whatever happens.
 //
-// One goroutine (Run) owns all state: hardware events, meter readings, timer
-// expiries, authorization answers and commands from the local API or the OCPP
-// adapter all arrive as messages in its inbox, in order. Safety decisions are
-// taken in that loop without waiting for the network or the disk; facts for
-// the outside world go to a Reporter on a goroutine of their own, through an
-// unbounded queue, so a slow Reporter never delays the loop.
+// One goroutine at a time (the loop) owns all state: hardware events, meter
+// readings, timer expiries, authorization answers and commands from the
+// local API or the OCPP adapter all arrive as messages in its inbox, and are
+// handled one by one, in order, on a goroutine that runs while messages are
+// waiting (Run, or Launch for callers that keep no goroutine per station).
+// Safety decisions are taken in that loop without waiting for the network
+// or the disk; facts for the outside world go to a Reporter on a goroutine
+// of their own, through an unbounded queue, so a slow Reporter never delays
+// the loop.
 //
 // The package knows nothing about OCPP versions or wire formats: statuses,
 // error codes and stop reasons carry the OCPP 1.6 names because they are the

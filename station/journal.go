@@ -35,65 +35,75 @@ type (
 	cleanFact struct{ done func(error) }
 )
 
-// journal is the unbounded FIFO between the loop and the journal goroutine:
-// push never blocks, so a slow Reporter never delays the loop.
+// journal is the unbounded FIFO between the loop and the delivery goroutine:
+// push never blocks, so a slow Reporter never delays the loop. The delivery
+// goroutine runs only while facts are waiting: push starts it when there is
+// none, and it exits once it finds the FIFO empty. A station with nothing
+// to report (most of the time) then costs no goroutine stack, and one
+// goroutine at a time keeps the facts in order.
 type journal struct {
-	mu      sync.Mutex // guards items, closed
+	// run drains the FIFO through next until it returns false; push starts
+	// it on a new goroutine.
+	run func()
+
+	mu      sync.Mutex // guards items, closed, running
 	items   []fact
 	closed  bool
-	wake    chan struct{} // capacity 1: "items may be non-empty"
-	closing chan struct{} // closed by close: stop waiting to retry
+	running bool // a goroutine is in run; it owns delivery until next says false
+
+	wg      sync.WaitGroup // the running delivery goroutine, if any
+	closing chan struct{}  // closed by close: stop waiting to retry
 }
 
-func newJournal() *journal {
-	return &journal{wake: make(chan struct{}, 1), closing: make(chan struct{})}
+func newJournal(run func()) *journal {
+	return &journal{run: run, closing: make(chan struct{})}
 }
 
-// push appends f; after close it is dropped.
+// push appends f and makes sure a goroutine delivers it; after close f is
+// dropped.
 func (j *journal) push(f fact) {
 	j.mu.Lock()
-	if !j.closed {
-		j.items = append(j.items, f)
+	defer j.mu.Unlock()
+	if j.closed {
+		return
 	}
-	j.mu.Unlock()
-	select {
-	case j.wake <- struct{}{}:
-	default:
+	j.items = append(j.items, f)
+	if !j.running {
+		j.running = true
+		j.wg.Add(1)
+		go func() {
+			defer j.wg.Done()
+			j.run()
+		}()
 	}
 }
 
-// close makes next return false once the items are drained.
+// close drops later pushes and waits until the facts pushed before it have
+// been handled (retries are cut short: see retry).
 func (j *journal) close() {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if !j.closed {
 		j.closed = true
 		close(j.closing)
 	}
-	select {
-	case j.wake <- struct{}{}:
-	default:
-	}
+	j.mu.Unlock()
+	j.wg.Wait()
 }
 
-// next waits for the oldest fact; false once closed and drained.
+// next returns the oldest fact. With none left it returns false, and the
+// caller's goroutine must end: the next push starts another.
 func (j *journal) next() (fact, bool) {
-	for {
-		j.mu.Lock()
-		if len(j.items) > 0 {
-			f := j.items[0]
-			j.items[0] = nil
-			j.items = j.items[1:]
-			j.mu.Unlock()
-			return f, true
-		}
-		closed := j.closed
-		j.mu.Unlock()
-		if closed {
-			return nil, false
-		}
-		<-j.wake
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.items) == 0 {
+		j.running = false
+		j.items = nil // let an idle station's backlog array go
+		return nil, false
 	}
+	f := j.items[0]
+	j.items[0] = nil
+	j.items = j.items[1:]
+	return f, true
 }
 
 // Retry policy of facts the Reporter refused.
@@ -108,7 +118,7 @@ const (
 )
 
 // runJournal hands facts to the Reporter and the store, in order, until the
-// journal is closed and drained, and acknowledges each to the loop. Session
+// journal is empty, and acknowledges each to the loop. Session
 // steps are retried with back-off on the station's clock until they succeed
 // (once the journal is closing, they get one last attempt: what was not
 // recorded stays in the store for the next run).

@@ -15,8 +15,9 @@ import (
 // msgs, so they are handled one at a time in the order they arrived.
 type msg func(*loop)
 
-// loop is the state of a running station. Every field is owned by the loop
-// goroutine; nothing else may touch it.
+// loop is the state of a running station. Every field is owned by the
+// goroutine that holds the loop (Station.active: the one in Launch until it
+// has booted, then serve); nothing else may touch it.
 type loop struct {
 	s     *Station
 	ctx   context.Context // the run's context; auth and meter goroutines derive from it
@@ -25,6 +26,10 @@ type loop struct {
 
 	journal *journal
 	store   store
+	// finish stops the station once the run's context has ended: it halts
+	// the hardware, waits for the station's goroutines and delivers Run's
+	// result.
+	finish func()
 
 	// Asynchronous work the loop has started and not yet seen finish: used by
 	// settle, so that tests in virtual time know when the station is quiet.
@@ -59,34 +64,49 @@ const (
 
 // Run drives the station until ctx ends. On return every connector's hardware
 // has been halted and pending facts have been handed to the Reporter (Run
-// therefore waits for a blocked Reporter). Run may be called once.
+// therefore waits for a blocked Reporter). Run may be called once, and not
+// after Launch.
 func (s *Station) Run(ctx context.Context) error {
+	wait, err := s.Launch(ctx)
+	if err != nil {
+		return err
+	}
+	return wait()
+}
+
+// Launch starts the station as Run does, but returns once it has booted:
+// from then on its inputs are handled, one at a time and in order, on a
+// goroutine that runs only while some are waiting, so that an idle station
+// keeps no goroutine of its own (the fleet simulator runs thousands). When
+// ctx ends the station stops as Run does; wait, which may be called once,
+// returns what Run would return, once it has stopped. An error from Launch
+// itself (the stored sessions could not be read) means nothing runs and
+// the hardware has been halted. Launch (or Run) may be called once.
+func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 	if !s.started.CompareAndSwap(false, true) {
-		return errors.New("station: Run called twice")
+		return nil, errors.New("station: Run or Launch called twice")
 	}
 	defer s.haltOnPanic()
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 
 	l := &loop{s: s, ctx: ctx, cfg: normalize(s.opts.Config), store: store{db: s.opts.DB, bucket: s.bucket}}
 	s.intervals.periodic.Store(int64(l.cfg.MeterSampleInterval))
 	s.intervals.aligned.Store(int64(l.cfg.ClockAlignedInterval))
 	saved, err := l.store.load()
 	if err != nil {
+		cancel()
 		s.haltAll()
 		close(s.loopDone)
-		return err
+		return nil, err
 	}
 
-	l.journal = newJournal()
 	// Facts pending at shutdown are still delivered: the journal's context
 	// outlives the run's.
-	jdone := make(chan struct{})
-	go func() {
+	jctx := context.WithoutCancel(ctx)
+	l.journal = newJournal(func() {
 		defer s.haltOnPanic()
-		defer close(jdone)
-		s.runJournal(context.WithoutCancel(ctx), l.journal, l.store)
-	}()
+		s.runJournal(jctx, l.journal, l.store)
+	})
 
 	workers := make(chan struct{}, len(s.opts.Connectors)+1)
 	nworkers := 0
@@ -104,7 +124,16 @@ func (s *Station) Run(ctx context.Context) error {
 		}
 	}
 	boardErr := make(chan error, 1)
-	if b := s.opts.Board; b != nil {
+	stopBoard := func() {}
+	if b, ok := s.opts.Board.(eventStarter); ok {
+		stop, err := b.Start(s.Event)
+		if err != nil {
+			boardErr <- fmt.Errorf("station: board %s: %w", s.opts.Board.Name(), err)
+			cancel()
+		} else {
+			stopBoard = stop
+		}
+	} else if b := s.opts.Board; b != nil {
 		nworkers++
 		go func() {
 			defer s.haltOnPanic()
@@ -116,34 +145,83 @@ func (s *Station) Run(ctx context.Context) error {
 		}()
 	}
 
+	// The shutdown runs on the goroutine that holds the loop when ctx ends
+	// (see serve), after the input it is handling.
+	result := make(chan error, 1)
+	l.finish = func() {
+		l.shutdown()
+		close(s.loopDone)
+		stopBoard()
+		for range nworkers {
+			<-workers
+		}
+		l.journal.close()
+		if err := l.store.markClean(); err != nil {
+			s.log.Error("station: clean-shutdown marker", "err", err)
+		}
+		cancel()
+		select {
+		case err := <-boardErr:
+			result <- err
+		default:
+			result <- nil
+		}
+	}
+
+	// The inputs that came before boot (Event may be called before Run)
+	// wait in the inbox: New gave the loop to Launch, which hands it
+	// to serve once booted.
 	l.boot(saved)
+	s.loop = l
+	context.AfterFunc(ctx, s.kick)
+	go s.serve()
+	return func() error { return <-result }, nil
+}
+
+// kick makes sure the inbox is served: it starts serve unless a goroutine
+// holds the loop already.
+func (s *Station) kick() {
+	if s.active.CompareAndSwap(false, true) {
+		go s.serve()
+	}
+}
+
+// serve handles inputs while some are waiting, on a goroutine that holds
+// the loop (s.active); it gives the loop up when the inbox is empty. Once
+// the run's context has ended it stops the station instead, and keeps the
+// loop for good.
+func (s *Station) serve() {
+	defer s.haltOnPanic()
+	l := s.loop
 	for {
+		if l.ctx.Err() != nil {
+			l.finish()
+			return
+		}
 		select {
 		case m := <-s.inbox:
 			m(l)
 			l.checkSettled()
 			continue
-		case <-ctx.Done():
+		default:
 		}
-		break
+		s.active.Store(false)
+		// An input or the end of ctx that came after the look above
+		// finds active false and starts a serve of its own, unless this
+		// one takes the loop back first.
+		if len(s.inbox) == 0 && l.ctx.Err() == nil || !s.active.CompareAndSwap(false, true) {
+			return
+		}
 	}
+}
 
-	l.shutdown()
-	close(s.loopDone)
-	for range nworkers {
-		<-workers
-	}
-	l.journal.close()
-	<-jdone
-	if err := l.store.markClean(); err != nil {
-		s.log.Error("station: clean-shutdown marker", "err", err)
-	}
-	select {
-	case err := <-boardErr:
-		return err
-	default:
-		return nil
-	}
+// eventStarter is a board that can deliver its events without a goroutine
+// kept waiting for them (hal/sim's Board): Start calls the sink from a
+// goroutine of its own only while events are pending, and stop ends that and
+// waits for a sink call in progress. The station then starts it instead of
+// running its Run on a goroutine of the station's.
+type eventStarter interface {
+	Start(sink hal.Sink) (stop func(), err error)
 }
 
 // shutdown stops the timers and puts every hardware resource in its safe
@@ -213,6 +291,7 @@ func (s *Station) haltAll() {
 func (s *Station) post(m msg) {
 	select {
 	case s.inbox <- m:
+		s.kick()
 	case <-s.loopDone:
 	}
 }
@@ -233,6 +312,7 @@ func (s *Station) call(ctx context.Context, f func(l *loop, done func(error))) e
 	}
 	select {
 	case s.inbox <- m:
+		s.kick()
 	case <-s.loopDone:
 		return ErrStopped
 	case <-ctx.Done():
@@ -287,7 +367,7 @@ func (l *loop) checkSettled() {
 	l.settleWaiters = keep
 }
 
-// emit queues a fact for the journal goroutine.
+// emit queues a fact for the journal's delivery goroutine.
 func (l *loop) emit(f fact) {
 	l.journalPending++
 	l.journal.push(f)

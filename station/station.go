@@ -1,6 +1,7 @@
 package station
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,7 +23,10 @@ type Options struct {
 	Connectors []ConnectorConfig
 	// Board, when set, is run by Run with the station's Event method as its
 	// Sink, and halted when Run returns. Nil means the caller runs the board
-	// (or feeds events) itself and passes them to Event.
+	// (or feeds events) itself and passes them to Event. A board that also
+	// has a method Start(hal.Sink) (stop func(), err error), as the
+	// simulated one does, is started with it instead and costs the station
+	// no goroutine while it has nothing to report.
 	Board hal.Board
 	// Reporter receives facts; nil discards them.
 	Reporter Reporter
@@ -51,12 +55,19 @@ type Options struct {
 	// never blocks (simulated ones: the fleet simulator saves a goroutine
 	// per connector); a meter behind a bus would delay safety decisions.
 	InlineMeterReads bool
+	// InboxSize is how many inputs (hardware events, timer expiries, API
+	// requests, acknowledgements) may wait for the loop before their
+	// senders block; 0 means 256. Every slot costs 8 bytes whether used or
+	// not: the fleet simulator, whose stations see a few inputs a minute,
+	// takes a smaller one. Senders are never the loop itself, so a small
+	// inbox slows bursts down but cannot deadlock.
+	InboxSize int
 }
 
-// inboxSize bounds how many messages may wait for the loop before a sender
-// blocks. The loop never blocks on anything but its inbox, so senders wait at
-// most for the messages ahead of them.
-const inboxSize = 256
+// defaultInboxSize bounds how many messages may wait for the loop before a
+// sender blocks (Options.InboxSize). The loop itself never blocks, so
+// senders wait at most for the messages ahead of them.
+const defaultInboxSize = 256
 
 // Station is one charging station. Build it with New, start it with Run; all
 // other methods are safe for concurrent use and talk to the loop.
@@ -76,6 +87,13 @@ type Station struct {
 	loopDone chan struct{}
 	// started guards against running the station twice.
 	started atomic.Bool
+	// active is held (true) by the one goroutine that may run the loop:
+	// Launch while it boots, then serve while inputs are waiting. New sets
+	// it, so that inputs before Launch wait in the inbox.
+	active atomic.Bool
+	// loop is the running station's state, set by Launch before it hands
+	// the loop to serve; read only by the goroutine holding active.
+	loop *loop
 
 	// intervals mirrors the sampling intervals of the current Config for
 	// clock callbacks, which run off the loop (written by the loop only).
@@ -109,9 +127,10 @@ func New(opts Options) (*Station, error) {
 		rep:      opts.Reporter,
 		auth:     opts.Authorizer,
 		bucket:   []byte(opts.Bucket),
-		inbox:    make(chan msg, inboxSize),
+		inbox:    make(chan msg, cmp.Or(max(opts.InboxSize, 0), defaultInboxSize)),
 		loopDone: make(chan struct{}),
 	}
+	s.active.Store(true)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

@@ -129,8 +129,14 @@ type Charger struct {
 
 	statuses *statusTracker
 
-	// runCtx is Run's context while Run runs, else nil.
+	// runCtx is the context of Start (or Run) while started, else nil.
 	runCtx context.Context
+	// sending says a status sender goroutine runs; resend that a change
+	// came in since it last looked, so it takes another round.
+	sending, resend bool
+	// senders tracks the status sender goroutine, so that stopping waits
+	// for it.
+	senders sync.WaitGroup
 	// heartbeatTimer fires the next Heartbeat; nil when none is due.
 	heartbeatTimer clock.Timer
 	// background tracks the goroutines started for work that must not
@@ -175,12 +181,12 @@ func New(opts Options) (*Charger, error) {
 		cfg:      opts.Config,
 		queue:    opts.Queue,
 		st:       opts.Station,
-		statuses: newStatusTracker(),
 		idleSend: make(chan struct{}, 1),
 	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
+	c.statuses = newStatusTracker(opts.NumConnectors, c.kickStatuses)
 	var err error
 	if c.tx, err = openTxStore(opts.DB, opts.Bucket); err != nil {
 		return nil, fmt.Errorf("ocpp16: %w", err)
@@ -341,21 +347,38 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 }
 
 // Run sends heartbeats and status notifications until ctx ends; it returns
-// nil then. Start it alongside the transport.
+// nil then. Start it alongside the transport. It is Start and waiting for
+// ctx, for callers that keep a goroutine per part.
 func (c *Charger) Run(ctx context.Context) error {
+	stop := c.Start(ctx)
+	<-ctx.Done()
+	stop()
+	return nil
+}
+
+// Start sends heartbeats and status notifications until ctx ends, as Run
+// does, but returns at once: heartbeats run on clock timers and statuses on
+// a goroutine that lives only while there are some to send, so that an
+// idle charger costs no goroutine (the fleet simulator runs thousands).
+// stop, to be called once ctx has ended (it ends nothing by itself), waits
+// for a send in progress and disarms the heartbeat. Start may be called
+// again after stop.
+func (c *Charger) Start(ctx context.Context) (stop func()) {
 	c.mu.Lock()
 	c.runCtx = ctx
 	c.mu.Unlock()
 	c.scheduleHeartbeat()
-	c.statusLoop(ctx)
-	c.mu.Lock()
-	c.runCtx = nil
-	if c.heartbeatTimer != nil {
-		c.heartbeatTimer.Stop()
-		c.heartbeatTimer = nil
+	c.kickStatuses() // changes that came in before Start
+	return func() {
+		c.senders.Wait()
+		c.mu.Lock()
+		c.runCtx = nil
+		if c.heartbeatTimer != nil {
+			c.heartbeatTimer.Stop()
+			c.heartbeatTimer = nil
+		}
+		c.mu.Unlock()
 	}
-	c.mu.Unlock()
-	return nil
 }
 
 // setHeartbeatInterval stores the interval a BootNotification.conf gave, so

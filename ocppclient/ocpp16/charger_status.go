@@ -3,7 +3,6 @@ package ocpp16
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 
 	"github.com/evsed/evsed/ocppclient"
@@ -15,39 +14,56 @@ import (
 // that changed while offline is stale, so only the latest one per connector
 // is ever sent, and changes in between are coalesced.
 type statusTracker struct {
-	// mu guards latest, version and sent.
+	// mu guards statuses.
 	mu sync.Mutex
-	// latest is the newest status per connector (0 = the charge point).
-	latest map[int]station.StatusChange
-	// version counts changes per connector; sent is the version the CSMS
-	// has acknowledged. A connector is dirty while they differ.
-	version, sent map[int]uint64
+	// statuses is indexed by connector id (0 = the charge point); it
+	// grows to the highest id seen. A slice rather than maps: a charger
+	// has a handful of connectors, and the fleet simulator thousands of
+	// chargers.
+	statuses []trackedConnector
 
-	// wakeCh wakes the sender loop (capacity 1, a pending signal suffices).
-	wakeCh chan struct{}
+	// notify tells the sender that there may be something to send; it is
+	// called without mu held.
+	notify func()
 }
 
-func newStatusTracker() *statusTracker {
-	return &statusTracker{
-		latest:  map[int]station.StatusChange{},
-		version: map[int]uint64{},
-		sent:    map[int]uint64{},
-		wakeCh:  make(chan struct{}, 1),
+// trackedConnector is what the tracker knows of one connector.
+type trackedConnector struct {
+	// latest is the newest status; known says there is one.
+	latest station.StatusChange
+	known  bool
+	// version counts changes; sent is the version the CSMS has
+	// acknowledged. The connector is dirty while they differ.
+	version, sent uint64
+}
+
+// newStatusTracker returns a tracker with room for connectors 0..n.
+func newStatusTracker(n int, notify func()) *statusTracker {
+	return &statusTracker{statuses: make([]trackedConnector, n+1), notify: notify}
+}
+
+// at returns connector id's entry, growing the slice for an id beyond it;
+// nil for a negative id. t.mu is held.
+func (t *statusTracker) at(id int) *trackedConnector {
+	if id < 0 {
+		return nil
 	}
+	for id >= len(t.statuses) {
+		t.statuses = append(t.statuses, trackedConnector{})
+	}
+	return &t.statuses[id]
 }
 
-func (t *statusTracker) wake() {
-	select {
-	case t.wakeCh <- struct{}{}:
-	default: // already pending
-	}
-}
+// wake asks for a round of sending.
+func (t *statusTracker) wake() { t.notify() }
 
 // update records s as its connector's latest status.
 func (t *statusTracker) update(s station.StatusChange) {
 	t.mu.Lock()
-	t.latest[s.Connector] = s
-	t.version[s.Connector]++
+	if e := t.at(s.Connector); e != nil {
+		e.latest, e.known = s, true
+		e.version++
+	}
 	t.mu.Unlock()
 	t.wake()
 }
@@ -57,9 +73,9 @@ func (t *statusTracker) update(s station.StatusChange) {
 func (t *statusTracker) fill(s station.StatusChange) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if _, ok := t.latest[s.Connector]; !ok {
-		t.latest[s.Connector] = s
-		t.version[s.Connector]++
+	if e := t.at(s.Connector); e != nil && !e.known {
+		e.latest, e.known = s, true
+		e.version++
 	}
 }
 
@@ -69,12 +85,11 @@ func (t *statusTracker) pending(all bool) []trackedStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []trackedStatus
-	for id, s := range t.latest {
-		if all || t.sent[id] != t.version[id] {
-			out = append(out, trackedStatus{s, t.version[id]})
+	for _, e := range t.statuses {
+		if e.known && (all || e.sent != e.version) {
+			out = append(out, trackedStatus{e.latest, e.version})
 		}
 	}
-	slices.SortFunc(out, func(a, b trackedStatus) int { return a.Connector - b.Connector })
 	return out
 }
 
@@ -82,8 +97,8 @@ func (t *statusTracker) pending(all bool) []trackedStatus {
 // refused for good). A newer change stays dirty.
 func (t *statusTracker) markSent(id int, v uint64) {
 	t.mu.Lock()
-	if t.sent[id] < v {
-		t.sent[id] = v
+	if e := t.at(id); e != nil && e.sent < v {
+		e.sent = v
 	}
 	t.mu.Unlock()
 }
@@ -99,21 +114,45 @@ func (c *Charger) StatusChanged(s station.StatusChange) {
 	c.statuses.update(s)
 }
 
-// statusLoop sends the latest dirty statuses whenever something changes.
-func (c *Charger) statusLoop(ctx context.Context) {
+// kickStatuses makes sure the dirty statuses get sent while started: it
+// starts the sender goroutine unless one runs, and otherwise has it take
+// another round. Changes while not started wait for Start (or for
+// OnConnect, which sends everything).
+func (c *Charger) kickStatuses() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ctx := c.runCtx
+	switch {
+	case ctx == nil || ctx.Err() != nil:
+	case c.sending:
+		c.resend = true
+	default:
+		c.sending = true
+		c.senders.Add(1)
+		go c.sendLoop(ctx)
+	}
+}
+
+// sendLoop sends the dirty statuses, again as long as changes come in while
+// it sends, and then ends.
+func (c *Charger) sendLoop(ctx context.Context) {
+	defer c.senders.Done()
 	for {
-		select {
-		case <-ctx.Done():
+		c.mu.Lock()
+		c.resend = false
+		c.mu.Unlock()
+		if caller := c.transport(); caller != nil { // else OnConnect sends all on the next connect
+			if err := c.sendStatuses(ctx, caller, false); err != nil && ctx.Err() == nil {
+				c.log.Warn("ocpp16 status notification", "err", err)
+			}
+		}
+		c.mu.Lock()
+		if !c.resend || ctx.Err() != nil {
+			c.sending = false
+			c.mu.Unlock()
 			return
-		case <-c.statuses.wakeCh:
 		}
-		caller := c.transport()
-		if caller == nil {
-			continue // OnConnect sends everything on the next connect
-		}
-		if err := c.sendStatuses(ctx, caller, false); err != nil && ctx.Err() == nil {
-			c.log.Warn("ocpp16 status notification", "err", err)
-		}
+		c.mu.Unlock()
 	}
 }
 

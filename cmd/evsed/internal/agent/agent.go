@@ -90,6 +90,9 @@ type Options struct {
 	// InlineMeterReads has the station read its meters on its own loop
 	// (see station.Options.InlineMeterReads): only for simulated meters.
 	InlineMeterReads bool
+	// InboxSize is the station's inbox size (see station.Options.InboxSize);
+	// 0 means the station's default.
+	InboxSize int
 }
 
 // Agent is one wired charging station.
@@ -99,15 +102,19 @@ type Agent struct {
 	// Charger is the OCPP 1.6 adapter.
 	Charger *ocpp16.Charger
 
-	opts   Options
-	clk    clock.Clock
-	log    *slog.Logger
-	keys   *ocpp16.Config
-	queue  *ocppclient.Queue
-	redial chan struct{} // a key the transport reads at connect changed
+	opts  Options
+	clk   clock.Clock
+	log   *slog.Logger
+	keys  *ocpp16.Config
+	queue *ocppclient.Queue
 
-	mu     sync.Mutex // guards client
+	mu     sync.Mutex // guards client, stopClient, redial
 	client *ocppclient.Client
+	// stopClient ends the running Client's Run; nil while none runs.
+	stopClient context.CancelFunc
+	// redial says a key the transport reads at connect changed since the
+	// running Client (or the one being built) read them.
+	redial bool
 }
 
 // New opens the agent's durable state and builds its parts. Nothing runs and
@@ -116,7 +123,7 @@ func New(o Options) (*Agent, error) {
 	if o.ID == "" || o.DB == nil || len(o.Connectors) == 0 {
 		return nil, errors.New("agent: ID, DB and Connectors are required")
 	}
-	a := &Agent{opts: o, clk: clock.Or(o.Clock), log: o.Logger, redial: make(chan struct{}, 1)}
+	a := &Agent{opts: o, clk: clock.Or(o.Clock), log: o.Logger}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -177,6 +184,7 @@ func New(o Options) (*Agent, error) {
 
 		MeterReadInterval: o.MeterReadInterval,
 		InlineMeterReads:  o.InlineMeterReads,
+		InboxSize:         o.InboxSize,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
@@ -190,45 +198,76 @@ func New(o Options) (*Agent, error) {
 func (a *Agent) configChanged(key, _ string) {
 	switch key {
 	case ocpp16.KeyAuthorizationKey, ocpp16.KeySecurityProfile, ocpp16.KeyWebSocketPingInterval:
-		select {
-		case a.redial <- struct{}{}:
-		default:
+		a.mu.Lock()
+		a.redial = true
+		stop := a.stopClient
+		a.mu.Unlock()
+		if stop != nil {
+			// The change usually comes from a ChangeConfiguration handler
+			// whose answer is yet to be written: the connection closes
+			// only once it has been (ocppclient answers the CALLs in
+			// hand before it closes on a cancelled context).
+			stop()
 		}
 	}
 }
 
 // Run drives the station, the adapter and the transport until ctx ends, then
 // stops the station first (hardware halted, facts queued durably), gives a
-// connected CSMS up to DrainOnStop to take the queue, and returns.
+// connected CSMS up to DrainOnStop to take the queue, and returns. A part
+// that fails stops the others, and Run returns the first failure.
 func (a *Agent) Run(ctx context.Context) error {
+	return a.Launch(ctx)()
+}
+
+// Launch starts the agent as Run does and returns at once; wait, to be
+// called once, returns what Run would return once the agent has stopped
+// (after ctx ended or a part failed).
+//
+// A launched agent keeps two goroutines: the transport's (connect, register,
+// drain the queue) and its connection's reader. The station and the
+// adapter run on goroutines of their own only while they have work (see
+// station.Station.Launch and ocpp16.Charger.Start), which is what lets the
+// fleet simulator run thousands of agents in one process.
+func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 	stationCtx, stopStation := context.WithCancel(ctx)
-	defer stopStation()
 	linkCtx, stopLink := context.WithCancel(context.Background())
-	defer stopLink()
 
-	errs := make(chan error, 3)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); errs <- wrap("station", a.Station.Run(stationCtx)) }()
-	var linkWG sync.WaitGroup
-	linkWG.Add(1)
-	go func() { defer linkWG.Done(); errs <- wrap("ocpp adapter", a.Charger.Run(linkCtx)) }()
+	stopCharger := a.Charger.Start(linkCtx)
+	stationWait, err := a.Station.Launch(stationCtx)
+	if err != nil {
+		stopStation()
+		stopLink()
+		stopCharger()
+		return func() error { return wrap("station", err) }
+	}
+	var transportErr chan error
 	if a.opts.CSMS.URL != "" {
-		linkWG.Add(1)
-		go func() { defer linkWG.Done(); errs <- wrap("ocpp transport", a.runTransport(linkCtx)) }()
+		transportErr = make(chan error, 1)
+		go func() {
+			err := wrap("ocpp transport", a.runTransport(linkCtx))
+			if err != nil {
+				stopStation() // a part failed: stop the rest
+			}
+			transportErr <- err
+		}()
 	}
-
-	var first error
-	select {
-	case <-ctx.Done():
-	case first = <-errs: // a part failed: stop the rest
+	return func() error {
+		first := wrap("station", stationWait())
+		stopStation()
+		a.drain()
+		stopLink()
+		stopCharger()
+		if transportErr != nil {
+			// The first failure wins: a station stopped by a failed
+			// transport returns nil, and so does a transport stopped
+			// by stopLink.
+			if err := <-transportErr; first == nil {
+				first = err
+			}
+		}
+		return first
 	}
-	stopStation()
-	wg.Wait()
-	a.drain()
-	stopLink()
-	linkWG.Wait()
-	return first
 }
 
 func wrap(name string, err error) error {
@@ -256,38 +295,40 @@ func (a *Agent) registered() bool {
 	return a.client != nil && a.client.Registered()
 }
 
-// runTransport runs one Client at a time, building a new one whenever a key
-// it reads at connect time changes.
+// runTransport runs one Client at a time on the caller's goroutine,
+// building a new one whenever a key it reads at connect time changes
+// (configChanged then ends the running one).
 func (a *Agent) runTransport(ctx context.Context) error {
 	for {
+		a.mu.Lock()
+		a.redial = false // newClient reads the keys as they are from here on
+		a.mu.Unlock()
 		client, err := a.newClient()
 		if err != nil {
 			return err
 		}
+		cctx, cancel := context.WithCancel(ctx)
 		a.mu.Lock()
-		a.client = client
+		a.client, a.stopClient = client, cancel
+		if a.redial {
+			cancel() // changed while the client was built
+		}
 		a.mu.Unlock()
 		a.Charger.SetTransport(client, client.Registered)
 
-		cctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() { done <- client.Run(cctx) }()
-		select {
-		case <-a.redial:
-			a.log.Info("ocpp: connection settings changed, reconnecting")
-			cancel()
-			<-done
-		case err := <-done:
-			cancel()
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		case <-ctx.Done():
-			cancel()
-			<-done
+		err = client.Run(cctx)
+		a.mu.Lock()
+		redial := a.redial
+		a.stopClient = nil
+		a.mu.Unlock()
+		cancel()
+		switch {
+		case ctx.Err() != nil:
 			return nil
+		case err != nil || !redial:
+			return err
 		}
+		a.log.Info("ocpp: connection settings changed, reconnecting")
 	}
 }
 

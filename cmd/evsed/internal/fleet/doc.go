@@ -8,6 +8,12 @@
 // driver) that plays every simulated driver's scenario from a min-heap of
 // due actions, instead of a goroutine and a timer per connector.
 //
+// Goroutine stacks are the largest cost per station after its heap, so a
+// running station keeps only two: its transport's (connect, register,
+// drain the queue) and its connection's reader. The station loop, its
+// journal, the board's events and the adapter's status notifications run
+// on goroutines only while they have work (agent.Agent.Launch).
+//
 // # Scenario
 //
 // Every connector repeats: idle, plug in, swipe a card after a short delay

@@ -33,6 +33,10 @@ const (
 	// fleet station: OCPP frames are small, and larger ones still pass in
 	// several reads.
 	defaultBufferSize = 512
+	// inboxSize is a fleet station's inbox (station.Options.InboxSize): a
+	// simulated station sees a few inputs a minute, and the default 256
+	// slots would cost 2 KiB each.
+	inboxSize = 32
 )
 
 // Options configure a Fleet. Zero values are documented per field.
@@ -212,6 +216,7 @@ func (f *Fleet) newMember(index int, id string) (*member, error) {
 		MeterReadInterval: o.MeterReadInterval,
 		// Simulated meters answer at once: no sampler goroutines.
 		InlineMeterReads: true,
+		InboxSize:        inboxSize,
 	})
 	if err != nil {
 		return nil, err
@@ -251,10 +256,25 @@ func (f *Fleet) Run(ctx context.Context) error {
 		}
 		d.push(event{at: at, m: m})
 	}
+	// Launched agents keep no goroutine waiting for them to stop (that
+	// would be one goroutine stack more per station); their waits are
+	// collected once they all have been told to stop. An agent that stops
+	// early on an error (transport options its first connect refuses) is
+	// counted and logged then, at the end of the run.
+	waits := make([]func() error, len(f.members))
 	d.launch = func(m *member) {
 		f.counters.started.Add(1)
+		waits[m.index] = m.agent.Launch(agentCtx)
+	}
+	d.run(ctx)
+	stopAgents()
+	for i, wait := range waits {
+		if wait == nil {
+			continue // never launched
+		}
+		m := f.members[i]
 		wg.Go(func() {
-			if err := m.agent.Run(agentCtx); err != nil {
+			if err := wait(); err != nil {
 				f.counters.runErrors.Add(1)
 				msg := m.id + ": " + err.Error()
 				f.counters.firstError.CompareAndSwap(nil, &msg)
@@ -262,8 +282,6 @@ func (f *Fleet) Run(ctx context.Context) error {
 			}
 		})
 	}
-	d.run(ctx)
-	stopAgents()
 	wg.Wait()
 	if n := f.counters.runErrors.Load(); n > 0 {
 		return fmt.Errorf("fleet: %d stations stopped on errors, first %s", n, *f.counters.firstError.Load())

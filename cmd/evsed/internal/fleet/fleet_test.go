@@ -312,3 +312,53 @@ func countFrom(recs []ocpptest.Record, cp, action string) int {
 	}
 	return n
 }
+
+func TestParseGCPercent(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"100", 100, true},
+		{"25", 25, true},
+		{"0", 0, true},
+		{"off", -1, true},
+		{"OFF", -1, true},
+		{"-1", 0, false},
+		{"", 0, false},
+		{"50%", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := ParseGCPercent(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseGCPercent(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestParseMemoryLimit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"1048576", 1 << 20, true},
+		{"512B", 512, true},
+		{"64KiB", 64 << 10, true},
+		{"800MiB", 800 << 20, true},
+		{"2GiB", 2 << 30, true},
+		{"1TiB", 1 << 40, true},
+		{"0", 0, false},
+		{"-5MiB", 0, false},
+		{"1.5GiB", 0, false},
+		{"10MB", 0, false},
+		{"GiB", 0, false},
+		{"9999999TiB", 0, false},
+	}
+	for _, tc := range tests {
+		got, err := ParseMemoryLimit(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseMemoryLimit(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}

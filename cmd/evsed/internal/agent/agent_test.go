@@ -1,0 +1,148 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	halsim "github.com/evsed/evsed/hal/sim"
+	"github.com/evsed/evsed/ocppclient/ocpp16"
+	"github.com/evsed/evsed/ocppclient/ocpptest"
+	"github.com/evsed/evsed/station"
+	"go.etcd.io/bbolt"
+)
+
+// waitLimit bounds waits for the real CSMS; a pass never takes it.
+const waitLimit = 20 * time.Second
+
+// newAgent builds an agent on a simulated two-connector board with its own
+// database, connecting to url ("" for standalone).
+func newAgent(t *testing.T, id, url string) *Agent {
+	t.Helper()
+	db, err := bbolt.Open(filepath.Join(t.TempDir(), "agent.db"), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	quiet := slog.New(slog.DiscardHandler)
+	board, err := halsim.New(halsim.Options{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []station.ConnectorConfig
+	for _, c := range board.Connectors() {
+		conns = append(conns, station.ConnectorConfig{Hardware: c, Meter: board.Meter(c.ID)})
+	}
+	a, err := New(Options{
+		ID:         id,
+		Identity:   ocpp16.Identity{ChargePointVendor: "evsed", ChargePointModel: "test"},
+		Connectors: conns,
+		Board:      board,
+		Behaviour:  station.DefaultConfig(),
+		CSMS:       CSMS{URL: url, BackoffMin: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond},
+		DB:         db,
+		Logger:     quiet,
+		InboxSize:  4,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// A standalone agent launched runs its station (it answers on its loop)
+// and stops cleanly when its context ends.
+func TestLaunchStandalone(t *testing.T) {
+	a := newAgent(t, "CP1", "")
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := a.Launch(ctx)
+	snap, err := a.Station.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Connectors) != 2 {
+		t.Fatalf("status has %d connectors, want 2", len(snap.Connectors))
+	}
+	cancel()
+	if err := wait(); err != nil {
+		t.Fatalf("wait = %v, want nil", err)
+	}
+	if _, err := a.Station.Status(context.Background()); err == nil {
+		t.Error("station still answers after the agent stopped")
+	}
+}
+
+// A change of a key the transport reads at connect time makes the agent
+// reconnect with a new Client, after answering the change: the CSMS sees
+// Accepted and then a new connection (which reports every connector's
+// status again, without a second BootNotification).
+func TestReconnectOnTransportKeyChange(t *testing.T) {
+	csms, err := ocpptest.Start(ocpptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Stop()
+	a := newAgent(t, "CPKEY", csms.URL())
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := a.Launch(ctx)
+	defer func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("wait = %v, want nil", err)
+		}
+	}()
+
+	statuses := func(n int) func([]ocpptest.Record) bool {
+		return func(recs []ocpptest.Record) bool {
+			k := 0
+			for _, r := range recs {
+				if r.Action == "StatusNotification" {
+					k++
+				}
+			}
+			return k >= n
+		}
+	}
+	// Connectors 0, 1 and 2 are reported at the first connect.
+	if !csms.WaitFor(waitLimit, statuses(3)) {
+		t.Fatal("no StatusNotification for every connector after the first connect")
+	}
+	a.mu.Lock()
+	first := a.client
+	a.mu.Unlock()
+
+	conf, err := csms.ChangeConfiguration("CPKEY", ocpp16.KeyWebSocketPingInterval, "7")
+	if err != nil || string(conf.Status) != "Accepted" {
+		t.Fatalf("ChangeConfiguration = %+v, %v; want Accepted", conf, err)
+	}
+	if !csms.WaitFor(waitLimit, statuses(6)) {
+		t.Fatal("no new connection reporting every connector after the key change")
+	}
+	a.mu.Lock()
+	second := a.client
+	a.mu.Unlock()
+	if second == first {
+		t.Error("the agent kept its Client after the key change")
+	}
+	if n := len(csms.Records("BootNotification")); n != 1 {
+		t.Errorf("%d BootNotifications, want 1 (a reconnect does not boot again)", n)
+	}
+}
+
+// A transport that cannot start (here: a URL without a host) stops the
+// station, and wait reports the transport's error without ctx ending.
+func TestTransportFailureStopsAgent(t *testing.T) {
+	a := newAgent(t, "CPBAD", "ws:///ocpp")
+	wait := a.Launch(context.Background())
+	err := wait()
+	if err == nil || !strings.Contains(err.Error(), "ocpp transport") {
+		t.Fatalf("wait = %v, want the transport's error", err)
+	}
+	if _, err := a.Station.Status(context.Background()); !errors.Is(err, station.ErrStopped) {
+		t.Errorf("Status after the failure = %v, want ErrStopped", err)
+	}
+}
