@@ -24,8 +24,8 @@ import (
 // -benchtime=Nx to drain N. msgs/s is the figure to compare; ns/op is the
 // time per delivered message.
 //
-//   - evsed: the durable queue drained by ocppclient.Client, an fsync'd
-//     bbolt commit per acknowledgement, as the agent runs.
+//   - evsed: the durable queue drained by ocppclient.Client as the agent
+//     runs: fsync'd enqueues, acknowledgements group-committed.
 //   - evsed-nosync: the same with the database's fsync off, which the agent
 //     never does; the difference to evsed is the cost of the disk.
 //   - ocpp-go: the peer, which persists nothing.

@@ -131,7 +131,7 @@ func queue(ctx context.Context, t *table, m mode) {
 	runs := fmt.Sprintf("%d msgs x %d runs, median", m.queueMsgs, m.queueRuns)
 	rows := []struct{ name, measure, how string }{
 		{"ocppclient.BenchmarkEnqueue", "queue enqueue (fsync)", "one fsync'd bbolt commit per message"},
-		{"ocppclient.BenchmarkDrain/evsed", "queue drain, evsed", "MeterValues to ocpp-go CSMS on loopback, 1 CALL in flight, fsync'd ack"},
+		{"ocppclient.BenchmarkDrain/evsed", "queue drain, evsed", "MeterValues to ocpp-go CSMS on loopback, 1 CALL in flight, group-committed acks"},
 		{"ocppclient.BenchmarkDrain/evsed-nosync", "queue drain, evsed without fsync", "as above with the database's fsync off (the agent never runs so)"},
 		{"ocppclient.BenchmarkDrain/ocpp-go", "queue drain, ocpp-go charge point", "peer: ocpp-go's client, same MeterValues sequentially, nothing persisted"},
 	}
