@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/localapi"
+	"github.com/evsed/evsed/ocppclient/ocpptest"
 )
 
 // meterSampleInterval is the agent's MeterValueSampleInterval during the
@@ -90,7 +91,7 @@ func agent(ctx context.Context, t *table, bin, dir string, m mode) {
 type agentProc struct {
 	cmd  *exec.Cmd
 	api  *localapi.Client
-	csms *csmsProc
+	csms *ocpptest.Process
 	log  string
 	done chan error // the result of cmd.Wait
 }
@@ -103,20 +104,20 @@ func startAgent(ctx context.Context, bin, dir string) (*agentProc, error) {
 	}
 	addr, err := freeAddr()
 	if err != nil {
-		csms.stop()
+		csms.Stop()
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "evsed.yaml")
 	yaml := fmt.Sprintf("station:\n  id: BENCH\ndata_dir: %s\napi:\n  listen: %s\ncsms:\n  url: %s\nocpp:\n  MeterValueSampleInterval: %q\n",
-		filepath.Join(dir, "evsed-data"), addr, csms.url, strconv.Itoa(int(meterSampleInterval/time.Second)))
+		filepath.Join(dir, "evsed-data"), addr, csms.URL(), strconv.Itoa(int(meterSampleInterval/time.Second)))
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		csms.stop()
+		csms.Stop()
 		return nil, err
 	}
 	logPath := filepath.Join(dir, "evsed.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
-		csms.stop()
+		csms.Stop()
 		return nil, err
 	}
 	defer logf.Close() // the child has its own descriptor
@@ -126,7 +127,7 @@ func startAgent(ctx context.Context, bin, dir string) (*agentProc, error) {
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
 	if err := cmd.Start(); err != nil {
-		csms.stop()
+		csms.Stop()
 		return nil, err
 	}
 	api, _ := localapi.NewClient(addr, nil)
@@ -151,7 +152,7 @@ func (a *agentProc) stop() {
 		_ = a.cmd.Process.Kill()
 		<-a.done
 	}
-	a.csms.stop()
+	a.csms.Stop()
 }
 
 // exited reports evsed's end, with the tail of its log.

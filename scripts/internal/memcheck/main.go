@@ -45,6 +45,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/evsed/evsed/ocppclient/ocpptest"
 )
 
 // settings are the command line.
@@ -112,7 +114,7 @@ func run() int {
 		fmt.Fprintf(os.Stderr, "memcheck: %v\n", err)
 		return 1
 	}
-	defer csms.stop()
+	defer csms.Stop()
 
 	fmt.Printf("memcheck %s: window=%v settle=%v seed=%d memprofilerate=%d GOGC=%s %s/%s, CSMS in a child process\n",
 		time.Now().Format("2006-01-02"), s.window, s.settle, s.seed, *rate, envOr("GOGC", "100"), runtime.GOOS, runtime.GOARCH)
@@ -176,13 +178,13 @@ type session struct {
 
 // begin builds and starts an agent against csms, waits for its
 // registration and starts the workload.
-func begin(ctx context.Context, s settings, csms *csmsProc, id string) (*session, error) {
+func begin(ctx context.Context, s settings, csms *ocpptest.Process, id string) (*session, error) {
 	dir := filepath.Join(s.out, id)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(s.stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := newAgent(id, dir, csms.url, log)
+	a, err := newAgent(id, dir, csms.URL(), log)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +257,7 @@ func (ss *session) wait(ctx context.Context, d time.Duration, what string) bool 
 	return true
 }
 
-func controlRun(ctx context.Context, s settings, csms *csmsProc) error {
+func controlRun(ctx context.Context, s settings, csms *ocpptest.Process) error {
 	fmt.Printf("\nrun control: healthy CSMS for %v\n", s.window)
 	ss, err := begin(ctx, s, csms, "CPCTL")
 	if err != nil {
@@ -287,15 +289,15 @@ func controlRun(ctx context.Context, s settings, csms *csmsProc) error {
 	return nil
 }
 
-func faultRun(ctx context.Context, s settings, csms *csmsProc) error {
+func faultRun(ctx context.Context, s settings, csms *ocpptest.Process) error {
 	fmt.Printf("\nrun fault: CALLERROR for every call for %v, then no answers for %v, then recovery\n", s.window, s.window)
 	ss, err := begin(ctx, s, csms, "CPERR")
 	if err != nil {
 		return err
 	}
 	defer ss.a.stop()
-	defer func() { _ = csms.set("failall", false); _ = csms.set("silent", false) }()
-	if err := csms.set("failall", true); err != nil {
+	defer func() { _ = csms.Set("failall", false); _ = csms.Set("silent", false) }()
+	if err := csms.Set("failall", true); err != nil {
 		return err
 	}
 	if !sleep(ctx, s.settle) {
@@ -310,10 +312,10 @@ func faultRun(ctx context.Context, s settings, csms *csmsProc) error {
 	if err := ss.snap("failall-end"); err != nil {
 		return err
 	}
-	if err := csms.set("failall", false); err != nil {
+	if err := csms.Set("failall", false); err != nil {
 		return err
 	}
-	if err := csms.set("silent", true); err != nil {
+	if err := csms.Set("silent", true); err != nil {
 		return err
 	}
 	if !ss.wait(ctx, s.window, "silent") {
@@ -323,7 +325,7 @@ func faultRun(ctx context.Context, s settings, csms *csmsProc) error {
 		return err
 	}
 	ss.endWorkload()
-	if err := csms.set("silent", false); err != nil {
+	if err := csms.Set("silent", false); err != nil {
 		return err
 	}
 	if err := ss.a.waitDrained(ctx, 5*time.Minute); err != nil {
