@@ -5,11 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	halsim "github.com/evsed/evsed/hal/sim"
+	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/ocppclient/ocpp16"
 	"github.com/evsed/evsed/ocppclient/ocpptest"
 	"github.com/evsed/evsed/station"
@@ -20,8 +22,9 @@ import (
 const waitLimit = 20 * time.Second
 
 // newAgent builds an agent on a simulated two-connector board with its own
-// database, connecting to url ("" for standalone).
-func newAgent(t *testing.T, id, url string) *Agent {
+// database, connecting to url ("" for standalone); tune, if any, adjusts
+// the options.
+func newAgent(t *testing.T, id, url string, tune ...func(*Options)) *Agent {
 	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "agent.db"), 0o600, nil)
 	if err != nil {
@@ -37,7 +40,7 @@ func newAgent(t *testing.T, id, url string) *Agent {
 	for _, c := range board.Connectors() {
 		conns = append(conns, station.ConnectorConfig{Hardware: c, Meter: board.Meter(c.ID)})
 	}
-	a, err := New(Options{
+	o := Options{
 		ID:         id,
 		Identity:   ocpp16.Identity{ChargePointVendor: "evsed", ChargePointModel: "test"},
 		Connectors: conns,
@@ -47,7 +50,11 @@ func newAgent(t *testing.T, id, url string) *Agent {
 		DB:         db,
 		Logger:     quiet,
 		InboxSize:  4,
-	})
+	}
+	for _, f := range tune {
+		f(&o)
+	}
+	a, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,5 +151,70 @@ func TestTransportFailureStopsAgent(t *testing.T) {
 	}
 	if _, err := a.Station.Status(context.Background()); !errors.Is(err, station.ErrStopped) {
 		t.Errorf("Status after the failure = %v, want ErrStopped", err)
+	}
+}
+
+// An orderly stop gives a connected CSMS DrainOnStop to take what is
+// queued (the README promises it for evsed run); without it the messages
+// stay queued on disk. The CSMS refuses the first attempts, so that the
+// messages are still queued, on a 1 s retry, when the stop begins.
+func TestStopDrainsQueueWhileConnected(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		drain   time.Duration
+		wantLen int
+	}{
+		{"with DrainOnStop", 10 * time.Second, 0},
+		{"without", 0, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			csms, err := ocpptest.Start(ocpptest.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer csms.Stop()
+			id := "CPDRAIN" + strconv.Itoa(int(tc.drain/time.Second))
+			a := newAgent(t, id, csms.URL(), func(o *Options) {
+				o.DrainOnStop = tc.drain
+				o.OCPPKeys = map[string]string{ocpp16.KeyTransactionMessageRetryInterval: "1"}
+			})
+			ctx, cancel := context.WithCancel(context.Background())
+			wait := a.Launch(ctx)
+			// Registration is the agent's state, not a CSMS record: poll it.
+			for deadline := time.Now().Add(waitLimit); !a.registered(); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					cancel()
+					wait()
+					t.Fatal("the agent did not register")
+				}
+			}
+			csms.SetFailAll(true)
+			for i := range 3 {
+				payload := []byte(`{"connectorId":1,"meterValue":[{"timestamp":"2026-11-25T00:00:0` + strconv.Itoa(i) +
+					`.000Z","sampledValue":[{"value":"` + strconv.Itoa(i) + `"}]}]}`)
+				if _, err := a.queue.Enqueue(ocppclient.Entry{Kind: ocppclient.KindMeter, Action: "MeterValues", Payload: payload}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			refused := func(recs []ocpptest.Record) bool {
+				for _, r := range recs {
+					if r.Action == "MeterValues" && r.Refused {
+						return true
+					}
+				}
+				return false
+			}
+			if !csms.WaitFor(waitLimit, refused) {
+				t.Fatal("the CSMS never refused a queued message")
+			}
+			csms.SetFailAll(false)
+			cancel()
+			if err := wait(); err != nil {
+				t.Fatalf("wait = %v", err)
+			}
+			if n := a.queue.Len(); n != tc.wantLen {
+				t.Errorf("%d messages queued after the stop, want %d", n, tc.wantLen)
+			}
+		})
 	}
 }
