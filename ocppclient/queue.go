@@ -627,6 +627,35 @@ func (q *Queue) DeadLetters() ([]Entry, error) {
 // delivered excluded, for tests, drills and diagnostics. It reads the whole
 // queue: not for the hot path. The slice and its entries are owned by the
 // caller.
+// Find reports whether an entry of the given kind with key and action is
+// waiting (marked-delivered ones excluded), without copying payloads: the
+// OCPP adapter asks it at every session start and end, and a charger that
+// was offline for weeks may hold tens of thousands of entries.
+func (q *Queue) Find(kind EntryKind, key, action string) (bool, error) {
+	found := false
+	err := q.viewPending(func(pending *bbolt.Bucket, marked func(k []byte) bool) error {
+		c := pending.Cursor()
+		for k, v := c.First(); k != nil && !found; k, v = c.Next() {
+			if marked(k) {
+				continue
+			}
+			if kv, err := peekKind(v); err != nil || kv != kind {
+				continue // a corrupt entry is Head's and Entries' to report
+			}
+			_, _, fields, _, err := splitEntry(k, v)
+			if err != nil {
+				continue
+			}
+			found = string(fields[1]) == action && string(fields[2]) == key
+		}
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("queue find: %w", err)
+	}
+	return found, nil
+}
+
 func (q *Queue) Entries() ([]Entry, error) {
 	var out []Entry
 	err := q.viewPending(func(pending *bbolt.Bucket, marked func(k []byte) bool) error {
@@ -766,33 +795,42 @@ func peekKind(v []byte) (EntryKind, error) {
 // decodeEntry decodes the value v stored under key k. v belongs to bbolt and
 // is valid only during the transaction, so everything is copied out.
 func decodeEntry(k, v []byte) (Entry, error) {
-	kind, err := peekKind(v)
-	if err != nil || len(k) != 8 {
-		return Entry{}, fmt.Errorf("seq %d: %w", seqOf(k), ErrCorruptEntry)
+	kind, attempts, fields, payload, err := splitEntry(k, v)
+	if err != nil {
+		return Entry{}, err
 	}
-	e := Entry{Seq: seqOf(k), Kind: kind}
-	r := bytes.NewReader(v[2:])
-	attempts, err := binary.ReadUvarint(r)
-	if err != nil || attempts > uint64(^uint(0)>>1) {
-		return Entry{}, fmt.Errorf("seq %d attempts: %w", e.Seq, ErrCorruptEntry)
-	}
-	e.Attempts = int(attempts)
-	var fields [3][]byte
-	for i := range fields {
-		n, err := binary.ReadUvarint(r)
-		if err != nil || n > uint64(r.Len()) {
-			return Entry{}, fmt.Errorf("seq %d field %d: %w", e.Seq, i, ErrCorruptEntry)
-		}
-		fields[i] = make([]byte, n)
-		_, _ = r.Read(fields[i]) // cannot fail: n <= r.Len()
-	}
+	e := Entry{Seq: seqOf(k), Kind: kind, Attempts: attempts}
 	if err := e.EnqueuedAt.UnmarshalBinary(fields[0]); err != nil {
 		return Entry{}, fmt.Errorf("seq %d time: %w", e.Seq, ErrCorruptEntry)
 	}
 	e.Action, e.Key = string(fields[1]), string(fields[2])
-	if r.Len() > 0 {
-		e.Payload = make([]byte, r.Len())
-		_, _ = r.Read(e.Payload)
+	if len(payload) > 0 {
+		e.Payload = bytes.Clone(payload)
 	}
 	return e, nil
+}
+
+// splitEntry parses a stored entry in place: the time, action and key
+// fields and the payload are sub-slices of v, valid as long as v is (the
+// bbolt transaction).
+func splitEntry(k, v []byte) (kind EntryKind, attempts int, fields [3][]byte, payload []byte, err error) {
+	seq := seqOf(k)
+	kind, err = peekKind(v)
+	if err != nil || len(k) != 8 {
+		return 0, 0, fields, nil, fmt.Errorf("seq %d: %w", seq, ErrCorruptEntry)
+	}
+	rest := v[2:]
+	n, w := binary.Uvarint(rest)
+	if w <= 0 || n > uint64(^uint(0)>>1) {
+		return 0, 0, fields, nil, fmt.Errorf("seq %d attempts: %w", seq, ErrCorruptEntry)
+	}
+	attempts, rest = int(n), rest[w:]
+	for i := range fields {
+		n, w := binary.Uvarint(rest)
+		if w <= 0 || n > uint64(len(rest)-w) {
+			return 0, 0, fields, nil, fmt.Errorf("seq %d field %d: %w", seq, i, ErrCorruptEntry)
+		}
+		fields[i], rest = rest[w:w+int(n)], rest[w+int(n):]
+	}
+	return kind, attempts, fields, rest, nil
 }

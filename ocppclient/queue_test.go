@@ -1139,3 +1139,60 @@ func TestQueueConcurrentMarks(t *testing.T) {
 		t.Fatalf("after reopen: Len = %d, want 0: %s", q.Len(), queueDescribe(queueEntries(t, q)))
 	}
 }
+
+// Find sees a waiting entry by kind, key and action, not a delivered one
+// (marked, then flushed or not), and survives a reopen of the file.
+func TestQueueFind(t *testing.T) {
+	q, db, path := queueOpen(t, ocppclient.QueueOptions{})
+	enqueue := func(kind ocppclient.EntryKind, action, key string) uint64 {
+		t.Helper()
+		e, err := q.Enqueue(ocppclient.Entry{Kind: kind, Action: action, Key: key, Payload: []byte(`{}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Seq
+	}
+	find := func(kind ocppclient.EntryKind, key, action string) bool {
+		t.Helper()
+		ok, err := q.Find(kind, key, action)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	startA := enqueue(ocppclient.KindStart, "StartTransaction", "A")
+	enqueue(ocppclient.KindMeter, "MeterValues", "A")
+	enqueue(ocppclient.KindStop, "StopTransaction", "A")
+	enqueue(ocppclient.KindStart, "StartTransaction", "B")
+
+	cases := []struct {
+		kind        ocppclient.EntryKind
+		key, action string
+		want        bool
+	}{
+		{ocppclient.KindStart, "A", "StartTransaction", true},
+		{ocppclient.KindStop, "A", "StopTransaction", true},
+		{ocppclient.KindStart, "B", "StartTransaction", true},
+		{ocppclient.KindStop, "B", "StopTransaction", false},
+		{ocppclient.KindStart, "C", "StartTransaction", false},
+		{ocppclient.KindStart, "A", "StopTransaction", false}, // kind and action must both match
+	}
+	for _, c := range cases {
+		if got := find(c.kind, c.key, c.action); got != c.want {
+			t.Errorf("Find(%d, %s, %s) = %v, want %v", c.kind, c.key, c.action, got, c.want)
+		}
+	}
+	if err := q.MarkDelivered(startA); err != nil {
+		t.Fatal(err)
+	}
+	if find(ocppclient.KindStart, "A", "StartTransaction") {
+		t.Error("Find sees a StartTransaction marked delivered")
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q = queueMust(t, queueOpenDB(t, path), ocppclient.QueueOptions{})
+	if find(ocppclient.KindStart, "A", "StartTransaction") || !find(ocppclient.KindStop, "A", "StopTransaction") {
+		t.Error("after a reopen Find disagrees with what was delivered and what waits")
+	}
+}

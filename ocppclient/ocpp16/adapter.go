@@ -62,17 +62,18 @@ func (c *Charger) reported(action, session string) (bool, error) {
 		c.log.Warn("ocpp16 session step reported again; already answered", "action", action, "session", session)
 		return true, nil
 	}
-	entries, err := c.queue.Entries()
+	kind := ocppclient.KindStart
+	if action == ActionStopTransaction {
+		kind = ocppclient.KindStop
+	}
+	queued, err := c.queue.Find(kind, session, action)
 	if err != nil {
 		return false, fmt.Errorf("ocpp16 %s of session %s: %w", action, session, err)
 	}
-	for _, e := range entries {
-		if e.Key == session && e.Action == action {
-			c.log.Warn("ocpp16 session step reported again; already queued", "action", action, "session", session, "seq", e.Seq)
-			return true, nil
-		}
+	if queued {
+		c.log.Warn("ocpp16 session step reported again; already queued", "action", action, "session", session)
 	}
-	return false, nil
+	return queued, nil
 }
 
 // SampleTaken implements station.Reporter. A sample of a session is queued
