@@ -3,6 +3,7 @@ package station
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/evsed/evsed/hal"
 	"github.com/evsed/evsed/meter"
@@ -93,11 +94,21 @@ type conn struct {
 	finishing bool // a session ended and the cable is still plugged in
 	periodic  *repeater
 
-	// limit is the most a smart-charging limit allows (hook: until limits
-	// exist it equals MaxCurrent). Below hal.MinOffer no energy is offered.
-	limit physic.ElectricCurrent
-	// reserved is the hook for reservations: a Reserved connector (later).
-	reserved bool
+	// sched is the connector's limit schedule from the CSMS (SetLimits);
+	// grant is what the load sharing allows it now (see rebalance), never
+	// above MaxCurrent. Below hal.MinOffer no energy is offered.
+	sched LimitSchedule
+	grant physic.ElectricCurrent
+	// changedAt is when the offered current last changed; after a
+	// decrease the vehicle may draw held until heldUntil (evReaction).
+	changedAt time.Time
+	held      physic.ElectricCurrent
+	heldUntil time.Time
+	// reservation is the reservation that holds this connector, nil when
+	// none; heldForAny says connector-0 reservations need it (every idle
+	// connector is held for them).
+	reservation *reservation
+	heldForAny  bool
 
 	// The latest good meter reading and the read bookkeeping.
 	reading    meter.Reading
@@ -127,7 +138,6 @@ func newConn(cc ConnectorConfig, log *slog.Logger) *conn {
 		log:       log.With("connector", cc.Hardware.ID),
 		faults:    map[faultKind]string{},
 		operative: true,
-		limit:     cc.Hardware.MaxCurrent,
 	}
 }
 
@@ -202,14 +212,56 @@ func (l *loop) clearFault(c *conn, k faultKind) {
 	c.log.Info("station: fault cleared", "code", k.code())
 }
 
-// apply is the safety core: it derives what the hardware should do from the
-// connector's state and commands the changes, opening before reducing the
-// PWM and offering before closing. It then reports the status if it changed.
-// It is called after every change of a connector's state.
+// apply is called after every change of a connector's state (c), or of the
+// limits (c nil): it re-derives every connector's share of the supply
+// (shareTargets, lower, raise) and commands the connectors whose share fell, then those
+// whose share rose, then c, and re-arms the limit timer. A call made while
+// apply runs (a fault raised while commanding) commands c at once and has
+// the shares derived again before apply returns.
 func (l *loop) apply(c *conn) {
+	if l.applying {
+		l.again = true
+		if c != nil {
+			l.applyConn(c)
+		}
+		return
+	}
+	l.applying = true
+	defer func() { l.applying = false }()
+	for round := 0; round < 4; round++ {
+		l.again = false
+		held := l.refreshHolds()
+		now := l.s.clk.Now()
+		order, target, floor := l.shareTargets(now)
+		for _, o := range l.lower(order, target) {
+			l.applyConn(o)
+		}
+		raised, wake := l.raise(now, order, target, floor)
+		l.wake = wake
+		for _, o := range raised {
+			l.applyConn(o)
+		}
+		for _, o := range held {
+			l.applyConn(o) // reports Reserved, or no longer
+		}
+		if c != nil {
+			l.applyConn(c)
+		}
+		if !l.again && !l.holdsDirty {
+			break
+		}
+	}
+	l.armLimitTimer()
+}
+
+// applyConn is the safety core: it derives what c's hardware should do from
+// the connector's state and commands the changes, opening before reducing
+// the PWM and offering before closing. It then reports the status if it
+// changed.
+func (l *loop) applyConn(c *conn) {
 	offer := physic.ElectricCurrent(0)
 	if c.energyAllowed() {
-		offer = min(c.hw.MaxCurrent, c.limit)
+		offer = c.grant
 		if offer < hal.MinOffer {
 			offer = 0
 		}
@@ -247,14 +299,17 @@ func (l *loop) apply(c *conn) {
 				c.out = pilotUnavailable
 			}
 		}
+		c.noteOffer(c.offered, 0, l.s.clk.Now())
 		c.offered = 0
 	} else if c.out != pilotOffer || c.offered != offer {
+		was := c.offered
 		if err := c.hw.Pilot.Offer(offer); err != nil {
 			c.log.Error("station: pilot", "offer", offer, "err", err)
 			c.out, c.offered, wantClosed = pilotUnset, 0, false
 		} else {
 			c.out, c.offered = pilotOffer, offer
 		}
+		c.noteOffer(was, c.offered, l.s.clk.Now())
 	}
 
 	if wantClosed && !c.closed && !c.faulted() {
@@ -286,6 +341,8 @@ func (c *conn) derive() (Status, ErrorCode, string) {
 			return Charging, NoError, ""
 		case !c.sess.durable:
 			return Preparing, NoError, ""
+		case !c.pilot.VehicleConnected():
+			return SuspendedEV, NoError, ""
 		case c.offered < hal.MinOffer:
 			return SuspendedEVSE, NoError, ""
 		case c.pilot.VehicleReady():
@@ -300,7 +357,7 @@ func (c *conn) derive() (Status, ErrorCode, string) {
 		return Finishing, NoError, ""
 	case c.pending != nil || c.pilot.VehicleConnected():
 		return Preparing, NoError, ""
-	case c.reserved:
+	case c.reservation != nil || c.heldForAny:
 		return Reserved, NoError, ""
 	}
 	return Available, NoError, ""
@@ -315,6 +372,7 @@ func (l *loop) report(c *conn) {
 	}
 	c.status, c.errCode, c.info = st, code, info
 	l.emit(statusFact{StatusChange{Connector: c.id, Status: st, Error: code, Info: info, At: l.s.clk.Now()}})
+	l.endReservationsOf(c.id, st)
 	if c.hw.Indicator != nil {
 		if err := c.hw.Indicator.Show(indication(st)); err != nil {
 			c.log.Warn("station: indicator", "err", err)
@@ -345,6 +403,7 @@ func (l *loop) report0() {
 	if st != l.status0 {
 		l.status0 = st
 		l.emit(statusFact{StatusChange{Connector: 0, Status: st, Error: NoError, At: l.s.clk.Now()}})
+		l.endReservationsOf(0, st)
 	}
 }
 
@@ -449,9 +508,11 @@ func (l *loop) onPlug(c *conn) {
 		// A suspended session's vehicle is back: apply re-locks.
 	case c.pending != nil && c.pending.authorized:
 		p := c.pending
-		l.beginSession(c, p.idTag, p.parent)
+		l.beginSession(c, p.idTag, p.parent, p.reservation)
 	case l.cfg.FreeCharging && c.pending == nil && c.operative && !c.faulted():
-		l.beginSession(c, FreeIDTag, "")
+		if resv, ok := l.admits(c, FreeIDTag, ""); ok {
+			l.beginSession(c, FreeIDTag, "", resv)
+		}
 	}
 }
 

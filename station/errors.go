@@ -14,6 +14,8 @@ var (
 	ErrNoSession = errors.New("station: no session")
 	// ErrNotAuthorized: the id tag was refused.
 	ErrNotAuthorized = errors.New("station: not authorized")
+	// ErrReserved: a reservation holds the connector for another id tag.
+	ErrReserved = errors.New("station: connector reserved for another id tag")
 	// ErrStopped: the station loop has stopped.
 	ErrStopped = errors.New("station: stopped")
 )

@@ -1,6 +1,7 @@
 package station
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,37 @@ type fakePilot struct {
 	offered     physic.ElectricCurrent
 	unavailable bool
 	halted      bool
+	// clk, when set, stamps every change of the PWM into history.
+	clk     clock.Clock
+	history []pwmChange
+}
+
+// pwmChange is a change of the current a pilot offers (0: no PWM).
+type pwmChange struct {
+	at time.Time
+	a  physic.ElectricCurrent
+}
+
+// note records the PWM now offered if it changed; p.mu is held.
+func (p *fakePilot) note() {
+	if p.clk == nil {
+		return
+	}
+	a := p.offered
+	if p.unavailable || a < hal.MinOffer {
+		a = 0
+	}
+	if n := len(p.history); n > 0 && p.history[n-1].a == a {
+		return
+	}
+	p.history = append(p.history, pwmChange{p.clk.Now(), a})
+}
+
+// changes returns the PWM history.
+func (p *fakePilot) changes() []pwmChange {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]pwmChange(nil), p.history...)
 }
 
 func (p *fakePilot) String() string { return fmt.Sprintf("connector %d pilot", p.id) }
@@ -34,18 +66,21 @@ func (p *fakePilot) Halt() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.halted, p.unavailable, p.offered = true, true, 0
+	p.note()
 	return nil
 }
 func (p *fakePilot) Offer(a physic.ElectricCurrent) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.offered, p.unavailable = a, false
+	p.note()
 	return nil
 }
 func (p *fakePilot) Unavailable() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.offered, p.unavailable = 0, true
+	p.note()
 	return nil
 }
 func (p *fakePilot) State() hal.PilotState {
@@ -361,6 +396,10 @@ type rigOpts struct {
 	// meterEvery is Options.MeterReadInterval; 0 means the default.
 	meterEvery time.Duration
 	inline     bool // Options.InlineMeterReads
+	// siteLimit is Options.SiteLimit.
+	siteLimit physic.ElectricCurrent
+	// maxCurrent is every connector's rating; 0 means 32 A.
+	maxCurrent physic.ElectricCurrent
 }
 
 // t0 is the rigs' start time: 10:07:30 UTC, not on a 15-minute boundary.
@@ -388,13 +427,13 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	var ccs []ConnectorConfig
 	for i := 1; i <= o.n; i++ {
 		h := &hw{
-			pilot:     &fakePilot{id: i, sensed: o.pilot},
+			pilot:     &fakePilot{id: i, sensed: o.pilot, clk: r.clk},
 			contactor: &fakeContactor{id: i},
 			rcd:       &fakeRCD{id: i},
 		}
 		cc := ConnectorConfig{Hardware: hal.Connector{
 			ID: i, Pilot: h.pilot, Contactor: h.contactor, RCD: h.rcd,
-			MaxCurrent: 32 * physic.Ampere, Phases: 3,
+			MaxCurrent: cmp.Or(o.maxCurrent, 32*physic.Ampere), Phases: 3,
 		}}
 		if !o.noLock {
 			h.lock = &fakeLock{id: i}
@@ -410,7 +449,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	st, err := New(Options{
 		ID: "test", Connectors: ccs, Reporter: r.rep, Authorizer: r.auth,
 		Config: cfg, DB: o.db, Clock: r.clk, Logger: slog.New(slog.DiscardHandler),
-		MeterReadInterval: o.meterEvery, InlineMeterReads: o.inline,
+		MeterReadInterval: o.meterEvery, InlineMeterReads: o.inline, SiteLimit: o.siteLimit,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 )
 
 // fact is one item for the journal goroutine: statusFact, startFact,
-// sampleFact, endFact, txFact, availFact or cleanFact.
+// sampleFact, endFact, txFact, availFact, resvFact or cleanFact.
 type fact any
 
 type (
@@ -33,6 +33,11 @@ type (
 	// cleanFact writes the clean-restart marker after everything before it,
 	// then calls done on the loop (Reset's answer).
 	cleanFact struct{ done func(error) }
+	// resvFact persists an accepted reservation, or forgets it (del).
+	resvFact struct {
+		r   Reservation
+		del bool
+	}
 )
 
 // journal is the unbounded FIFO between the loop and the delivery goroutine:
@@ -185,6 +190,10 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 	case availFact:
 		if err := st.saveAvailability(f.connector, f.on); err != nil {
 			s.log.Error("station: persist availability", "connector", f.connector, "err", err)
+		}
+	case resvFact:
+		if err := st.saveReservation(f.r, f.del); err != nil {
+			s.log.Error("station: persist reservation", "reservation", f.r.ID, "err", err)
 		}
 	case cleanFact:
 		err := st.markClean()

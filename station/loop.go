@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
 )
 
@@ -47,6 +48,25 @@ type loop struct {
 	booted  bool
 
 	meterTick, alignedTick *repeater
+
+	// stationSched is the station-wide limit schedule (SetLimits(0, ...)).
+	stationSched LimitSchedule
+	// limitTimer fires at limitDue, the next change of a limit schedule or
+	// the time a held-back rise may go ahead (wake); nil when none.
+	limitTimer clock.Timer
+	limitDue   time.Time
+	wake       time.Time
+	// applying is set while apply runs; again says a nested apply asked
+	// for the shares to be derived again.
+	applying, again bool
+
+	// reservations are the accepted reservations, by id; resvTimer fires
+	// at the earliest expiry.
+	reservations map[int]*reservation
+	resvTimer    clock.Timer
+	// holdsDirty says a reservation ended or changed since the holds were
+	// last derived (refreshHolds).
+	holdsDirty bool
 }
 
 // Timeouts of work the loop delegates to other goroutines.
@@ -201,6 +221,9 @@ func (s *Station) serve() {
 		select {
 		case m := <-s.inbox:
 			m(l)
+			if l.holdsDirty {
+				l.apply(nil)
+			}
 			l.checkSettled()
 			continue
 		default:
@@ -229,6 +252,12 @@ type eventStarter interface {
 func (l *loop) shutdown() {
 	l.meterTick.stop()
 	l.alignedTick.stop()
+	if l.limitTimer != nil {
+		l.limitTimer.Stop()
+	}
+	if l.resvTimer != nil {
+		l.resvTimer.Stop()
+	}
 	for _, c := range l.conns {
 		c.stopTimers()
 		c.closed = false
@@ -401,17 +430,25 @@ func normalize(c Config) Config {
 	return c
 }
 
-// setConfig adopts c. Intervals reach running timers through the Station's
-// atomics at their next expiry; timers that were off are started.
+// setConfig adopts c. A changed sampling interval takes effect at once:
+// its timers are re-armed from now (a clock-aligned interval changed from
+// 15 min to 5 s must not wait for the next quarter hour); timers that were
+// off are started, and an interval set to 0 stops its timers.
 func (l *loop) setConfig(c Config) {
+	old := l.cfg
 	l.cfg = normalize(c)
 	l.s.intervals.periodic.Store(int64(l.cfg.MeterSampleInterval))
 	l.s.intervals.aligned.Store(int64(l.cfg.ClockAlignedInterval))
-	if l.alignedTick.done() {
+	if l.cfg.ClockAlignedInterval != old.ClockAlignedInterval || l.alignedTick.done() {
+		l.alignedTick.stop()
 		l.alignedTick = l.startAligned()
 	}
 	for _, c := range l.conns {
-		if c.sess != nil && c.periodic.done() {
+		if c.sess == nil {
+			continue
+		}
+		if l.cfg.MeterSampleInterval != old.MeterSampleInterval || c.periodic.done() {
+			c.periodic.stop()
 			c.periodic = l.startPeriodic(c)
 		}
 	}
@@ -422,14 +459,20 @@ func (l *loop) snapshot() Snapshot {
 	snap := Snapshot{At: l.s.clk.Now()}
 	for _, c := range l.conns {
 		cs := ConnectorSnapshot{
-			ID:        c.id,
-			Status:    c.status,
-			Error:     c.errCode,
-			Pilot:     c.pilot,
-			Offered:   c.offered,
-			Contactor: c.closed,
-			Fault:     c.info,
-			Meter:     c.reading,
+			ID:         c.id,
+			Status:     c.status,
+			Error:      c.errCode,
+			Pilot:      c.pilot,
+			Offered:    c.offered,
+			MaxCurrent: c.hw.MaxCurrent,
+			Limit:      min(c.hw.MaxCurrent, c.sched.at(snap.At).Current),
+			Phases:     c.hw.Phases,
+			Contactor:  c.closed,
+			Fault:      c.info,
+			Meter:      c.reading,
+		}
+		if r := c.reservation; r != nil {
+			cs.ReservationID = r.ID
 		}
 		if c.sess != nil {
 			cs.Session = &SessionSnapshot{

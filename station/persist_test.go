@@ -221,3 +221,67 @@ func TestRestartMeterBehindRecordedEnergy(t *testing.T) {
 	r2.shutdown()
 	db.Close()
 }
+
+// Sampling intervals changed while a session runs take effect at once: a
+// clock-aligned interval set to 5 s gives samples on the next 5 s boundary
+// and every 5 s after, a sample interval set to 0 stops the periodic
+// samples, and one set to 10 s starts them 10 s after the change.
+func TestSamplingIntervalsChangeLive(t *testing.T) {
+	cfg := DefaultConfig() // periodic 60 s, clock-aligned 15 min
+	r := newRig(t, rigOpts{cfg: &cfg, energy: 1000 * meter.WattHour})
+	c := r.charging(1, "A")
+	r.advance(2500 * time.Millisecond) // 10:07:32.5
+	cfg.MeterSampleInterval = 0
+	cfg.ClockAlignedInterval = 5 * time.Second
+	if err := r.st.SetConfig(r.ctx(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	for range 25 { // 25 s in 1 s steps, as the meter is read
+		r.advance(time.Second)
+	}
+	var clockAt []time.Duration
+	for _, s := range r.rep.samplesCopy() {
+		switch s.Context {
+		case ContextPeriodic:
+			t.Errorf("periodic sample at %v with the sample interval at 0", s.At.Sub(t0))
+		case ContextClock:
+			clockAt = append(clockAt, s.At.Sub(t0))
+			if s.SessionID != c.Session.ID {
+				t.Errorf("clock sample without the session")
+			}
+		}
+	}
+	// t0 is 10:07:30: boundaries at +5 s, +10 s, ... after the change at +2.5 s.
+	want := []time.Duration{5 * time.Second, 10 * time.Second, 15 * time.Second, 20 * time.Second, 25 * time.Second}
+	if len(clockAt) != len(want) {
+		t.Fatalf("clock samples at %v, want %v", clockAt, want)
+	}
+	for i := range want {
+		if clockAt[i] != want[i] {
+			t.Errorf("clock sample %d at %v, want %v", i, clockAt[i], want[i])
+		}
+	}
+
+	cfg.MeterSampleInterval = 10 * time.Second
+	cfg.ClockAlignedInterval = 0
+	if err := r.st.SetConfig(r.ctx(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	changed := r.clk.Now()
+	before := len(r.rep.samplesCopy())
+	for range 25 {
+		r.advance(time.Second)
+	}
+	var periodic []time.Duration
+	for _, s := range r.rep.samplesCopy()[before:] {
+		if s.Context == ContextClock {
+			t.Errorf("clock sample at %v with the aligned interval at 0", s.At.Sub(t0))
+		}
+		if s.Context == ContextPeriodic {
+			periodic = append(periodic, s.At.Sub(changed))
+		}
+	}
+	if len(periodic) != 2 || periodic[0] != 10*time.Second || periodic[1] != 20*time.Second {
+		t.Errorf("periodic samples %v after the change, want at 10 s and 20 s", periodic)
+	}
+}

@@ -12,51 +12,64 @@ import (
 // repeater calls fire at the times next chooses, from clock callbacks. It
 // re-arms itself inside the callback rather than from the loop, so that a
 // Fake clock advanced over several periods fires every one of them, in
-// order. A nil *repeater is a stopped one.
+// order. fire gets the time the tick was due, not the time the callback
+// ran: samples carry the exact period or clock-aligned boundary, and the
+// next tick is due from the last due time, so a late callback does not
+// make the ticks drift. A nil *repeater is a stopped one.
 type repeater struct {
 	clk  clock.Clock
-	next func(now time.Time) time.Duration // delay after now; <= 0 stops
-	fire func(at time.Time)                // must not block on the loop's state
+	next func(from time.Time) time.Duration // delay after from; <= 0 stops
+	fire func(at time.Time)                 // must not block on the loop's state
 
-	mu      sync.Mutex // guards t, stopped
+	mu      sync.Mutex // guards t, due, stopped
 	t       clock.Timer
+	due     time.Time
 	stopped bool
 }
 
 // startRepeater arms a repeater; it is born stopped when next says so.
 func startRepeater(clk clock.Clock, next func(time.Time) time.Duration, fire func(time.Time)) *repeater {
 	r := &repeater{clk: clk, next: next, fire: fire}
-	d := next(clk.Now())
+	now := clk.Now()
+	d := next(now)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if d <= 0 {
 		r.stopped = true
 		return r
 	}
+	r.due = now.Add(d)
 	r.t = clk.AfterFunc(d, r.tick)
 	return r
 }
 
 func (r *repeater) tick() {
-	now := r.clk.Now()
 	r.mu.Lock()
-	stopped := r.stopped
+	stopped, due := r.stopped, r.due
 	r.mu.Unlock()
 	if stopped {
 		return
 	}
-	r.fire(now)
+	r.fire(due)
+	now := r.clk.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped {
 		return
 	}
-	d := r.next(now)
+	d := r.next(due)
+	if d > 0 && due.Add(d).Before(now) {
+		// The clock jumped past the next tick as well (a suspended
+		// process, a clock step): carry on from now rather than fire a
+		// burst of stale ticks.
+		due, d = now, r.next(now)
+	}
 	if d <= 0 {
 		r.stopped = true
 		return
 	}
-	r.t.Reset(d)
+	r.due = due.Add(d)
+	r.t.Reset(r.due.Sub(now))
 }
 
 // stop stops r; a tick already running may still fire once.

@@ -18,6 +18,7 @@ type pending struct {
 	idTag, parent string
 	remote        bool
 	authorized    bool
+	reservation   int         // the reservation the session will use; 0 for none
 	reply         func(error) // Start's caller while the Authorizer is asked
 	timer         clock.Timer // ConnectionTimeout while authorized and unplugged
 }
@@ -76,8 +77,7 @@ func (l *loop) requestStart(n int, idTag string, o StartOptions, done func(error
 	p := &pending{idTag: idTag, remote: o.Remote}
 	c.pending = p
 	if o.SkipAuthorization {
-		l.accepted(c, p, AuthResult{Status: AuthAccepted})
-		done(nil)
+		done(l.accepted(c, p, AuthResult{Status: AuthAccepted}))
 		return
 	}
 	p.reply = done
@@ -93,8 +93,7 @@ func (l *loop) requestStart(n int, idTag string, o StartOptions, done func(error
 			done(err)
 			return
 		}
-		l.accepted(c, p, res)
-		done(nil)
+		done(l.accepted(c, p, res))
 	})
 }
 
@@ -111,12 +110,20 @@ func refusal(res AuthResult, err error) error {
 }
 
 // accepted marks p authorized: with a vehicle present the session begins,
-// else the start waits ConnectionTimeout for a plug.
-func (l *loop) accepted(c *conn, p *pending, res AuthResult) {
-	p.authorized, p.parent = true, res.ParentIDTag
+// else the start waits ConnectionTimeout for a plug. A reservation that
+// holds c for another token refuses it (ErrReserved), and p is dropped.
+func (l *loop) accepted(c *conn, p *pending, res AuthResult) error {
+	resv, ok := l.admits(c, p.idTag, res.ParentIDTag)
+	if !ok {
+		c.log.Info("station: start refused: connector reserved", "idTag", p.idTag)
+		c.pending = nil
+		l.apply(c)
+		return ErrReserved
+	}
+	p.authorized, p.parent, p.reservation = true, res.ParentIDTag, resv
 	if c.pilot.VehicleConnected() {
-		l.beginSession(c, p.idTag, p.parent)
-		return
+		l.beginSession(c, p.idTag, p.parent, p.reservation)
+		return nil
 	}
 	n := c.id
 	p.timer = l.s.clk.AfterFunc(l.cfg.ConnectionTimeout, func() {
@@ -131,6 +138,7 @@ func (l *loop) accepted(c *conn, p *pending, res AuthResult) {
 		})
 	})
 	l.apply(c)
+	return nil
 }
 
 // cancelPending drops c's pending start, answering a waiting Start with err.
@@ -208,7 +216,7 @@ func (l *loop) presentCard(n int, idTag string, done func(error)) {
 				}
 			}
 		}
-		c := l.cardTarget(n)
+		c := l.cardTarget(n, idTag)
 		if c == nil || !c.idle() {
 			done(ErrBusy)
 			return
@@ -219,14 +227,13 @@ func (l *loop) presentCard(n int, idTag string, done func(error)) {
 		}
 		p := &pending{idTag: idTag}
 		c.pending = p
-		l.accepted(c, p, res)
-		done(nil)
+		done(l.accepted(c, p, res))
 	})
 }
 
 // cardStart requests a start for a token that stops nothing.
 func (l *loop) cardStart(n int, idTag string, done func(error)) {
-	c := l.cardTarget(n)
+	c := l.cardTarget(n, idTag)
 	if c == nil {
 		done(ErrBusy)
 		return
@@ -240,13 +247,24 @@ func (l *loop) cardStart(n int, idTag string, done func(error)) {
 
 // cardTarget is the connector a token read at n is for: n itself, or for a
 // station-wide reader the lowest idle connector with a vehicle waiting, else
-// the lowest idle one.
-func (l *loop) cardTarget(n int) *conn {
+// the lowest idle one reserved for the token, else the lowest idle one that
+// no reservation holds, else the lowest idle one.
+func (l *loop) cardTarget(n int, idTag string) *conn {
 	if n != 0 {
 		return l.conn(n)
 	}
 	for _, c := range l.conns {
 		if c.idle() && c.pilot.VehicleConnected() {
+			return c
+		}
+	}
+	for _, c := range l.conns {
+		if c.idle() && c.reservation != nil && c.reservation.IDTag == idTag {
+			return c
+		}
+	}
+	for _, c := range l.conns {
+		if c.idle() && c.reservation == nil {
 			return c
 		}
 	}
@@ -258,9 +276,10 @@ func (l *loop) cardTarget(n int) *conn {
 	return nil
 }
 
-// beginSession starts a session on c: the start goes to the journal, and
-// energy flows once it is durable (onStartDurable).
-func (l *loop) beginSession(c *conn, idTag, parent string) {
+// beginSession starts a session on c, using reservation resv (0: none),
+// which ends: the start goes to the journal, and energy flows once it is
+// durable (onStartDurable).
+func (l *loop) beginSession(c *conn, idTag, parent string, resv int) {
 	if p := c.pending; p != nil && p.timer != nil {
 		p.timer.Stop()
 	}
@@ -276,11 +295,13 @@ func (l *loop) beginSession(c *conn, idTag, parent string) {
 		authorized: true,
 	}
 	c.sess = s
-	c.log.Info("station: session started", "session", s.id, "idTag", idTag)
-	l.emit(startFact{
-		start: SessionStart{Connector: c.id, SessionID: s.id, IDTag: idTag, MeterStart: s.meterStart, At: now},
-		rec:   s.record(c.id),
-	})
+	start := SessionStart{Connector: c.id, SessionID: s.id, IDTag: idTag, MeterStart: s.meterStart, At: now}
+	if r := l.reservations[resv]; resv != 0 && r != nil {
+		start.ReservationID = resv
+		l.dropReservation(r, "used")
+	}
+	c.log.Info("station: session started", "session", s.id, "idTag", idTag, "reservation", start.ReservationID)
+	l.emit(startFact{start: start, rec: s.record(c.id)})
 	if c.meter != nil {
 		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionBegin, Reading: c.reading, At: now}})
 	}
@@ -514,6 +535,18 @@ func (l *loop) boot(saved saved) {
 		}
 		c.orphans = append(c.orphans, o)
 	}
+	now := l.s.clk.Now()
+	for _, r := range saved.reservations {
+		if c := l.conn(r.Connector); (r.Connector != 0 && c == nil) || !now.Before(r.Expiry) {
+			l.emit(resvFact{r: r, del: true}) // expired while the station was down
+			continue
+		}
+		if l.reservations == nil {
+			l.reservations = map[int]*reservation{}
+		}
+		l.reservations[r.ID] = &reservation{r}
+	}
+	l.armResvTimer()
 	for _, c := range l.conns {
 		if c.sess == nil {
 			if c.hw.Lock != nil && !c.switchFaulted() {

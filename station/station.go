@@ -12,6 +12,7 @@ import (
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
 	"go.etcd.io/bbolt"
+	"periph.io/x/conn/v3/physic"
 )
 
 // Options configure a Station. Zero values are documented per field.
@@ -55,6 +56,11 @@ type Options struct {
 	// never blocks (simulated ones: the fleet simulator saves a goroutine
 	// per connector); a meter behind a bus would delay safety decisions.
 	InlineMeterReads bool
+	// SiteLimit is the most current per phase that every connector together
+	// may be offered (the site's fuse or the charger's supply), shared among
+	// them by the load sharing (see SetLimits); 0 means no limit beyond each
+	// connector's own.
+	SiteLimit physic.ElectricCurrent
 	// InboxSize is how many inputs (hardware events, timer expiries, API
 	// requests, acknowledgements) may wait for the loop before their
 	// senders block; 0 means 256. Every slot costs 8 bytes whether used or

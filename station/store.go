@@ -14,10 +14,12 @@ import (
 //
 //	<bucket>/sessions/<session id>   JSON sessionRecord of a running session
 //	<bucket>/availability/<n>        "1" operative, "0" inoperative
+//	<bucket>/reservations/<id>       JSON Reservation in force
 //	<bucket>/clean                   present after an orderly stop
 var (
 	sessionsBucket = []byte("sessions")
 	availBucket    = []byte("availability")
+	resvBucket     = []byte("reservations")
 	cleanKey       = []byte("clean")
 )
 
@@ -43,9 +45,10 @@ type sessionRecord struct {
 
 // saved is what a previous run left in the store.
 type saved struct {
-	sessions []sessionRecord
-	avail    map[int]bool
-	clean    bool // the previous run stopped in order
+	sessions     []sessionRecord
+	avail        map[int]bool
+	reservations []Reservation
+	clean        bool // the previous run stopped in order
 }
 
 // store persists sessions and availability in a bbolt bucket. The zero
@@ -86,6 +89,19 @@ func (st store) load() (saved, error) {
 					return fmt.Errorf("session %s: %w", k, err)
 				}
 				sv.sessions = append(sv.sessions, r)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		if rb := b.Bucket(resvBucket); rb != nil {
+			err := rb.ForEach(func(k, v []byte) error {
+				var r Reservation
+				if err := json.Unmarshal(v, &r); err != nil {
+					return fmt.Errorf("reservation %s: %w", k, err)
+				}
+				sv.reservations = append(sv.reservations, r)
 				return nil
 			})
 			if err != nil {
@@ -196,4 +212,23 @@ func (st store) saveAvailability(n int, on bool) error {
 // markClean records an orderly stop.
 func (st store) markClean() error {
 	return st.update(func(b *bbolt.Bucket) error { return b.Put(cleanKey, []byte("1")) })
+}
+
+// saveReservation records a reservation in force, or forgets it (del).
+func (st store) saveReservation(r Reservation, del bool) error {
+	key := []byte(strconv.Itoa(r.ID))
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return st.update(func(b *bbolt.Bucket) error {
+		rb, err := b.CreateBucketIfNotExists(resvBucket)
+		if err != nil {
+			return err
+		}
+		if del {
+			return rb.Delete(key)
+		}
+		return rb.Put(key, v)
+	})
 }

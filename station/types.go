@@ -237,7 +237,15 @@ type ConnectorSnapshot struct {
 	Error     ErrorCode
 	Pilot     hal.PilotState
 	Offered   physic.ElectricCurrent
+	// MaxCurrent is the connector's rating per phase (board and config);
+	// Limit is the most its own limit schedule allows now, at most
+	// MaxCurrent (the station-wide share may offer less: Offered).
+	MaxCurrent, Limit physic.ElectricCurrent
+	// Phases is 1 or 3.
+	Phases    int
 	Contactor bool // closed
+	// ReservationID is the reservation holding the connector; 0 when none.
+	ReservationID int
 	Fault     string
 	Session   *SessionSnapshot // nil when no session
 	Meter     meter.Reading    // the latest reading
