@@ -232,11 +232,11 @@ type Snapshot struct {
 
 // ConnectorSnapshot is one connector's state.
 type ConnectorSnapshot struct {
-	ID        int
-	Status    Status
-	Error     ErrorCode
-	Pilot     hal.PilotState
-	Offered   physic.ElectricCurrent
+	ID      int
+	Status  Status
+	Error   ErrorCode
+	Pilot   hal.PilotState
+	Offered physic.ElectricCurrent
 	// MaxCurrent is the connector's rating per phase (board and config);
 	// Limit is the most its own limit schedule allows now, at most
 	// MaxCurrent (the station-wide share may offer less: Offered).
@@ -246,9 +246,9 @@ type ConnectorSnapshot struct {
 	Contactor bool // closed
 	// ReservationID is the reservation holding the connector; 0 when none.
 	ReservationID int
-	Fault     string
-	Session   *SessionSnapshot // nil when no session
-	Meter     meter.Reading    // the latest reading
+	Fault         string
+	Session       *SessionSnapshot // nil when no session
+	Meter         meter.Reading    // the latest reading
 }
 
 // SessionSnapshot is a session's state.
