@@ -12,6 +12,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	// The time zone database, for the station's time zone (daily charging
+	// profiles follow its wall clock): used only where the system has
+	// none, as minimal embedded images often do.
+	_ "time/tzdata"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -22,6 +22,7 @@ import (
 	"github.com/evsed/evsed/ocppclient/ocpp16"
 	"github.com/evsed/evsed/station"
 	"go.etcd.io/bbolt"
+	"periph.io/x/conn/v3/physic"
 )
 
 // CSMS is the link to the back end. A zero URL means standalone: sessions
@@ -93,6 +94,15 @@ type Options struct {
 	// InboxSize is the station's inbox size (see station.Options.InboxSize);
 	// 0 means the station's default.
 	InboxSize int
+	// SiteLimit is the most current per phase every connector together may
+	// draw (see station.Options.SiteLimit); 0 means none.
+	SiteLimit physic.ElectricCurrent
+	// Location is the station's time zone, for daily and weekly charging
+	// profiles; nil means UTC.
+	Location *time.Location
+	// Voltage is the nominal phase voltage for power <-> current
+	// conversions; 0 means 230 V.
+	Voltage physic.ElectricPotential
 }
 
 // Agent is one wired charging station.
@@ -185,6 +195,7 @@ func New(o Options) (*Agent, error) {
 		MeterReadInterval: o.MeterReadInterval,
 		InlineMeterReads:  o.InlineMeterReads,
 		InboxSize:         o.InboxSize,
+		SiteLimit:         o.SiteLimit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)

@@ -70,6 +70,27 @@ type Station struct {
 	// FreeCharging starts a session on every plug-in without a card. Nil
 	// (absent) means true when no CSMS is configured and false otherwise.
 	FreeCharging *bool `yaml:"free_charging"`
+	// MaxCurrentA is the most current per phase, in amperes, that every
+	// connector together may draw: the site's fuse or the charger's supply,
+	// shared among the connectors that charge; 0 (default) means no limit
+	// beyond each connector's own.
+	MaxCurrentA float64 `yaml:"max_current_a"`
+	// TimeZone is the IANA name of the station's time zone (e.g.
+	// "Europe/Berlin"), the wall clock of the CSMS's daily and weekly
+	// charging profiles; default "UTC". "Local" is the system's zone.
+	TimeZone string `yaml:"time_zone"`
+	// VoltageV is the nominal phase voltage, in volts, that converts power
+	// limits (W) into currents (A) and back; default 230.
+	VoltageV float64 `yaml:"voltage_v"`
+}
+
+// Location returns the station's time zone (validated by Load).
+func (s Station) Location() *time.Location {
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
 }
 
 // API configures the local HTTP API.
@@ -151,7 +172,7 @@ type Overrides struct {
 // otherwise. FreeCharging stays nil: it depends on whether a CSMS is set.
 func Defaults() Config {
 	return Config{
-		Station:  Station{ID: "CP001", Vendor: "evsed", Model: "evsed"},
+		Station:  Station{ID: "CP001", Vendor: "evsed", Model: "evsed", TimeZone: "UTC", VoltageV: 230},
 		Board:    "sim",
 		DataDir:  "./evsed-data",
 		LogLevel: "info",
@@ -287,6 +308,15 @@ func (c *Config) validate() error {
 
 	if c.Station.ID == "" || len(c.Station.ID) > 48 {
 		add("station.id must be 1 to 48 characters, got %q", c.Station.ID)
+	}
+	if a := c.Station.MaxCurrentA; a != 0 && (a < 6 || a > 2000) {
+		add("station.max_current_a %g: want 0 (no limit) or 6 to 2000 (A)", a)
+	}
+	if _, err := time.LoadLocation(c.Station.TimeZone); err != nil || c.Station.TimeZone == "" {
+		add("station.time_zone %q: want an IANA time zone name such as Europe/Berlin, UTC or Local", c.Station.TimeZone)
+	}
+	if v := c.Station.VoltageV; v < 100 || v > 480 {
+		add("station.voltage_v %g: want 100 to 480 (V)", v)
 	}
 	if c.Board == "" {
 		add("board must not be empty")

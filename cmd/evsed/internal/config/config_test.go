@@ -46,6 +46,9 @@ func TestDefaults(t *testing.T) {
 		{"free charging standalone", c.FreeChargingEnabled(), true},
 		{"watchdog.interval", c.Watchdog.Interval, time.Second},
 		{"watchdog.budget", c.Watchdog.Budget, 5 * time.Second},
+		{"station.max_current_a", c.Station.MaxCurrentA, 0.0},
+		{"station.time_zone", c.Station.Location(), time.UTC},
+		{"station.voltage_v", c.Station.VoltageV, 230.0},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -71,6 +74,9 @@ station:
   serial: SN1
   firmware: 1.2.3
   free_charging: false
+  max_current_a: 40
+  time_zone: Europe/Berlin
+  voltage_v: 240
 board: boards/mine.yaml
 data_dir: data
 log_level: debug
@@ -93,7 +99,8 @@ connectors:
 		check func(t *testing.T, c *Config)
 	}{
 		{name: "file values", check: func(t *testing.T, c *Config) {
-			want := Station{ID: "CP-42", Vendor: "Acme", Model: "Wallbox 2", Serial: "SN1", Firmware: "1.2.3", FreeCharging: ptr(false)}
+			want := Station{ID: "CP-42", Vendor: "Acme", Model: "Wallbox 2", Serial: "SN1", Firmware: "1.2.3", FreeCharging: ptr(false),
+				MaxCurrentA: 40, TimeZone: "Europe/Berlin", VoltageV: 240}
 			if !reflect.DeepEqual(c.Station, want) {
 				t.Errorf("station = %+v, want %+v", c.Station, want)
 			}
@@ -251,6 +258,13 @@ func TestValidation(t *testing.T) {
 		{name: "watchdog budget not above interval", file: "watchdog: {interval: 2s, budget: 2s}", wantErr: "watchdog.budget 2s"},
 		{name: "watchdog budget below default interval", file: "watchdog: {budget: 500ms}", wantErr: "watchdog.budget 500ms"},
 		{name: "watchdog budget too long", file: "watchdog: {budget: 1h}", wantErr: "watchdog.budget 1h0m0s"},
+		{name: "site limit below 6 A", file: "station: {max_current_a: 5}", wantErr: "station.max_current_a 5"},
+		{name: "site limit", file: "station: {max_current_a: 63}"},
+		{name: "unknown time zone", file: "station: {time_zone: Mars/Olympus}", wantErr: "station.time_zone"},
+		{name: "empty time zone", file: "station: {time_zone: ''}", wantErr: "station.time_zone"},
+		{name: "time zone", file: "station: {time_zone: Europe/Berlin}"},
+		{name: "voltage too low", file: "station: {voltage_v: 12}", wantErr: "station.voltage_v 12"},
+		{name: "voltage", file: "station: {voltage_v: 120}"},
 		{name: "watchdog duration without unit", file: "watchdog: {interval: 5}", wantErr: "cannot unmarshal"},
 		{name: "watchdog unknown key", file: "watchdog: {timeout: 5s}", wantErr: `unknown key "timeout"`},
 		{name: "valid watchdog", file: "watchdog: {interval: 200ms, budget: 2s}"},
