@@ -198,12 +198,13 @@ func TestStatusShape(t *testing.T) {
 	st := &fakeStation{snap: station.Snapshot{Connectors: []station.ConnectorSnapshot{
 		{
 			ID: 1, Status: station.Charging, Error: station.NoError, Pilot: hal.PilotC,
-			Offered: 16 * physic.Ampere, Contactor: true,
+			Offered: 16 * physic.Ampere, Limit: 20 * physic.Ampere, Contactor: true, ReservationID: 0,
 			Session: &station.SessionSnapshot{ID: "s-7", IDTag: "TAG1", TransactionID: "42",
 				Energy: 1500 * meter.WattHour, StartedAt: started},
 			Meter: meter.Reading{EnergyImport: 12345500 * meter.MilliWattHour, Power: 3680 * physic.Watt},
 		},
-		{ID: 2, Status: station.Faulted, Error: station.GroundFailure, Fault: "rcd tripped", Pilot: hal.PilotUnknown},
+		{ID: 2, Status: station.Faulted, Error: station.GroundFailure, Fault: "rcd tripped", Pilot: hal.PilotUnknown,
+			ReservationID: 7},
 	}}}
 	srv, err := New(Options{Station: st, StationID: "CP9", Board: "sim", Logger: quiet,
 		OCPP: func() OCPPInfo {
@@ -228,13 +229,15 @@ func TestStatusShape(t *testing.T) {
 		},
 		"connectors": []any{
 			map[string]any{
-				"id": 1.0, "status": "Charging", "pilot": "C", "offeredA": 16.0, "contactor": true, "fault": "",
+				"id": 1.0, "status": "Charging", "pilot": "C", "offeredA": 16.0, "limitA": 20.0, "reservationId": 0.0,
+				"contactor": true, "fault": "",
 				"session": map[string]any{"id": "s-7", "idTag": "TAG1", "transactionId": "42",
 					"energyWh": 1500.0, "startedAt": "2024-05-01T12:00:00Z"},
 				"meter": map[string]any{"energyWh": 12345.5, "powerW": 3680.0},
 			},
 			map[string]any{
-				"id": 2.0, "status": "Faulted", "pilot": "?", "offeredA": 0.0, "contactor": false,
+				"id": 2.0, "status": "Faulted", "pilot": "?", "offeredA": 0.0, "limitA": 0.0, "reservationId": 7.0,
+				"contactor": false,
 				"fault": "GroundFailure: rcd tripped", "session": nil,
 				"meter": map[string]any{"energyWh": 0.0, "powerW": 0.0},
 			},

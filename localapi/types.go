@@ -48,6 +48,12 @@ type Connector struct {
 	// OfferedA is the current offered on the pilot, in amperes; 0 when the
 	// PWM is off.
 	OfferedA float64 `json:"offeredA"`
+	// LimitA is the most the connector may offer now, in amperes: its
+	// rating, lowered by the CSMS's charging profiles; the load sharing
+	// may offer less (OfferedA).
+	LimitA float64 `json:"limitA"`
+	// ReservationID is the reservation holding the connector; 0 when none.
+	ReservationID int `json:"reservationId"`
 	// Contactor is true while the contactor is closed.
 	Contactor bool `json:"contactor"`
 	// Fault is "" when the connector is healthy, otherwise the OCPP 1.6
@@ -92,8 +98,11 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 			Status:    string(c.Status),
 			Pilot:     c.Pilot.String(),
 			OfferedA:  float64(c.Offered) / float64(physic.Ampere),
+			LimitA:    float64(c.Limit) / float64(physic.Ampere),
 			Contactor: c.Contactor,
-			Fault:     faultText(c.Error, c.Fault),
+			// The reservation id is the CSMS's, shown as it gave it.
+			ReservationID: c.ReservationID,
+			Fault:         faultText(c.Error, c.Fault),
 			Meter: Meter{
 				EnergyWh: c.Meter.EnergyImport.Wh(),
 				PowerW:   float64(c.Meter.Power) / float64(physic.Watt),
