@@ -27,6 +27,11 @@ type Options struct {
 	PendingBoots int
 	// Authorize decides id tags; nil accepts all.
 	Authorize func(idTag string) types.AuthorizationStatus
+	// Parent gives the parentIdTag (group) returned with every verdict on
+	// idTag, in Authorize.conf and StartTransaction.conf: what a charge
+	// point needs to honour a reservation made for a parentIdTag. nil, or
+	// "", returns none.
+	Parent func(idTag string) string
 	// FailAll answers every call from a charge point with a CALLERROR
 	// (InternalError) while true; change it with SetFailAll.
 	FailAll bool
@@ -43,8 +48,13 @@ type Options struct {
 type Record struct {
 	ChargePoint string
 	Action      string
-	Request     any // *core.XxxRequest
-	At          time.Time
+	// Request is the decoded request: *core.XxxRequest for the Core
+	// profile (StartTransaction: see StartRequest), and
+	// *firmware.DiagnosticsStatusNotificationRequest or
+	// *firmware.FirmwareStatusNotificationRequest for the Firmware
+	// Management profile.
+	Request any
+	At      time.Time
 	// Refused is true when the call was answered with a CALLERROR
 	// (FailAll): the charge point will send it again.
 	Refused bool
@@ -116,8 +126,13 @@ func (c *CSMS) Restart() error {
 		want := c.opts.Password
 		server.SetBasicAuthHandler(func(user, pass string) bool { return pass == want && user != "" })
 	}
+	// With no endpoint given, ocpp-go registers every 1.6 profile, so that
+	// the CSMS-initiated calls of all of them can be sent; the handlers are
+	// for the profiles with calls a charge point initiates.
 	cs := ocpp16.NewCentralSystem(nil, server)
-	cs.SetCoreHandler(&handler{c: c})
+	h := &handler{c: c}
+	cs.SetCoreHandler(h)
+	cs.SetFirmwareManagementHandler(h)
 	cs.SetNewChargePointHandler(func(cp ocpp16.ChargePointConnection) { c.setConnected(cp.ID(), true) })
 	cs.SetChargePointDisconnectedHandler(func(cp ocpp16.ChargePointConnection) { c.setConnected(cp.ID(), false) })
 	c.cs = cs
@@ -377,7 +392,8 @@ type startRecord struct {
 }
 
 // StartRequest returns the request and assigned id of a StartTransaction
-// record.
+// record. The request's ReservationId is the reservation the charge point
+// says the transaction used (nil: none).
 func StartRequest(r Record) (*core.StartTransactionRequest, int) {
 	s := r.Request.(*startRecord)
 	return s.StartTransactionRequest, s.TransactionID
@@ -392,17 +408,22 @@ func (h *handler) OnAuthorize(cp string, req *core.AuthorizeRequest) (*core.Auth
 	if err := h.c.record(cp, core.AuthorizeFeatureName, req); err != nil {
 		return nil, err
 	}
-	return core.NewAuthorizationConfirmation(&types.IdTagInfo{Status: h.authorize(req.IdTag)}), nil
+	return core.NewAuthorizationConfirmation(h.idTagInfo(req.IdTag)), nil
 }
 
-func (h *handler) authorize(idTag string) types.AuthorizationStatus {
+// idTagInfo is the CSMS's verdict on idTag (Options.Authorize and Parent).
+func (h *handler) idTagInfo(idTag string) *types.IdTagInfo {
 	h.c.mu.Lock()
-	f := h.c.opts.Authorize
+	auth, parent := h.c.opts.Authorize, h.c.opts.Parent
 	h.c.mu.Unlock()
-	if f == nil {
-		return types.AuthorizationStatusAccepted
+	info := &types.IdTagInfo{Status: types.AuthorizationStatusAccepted}
+	if auth != nil {
+		info.Status = auth(idTag)
 	}
-	return f(idTag)
+	if parent != nil {
+		info.ParentIdTag = parent(idTag)
+	}
+	return info
 }
 
 func (h *handler) OnBootNotification(cp string, req *core.BootNotificationRequest) (*core.BootNotificationConfirmation, error) {
@@ -460,7 +481,7 @@ func (h *handler) OnStartTransaction(cp string, req *core.StartTransactionReques
 	if err := h.c.record(cp, core.StartTransactionFeatureName, &startRecord{req, id}); err != nil {
 		return nil, err
 	}
-	return core.NewStartTransactionConfirmation(&types.IdTagInfo{Status: h.authorize(req.IdTag)}, id), nil
+	return core.NewStartTransactionConfirmation(h.idTagInfo(req.IdTag), id), nil
 }
 
 func (h *handler) OnStopTransaction(cp string, req *core.StopTransactionRequest) (*core.StopTransactionConfirmation, error) {
