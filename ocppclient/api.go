@@ -37,8 +37,13 @@ type CallError struct {
 	Details     json.RawMessage // nil is sent as {}
 }
 
-// Error implements error.
+// Error implements error. A nil *CallError reads "<nil>", so that logging
+// the last error of an abandoned entry that timed out (see
+// DeliveryHooks.Abandoned) cannot panic.
 func (e *CallError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	return fmt.Sprintf("ocpp: CALLERROR %s: %s", e.Code, e.Description)
 }
 
@@ -52,10 +57,53 @@ func Errorf(code ErrorCode, format string, args ...any) *CallError {
 // (marshalled with encoding/json) or an error. A *CallError becomes that
 // CALLERROR; any other error becomes InternalError. An action the handler
 // does not know must return NotImplemented (NotSupported where the action is
-// known but not supported).
+// known but not supported). A response that must be followed by a CALL of
+// the charge point's own, only once the CSMS has it (TriggerMessage), is
+// returned wrapped by WithFollowUp. ctx is the connection's: it ends when
+// the connection closes.
 type Handler interface {
 	HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error)
 }
+
+// FollowUp is a Handler result that carries work to run once the answer is
+// out. OCPP 1.6 TriggerMessage needs it: the charge point SHALL send the
+// TriggerMessage answer first and only then the message asked for, and a
+// handler that started that CALL itself would race its own answer.
+//
+// Then runs exactly once if the CALLRESULT carrying Response was written to
+// the connection, and never otherwise: not when the handler returned an
+// error or Response could not be encoded (the CSMS gets a CALLERROR
+// instead), nor when the connection closed before the answer could be
+// written, nor when the write failed. A CALL that Then makes on the same
+// connection therefore reaches the CSMS after the answer.
+//
+// Then runs on the goroutine that served the CALL, after the connection
+// stopped counting that CALL as being handled, so it may block: a
+// Client.Call from it waits for the sender slot behind the CALL in flight
+// like any other. ctx is the connection's context, done once the
+// connection closes (possibly already when Then starts, if it closed right
+// after the answer was written); Then must return promptly once ctx is done,
+// because the connection's shutdown, and so Run's return, waits for it.
+// Passing ctx to Client.Call does that. Client.Call returns ErrOffline while
+// OnConnect has not yet succeeded. A panic in Then is recovered and logged.
+type FollowUp struct {
+	// Response is the CALLRESULT payload, as a Handler would return it
+	// without a follow-up; nil is sent as {}.
+	Response any
+	// Then is the work to run once the answer is written; nil means none.
+	Then func(ctx context.Context)
+}
+
+// WithFollowUp returns a Handler result that answers the CALL with resp
+// and, once that CALLRESULT has been written, runs then (see FollowUp).
+func WithFollowUp(resp any, then func(ctx context.Context)) FollowUp {
+	return FollowUp{Response: resp, Then: then}
+}
+
+// MarshalJSON encodes Response alone: the Client sends it so, and code that
+// encodes a Handler's result itself (an adapter's unit test) sees the same
+// answer.
+func (f FollowUp) MarshalJSON() ([]byte, error) { return json.Marshal(f.Response) }
 
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(ctx context.Context, action string, payload json.RawMessage) (any, error)
@@ -95,7 +143,9 @@ type Entry struct {
 	// Key groups the entries of one session (the station's session id), so
 	// that hooks can patch them.
 	Key string
-	// Attempts counts CALLERROR answers so far.
+	// Attempts counts the failed attempts so far: CALLERROR answers and
+	// CALLs left unanswered within the call timeout (a connection lost
+	// with the CALL in flight does not count).
 	Attempts   int
 	EnqueuedAt time.Time
 }
@@ -109,9 +159,13 @@ type DeliveryHooks interface {
 	// before e is removed from the queue; the adapter records ids here. An
 	// error leaves e at the head of the queue to be sent again.
 	Delivered(e Entry, resp json.RawMessage) error
-	// Abandoned is called when e has been answered with CALLERROR
-	// TransactionMessageAttempts times and is moved to the dead-letter
-	// bucket (kept on disk, no longer sent).
+	// Abandoned is called when e has failed TransactionMessageAttempts
+	// times (CALLERROR answers and call timeouts together, see
+	// Entry.Attempts) and has been moved to the dead-letter bucket (kept
+	// on disk, no longer sent). last is the CALLERROR of the final
+	// attempt, or nil when that attempt timed out. e is the entry as it
+	// was before the final attempt: e.Attempts is one less than the
+	// count stored with the dead letter.
 	Abandoned(e Entry, last *CallError)
 }
 

@@ -470,7 +470,8 @@ func (c *Client) acquire(ctx context.Context) error {
 }
 
 // newID returns a message id unique within this Client and unlikely to
-// repeat across restarts: at most 8+1+20 = 29 characters (OCPP allows 36).
+// repeat across restarts: at most 8+1+20 = 29 characters, within
+// maxMessageIDLen.
 func (c *Client) newID() string {
 	return fmt.Sprintf("%s-%d", c.idPrefix, c.idSeq.Add(1))
 }

@@ -286,7 +286,9 @@ func (cn *conn) handleFrame(b []byte) {
 		}
 		if fe.Type == MsgCallResult || fe.Type == MsgCallError {
 			// A CALLERROR cannot answer an answer; fail the call it was
-			// meant for so its caller does not wait for the timeout.
+			// meant for so its caller does not wait for the timeout. One
+			// with an over-long id matches none of ours (newID stays
+			// within the limit) and is dropped here with the warning.
 			if !cn.answer(fe.ID, nil, fmt.Errorf("ocpp: malformed answer: %w", fe)) {
 				cn.log.Warn("ocpp dropped malformed answer", "msg_id", fe.ID, "err", err)
 			}
@@ -324,11 +326,30 @@ func (cn *conn) handleFrame(b []byte) {
 	}
 }
 
-// serve answers one inbound CALL on its own goroutine.
+// serve answers one inbound CALL on its own goroutine, then runs the
+// answer's follow-up, if any (see FollowUp).
 func (cn *conn) serve(f Frame) {
 	defer cn.wg.Done()
+	if then := cn.answerCall(f); then != nil {
+		cn.followUp(f, then)
+	}
+}
+
+// answerCall runs the handler and writes its answer. It returns the
+// answer's follow-up when there is one and the CALLRESULT was written, and
+// nil otherwise. The CALL counts as handled (served) once it returns, so
+// that a follow-up never holds up closeWhenAnswered.
+func (cn *conn) answerCall(f Frame) (then func(context.Context)) {
 	defer cn.served()
 	res, err := cn.dispatch(f)
+	switch r := res.(type) {
+	case FollowUp:
+		res, then = r.Response, r.Then
+	case *FollowUp:
+		if r != nil {
+			res, then = r.Response, r.Then
+		}
+	}
 	var payload json.RawMessage
 	if err == nil {
 		payload, err = marshalPayload(res)
@@ -342,9 +363,24 @@ func (cn *conn) serve(f Frame) {
 			ce = &CallError{Code: InternalError, Description: "internal error handling " + f.Action}
 		}
 		cn.reply(Frame{Type: MsgCallError, ID: f.ID, Err: ce})
-		return
+		return nil
 	}
-	cn.reply(Frame{Type: MsgCallResult, ID: f.ID, Payload: payload})
+	if !cn.reply(Frame{Type: MsgCallResult, ID: f.ID, Payload: payload}) {
+		return nil
+	}
+	return then
+}
+
+// followUp runs then with the connection's context, turning a panic into a
+// log line as dispatch does for handlers.
+func (cn *conn) followUp(f Frame, then func(context.Context)) {
+	defer func() {
+		if r := recover(); r != nil {
+			cn.log.Error("ocpp follow-up panicked", "action", f.Action, "msg_id", f.ID,
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	then(cn.ctx)
 }
 
 // served counts an inbound CALL as answered (or its answer as lost).
@@ -374,18 +410,21 @@ func (cn *conn) dispatch(f Frame) (res any, err error) {
 	return h.HandleCall(cn.ctx, f.Action, f.Payload)
 }
 
-// reply sends an answer; on a dead connection it is lost, which is what
-// OCPP-J expects (the CSMS times the CALL out).
-func (cn *conn) reply(f Frame) {
+// reply sends an answer and reports whether it was written; on a dead
+// connection it is lost, which is what OCPP-J expects (the CSMS times the
+// CALL out).
+func (cn *conn) reply(f Frame) bool {
 	b, err := f.Encode()
 	if err != nil {
 		cn.log.Error("ocpp encode answer", "msg_id", f.ID, "err", err)
-		return
+		return false
 	}
 	if err := cn.write(b); err != nil {
 		cn.log.Debug("ocpp answer lost", "msg_id", f.ID, "err", err)
 		cn.close(fmt.Errorf("write: %w", err))
+		return false
 	}
+	return true
 }
 
 // keepalive runs at every PingInterval tick: it drops the connection if

@@ -12,9 +12,14 @@
 // A Client is built with New and driven by Run, which keeps one connection
 // up until its context ends: dial, OnConnect, then the queue drain and
 // ordinary Calls share one sender slot, while inbound CALLs are answered
-// each on its own goroutine. Every inbound frame is validated by ParseFrame;
-// a bad one is answered with the CALLERROR OCPP-J names, or dropped when it
-// carries no usable message id, and the connection stays up. All waiting
+// each on its own goroutine; an answer may carry a follow-up (WithFollowUp)
+// that runs only once it has been written, for the messages OCPP wants sent
+// after an answer (TriggerMessage). Every inbound frame is validated by
+// ParseFrame; a bad one is answered with the CALLERROR OCPP-J names, or
+// dropped when it carries no usable message id, and the connection stays
+// up. Queued messages refused or left unanswered are retried after growing
+// waits and, after TransactionMessageAttempts, kept aside in a dead-letter
+// bucket, never deleted. All waiting
 // (call timeouts, keepalive, back-off, queue retries) goes through
 // Options.Clock, so tests run in virtual time.
 package ocppclient

@@ -20,13 +20,22 @@ import (
 // stops, so that an idle charger keeps no acknowledged entries on disk, to
 // be sent again after a crash.
 //
+// A CALLERROR answer and a timeout (no answer within CallTimeout while cn
+// stays up) are failed attempts alike: Queue.Fail counts them on the entry's
+// durable attempt count, drain waits n * RetryInterval after the n-th, and
+// the MaxAttempts-th moves the entry to the dead-letter bucket, where it is
+// kept (Hooks.Abandoned is told), and the queue moves on. cn closing with
+// the CALL in flight is no attempt: the link failed, not the CSMS, and the
+// entry stays at the head for the next connection.
+//
 // Between entries drain gives the sender slot back, so an ordinary Call
 // (a Heartbeat, an Authorize) waiting for it goes out before the next entry;
 // queued entries themselves never overtake each other.
 func (c *Client) drain(cn *conn) {
 	q, ctx := c.opts.Queue, cn.ctx
-	// retry is the pause after a local failure (disk, hooks) or a timeout,
-	// before the head entry is tried again.
+	// retry is the pause after a local failure (disk, hooks) before the
+	// head entry is tried again; a CALLERROR or a timeout waits as Fail
+	// says instead.
 	retry := c.opts.BackoffMin
 	// flush makes the marks durable; a failure is logged and left to the
 	// next group commit, as the marks stay in memory.
@@ -97,27 +106,35 @@ func (c *Client) drain(cn *conn) {
 					return
 				}
 			}
-		case errors.As(err, &ce):
+		case errors.As(err, &ce) || errors.Is(err, ErrTimeout):
+			// A refusal and a CALL left unanswered on a live connection
+			// are both failed attempts (TransactionMessageAttempts), on
+			// one durable count: a CSMS that has stopped answering is
+			// not hammered, and the entry is dead-lettered in the end
+			// instead of blocking the queue for ever. ce is nil for a
+			// timeout.
 			wait, dead, ferr := q.Fail(e.Seq)
 			if ferr != nil {
 				c.drainErr(fmt.Errorf("ocpp queue fail: %w", ferr), e)
 				wait = retry
 			}
 			if dead {
-				c.log.Error("ocpp queued message abandoned", "seq", e.Seq, "action", e.Action, "err", ce)
+				c.log.Error("ocpp queued message abandoned", "seq", e.Seq, "action", e.Action,
+					"attempts", e.Attempts+1, "err", err)
 				if c.opts.Hooks != nil {
 					c.opts.Hooks.Abandoned(e, ce)
 				}
 				continue
 			}
-			c.log.Warn("ocpp queued message refused, will retry", "seq", e.Seq, "action", e.Action,
-				"err", ce, "retry_in", wait)
-			if !pause(wait, e) {
-				return
+			if ce != nil {
+				c.log.Warn("ocpp queued message refused, will retry", "seq", e.Seq, "action", e.Action,
+					"attempts", e.Attempts+1, "err", ce, "retry_in", wait)
+			} else {
+				c.log.Warn("ocpp queued message unanswered, will retry", "seq", e.Seq, "action", e.Action,
+					"attempts", e.Attempts+1, "err", err, "retry_in", wait)
+				c.noteErr(err)
 			}
-		case errors.Is(err, ErrTimeout):
-			c.drainErr(err, e)
-			if !pause(retry, e) {
+			if !pause(wait, e) {
 				return
 			}
 		default:

@@ -48,8 +48,8 @@ type txHooks struct {
 	txID           int
 	delivered      []string // actions, in delivery order
 	abandoned      []string
-	abandonedCodes []ErrorCode
-	failDelivered  int // Delivered fails this many more times
+	abandonedCodes []ErrorCode // "" where the final attempt timed out
+	failDelivered  int         // Delivered fails this many more times
 }
 
 func (h *txHooks) Prepare(e Entry) (json.RawMessage, error) {
@@ -81,7 +81,11 @@ func (h *txHooks) Abandoned(e Entry, last *CallError) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.abandoned = append(h.abandoned, e.Action)
-	h.abandonedCodes = append(h.abandonedCodes, last.Code)
+	code := ErrorCode("") // the final attempt timed out
+	if last != nil {
+		code = last.Code
+	}
+	h.abandonedCodes = append(h.abandonedCodes, code)
 }
 
 func (h *txHooks) snapshot() (delivered, abandoned []string) {
@@ -214,8 +218,8 @@ func TestDrainTimeoutAndHookFailureResend(t *testing.T) {
 	hooks.mu.Unlock()
 
 	f := sc.nextCall("StartTransaction")
-	clk.Advance(30 * time.Second) // no answer: timeout
-	advanceUntil(t, clk, time.Second, "resend after timeout", func() bool { return len(sc.in) > 0 })
+	clk.Advance(30 * time.Second) // no answer: a timeout, the first failed attempt
+	advanceUntil(t, clk, time.Second, "resend a RetryInterval after the timeout", func() bool { return len(sc.in) > 0 })
 	g := sc.nextCall("StartTransaction")
 	sc.result(f.ID, `{"transactionId":1}`) // the late answer to the first attempt is dropped
 	sc.result(g.ID, `{"transactionId":2}`) // Delivered fails once: sent again
@@ -329,5 +333,133 @@ func TestDrainCommitsMarksWhenStopping(t *testing.T) {
 	waitFor(t, "the stopping drain's group commit", func() bool { return len(drainOnDisk(t, q)) == 1 })
 	if got := drainOnDisk(t, q); got[0] != all[2].Seq || q.Len() != 1 {
 		t.Fatalf("on disk %v, Len %d; want only seq %d, Len 1", got, q.Len(), all[2].Seq)
+	}
+}
+
+// TestDrainRetrySchedule plays a CSMS that refuses, ignores or drops the
+// CALLs of the head entry, in virtual time: after the n-th failed attempt
+// (a CALLERROR or a timeout, on one count) the entry goes out again exactly
+// n * RetryInterval later and not before; the MaxAttempts-th moves it to
+// the dead-letter bucket (kept, Abandoned told) and the next entry goes out
+// at once; a connection lost with the CALL in flight is no attempt: the
+// entry goes out again on the next connection, its count unchanged.
+func TestDrainRetrySchedule(t *testing.T) {
+	const (
+		refuse = "CALLERROR"
+		ignore = "no answer"
+		drop   = "connection lost"
+		// Sentinels for step.then.
+		deadLettered time.Duration = -1 // the next entry goes out at once
+		reconnected  time.Duration = -2 // resent on the next connection
+	)
+	type step struct {
+		do   string        // what the CSMS does with the CALL in flight
+		then time.Duration // virtual wait before the entry is sent again
+	}
+	tests := []struct {
+		name     string
+		attempts int // MaxAttempts
+		interval time.Duration
+		steps    []step
+	}{
+		{"timeouts back off and dead-letter", 3, 10 * time.Second, []step{
+			{ignore, 10 * time.Second}, {ignore, 20 * time.Second}, {ignore, deadLettered}}},
+		{"one attempt", 1, 10 * time.Second, []step{{ignore, deadLettered}}},
+		{"CALLERRORs and timeouts count together", 4, 10 * time.Second, []step{
+			{refuse, 10 * time.Second}, {ignore, 20 * time.Second}, {refuse, 30 * time.Second}, {ignore, deadLettered}}},
+		{"connection loss is no attempt", 3, 10 * time.Second, []step{
+			{ignore, 10 * time.Second}, {drop, reconnected}, {drop, reconnected},
+			{refuse, 20 * time.Second}, {refuse, deadLettered}}},
+		// The csmserror drill's keys: TransactionMessageAttempts 100,
+		// TransactionMessageRetryInterval 1 s.
+		{"drill policy", 100, time.Second, []step{
+			{refuse, time.Second}, {refuse, 2 * time.Second}, {ignore, 3 * time.Second},
+			{ignore, 4 * time.Second}, {refuse, 5 * time.Second}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var head Entry
+			c, clk, fcsms, sc, q, hooks := drainSetup(t, QueueOptions{MaxAttempts: tc.attempts, RetryInterval: tc.interval},
+				func(q *Queue) {
+					head = drainEnqueue(t, q, KindMeter, "MeterValues", `{"connectorId":1}`)
+					drainEnqueue(t, q, KindStop, "StopTransaction", `{"transactionId":5}`)
+				})
+			attempts := func() int {
+				e, ok, err := q.Head()
+				if err != nil || !ok || e.Seq != head.Seq {
+					return -1
+				}
+				return e.Attempts
+			}
+			f := sc.nextCall("MeterValues")
+			failed := 0
+			for i, s := range tc.steps {
+				switch s.do {
+				case refuse:
+					sc.send(`[4,"` + f.ID + `","PropertyConstraintViolation","bad",{}]`)
+				case ignore:
+					clk.Advance(30 * time.Second) // the call timeout
+				case drop:
+					_ = sc.ws.Close()
+					waitFor(t, "disconnect", func() bool { return !c.Connected() })
+					n, _ := fcsms.stats()
+					advanceUntil(t, clk, time.Second, "reconnect", func() bool { m, _ := fcsms.stats(); return m > n })
+					sc = fcsms.accept()
+				}
+				if s.do != drop {
+					failed++
+				}
+				switch s.then {
+				case reconnected:
+					f = sc.nextCall("MeterValues")
+					if got := attempts(); got != failed {
+						t.Fatalf("step %d: attempts %d after the connection loss, want %d", i, got, failed)
+					}
+				case deadLettered:
+					waitFor(t, "Abandoned", func() bool { _, ab := hooks.snapshot(); return len(ab) == 1 })
+					before := clk.Now()
+					g := sc.nextCall("StopTransaction")
+					if clk.Now() != before {
+						t.Fatalf("step %d: the next entry waited", i)
+					}
+					sc.result(g.ID, `{}`)
+				default:
+					// Fail has committed the count, then the drain arms
+					// its pause: the only timer left.
+					waitFor(t, fmt.Sprintf("attempt %d counted", failed), func() bool { return attempts() == failed })
+					waitFor(t, "the retry pause", func() bool { return clk.Pending() == 1 })
+					clk.Advance(s.then - time.Millisecond)
+					sc.assertQuiet(fmt.Sprintf("step %d: resent before %v", i, s.then))
+					clk.Advance(time.Millisecond)
+					f = sc.nextCall("MeterValues")
+				}
+			}
+
+			dead, err := q.DeadLetters()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, abandoned := hooks.snapshot()
+			if tc.steps[len(tc.steps)-1].then != deadLettered {
+				if len(dead) != 0 || len(abandoned) != 0 || attempts() != failed {
+					t.Fatalf("dead letters %v, abandoned %v, attempts %d; want none, none, %d", dead, abandoned, attempts(), failed)
+				}
+				return
+			}
+			if len(dead) != 1 || dead[0].Seq != head.Seq || dead[0].Attempts != tc.attempts {
+				t.Fatalf("dead letters %+v, want seq %d with %d attempts", dead, head.Seq, tc.attempts)
+			}
+			wantCode := ErrorCode("")
+			if tc.steps[len(tc.steps)-1].do == refuse {
+				wantCode = PropertyConstraintViolation
+			}
+			hooks.mu.Lock()
+			code := hooks.abandonedCodes[0]
+			hooks.mu.Unlock()
+			if code != wantCode {
+				t.Fatalf("Abandoned with %q, want %q", code, wantCode)
+			}
+			waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+		})
 	}
 }

@@ -151,6 +151,34 @@ func (c *csmsConn) next() Frame {
 	}
 }
 
+// nextCallError returns the type, id and error code of the next frame the
+// client sent, read without ParseFrame's checks, so that a CALLERROR that
+// echoes an id ParseFrame refuses can still be inspected.
+func (c *csmsConn) nextCallError() (MessageType, string, ErrorCode) {
+	c.t.Helper()
+	select {
+	case b := <-c.in:
+		var (
+			elems []json.RawMessage
+			typ   MessageType
+			id    string
+			code  ErrorCode
+		)
+		if err := json.Unmarshal(b, &elems); err != nil || len(elems) < 3 {
+			c.t.Fatalf("client sent %s: %v", b, err)
+		}
+		for i, v := range []any{&typ, &id, &code} {
+			if err := json.Unmarshal(elems[i], v); err != nil {
+				c.t.Fatalf("client sent %s: element %d: %v", b, i, err)
+			}
+		}
+		return typ, id, code
+	case <-time.After(testWait):
+		c.t.Fatal("fake CSMS: no frame from the client")
+		return 0, "", ""
+	}
+}
+
 // nextCall returns the next frame and checks that it is a CALL of action.
 func (c *csmsConn) nextCall(action string) Frame {
 	c.t.Helper()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // MessageType is the MessageTypeId, the first element of every OCPP-J frame.
@@ -61,13 +62,18 @@ func (e *FrameError) Error() string {
 	return fmt.Sprintf("ocpp: bad frame %q: %s: %s", e.ID, e.Code, e.Reason)
 }
 
+// maxMessageIDLen is the longest message id OCPP-J allows (1.6 section
+// 4.2.1: the UniqueId is a string of at most 36 characters, room for a
+// GUID), counted in characters (Unicode code points), not bytes.
+const maxMessageIDLen = 36
+
 // ParseFrame decodes and validates one OCPP-J message.
 //
 // Errors are *FrameError. The codes follow OCPP-J 1.6 section 4.2.3:
 // FormationViolation when a payload is there but is not a JSON object (it is
 // syntactically wrong for any action), ProtocolError when the frame itself is
 // incomplete or malformed (wrong length, wrong element types, unknown
-// MessageTypeId).
+// MessageTypeId, a message id longer than 36 characters).
 func ParseFrame(b []byte) (Frame, error) {
 	var elems []json.RawMessage
 	if err := json.Unmarshal(b, &elems); err != nil {
@@ -88,6 +94,18 @@ func ParseFrame(b []byte) (Frame, error) {
 	t, ok := messageType(elems[0])
 	if !ok {
 		return bad(0, ProtocolError, "MessageTypeId %s is not an integer", truncate(elems[0]))
+	}
+	// The limit is in characters, so a multi-byte character counts once;
+	// json.Unmarshal has made id valid UTF-8 (bad bytes become U+FFFD, one
+	// character each). The id is still echoed in the FrameError: a CALL is
+	// answered under the id it came with, or the CSMS could not match the
+	// CALLERROR to it. ProtocolError, not FormationViolation or
+	// PropertyConstraintViolation: those describe the payload of an action,
+	// while the id belongs to the RPC frame, whose malformed elements this
+	// package answers with ProtocolError throughout (OCPP-J 2.0.1 names this
+	// case RpcFrameworkError, a code 1.6 does not have).
+	if n := utf8.RuneCountInString(id); n > maxMessageIDLen {
+		return bad(t, ProtocolError, "message id is %d characters, at most %d allowed", n, maxMessageIDLen)
 	}
 	f := Frame{Type: t, ID: id}
 	switch t {

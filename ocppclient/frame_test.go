@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestParseFrame(t *testing.T) {
@@ -69,6 +71,59 @@ func TestParseFrame(t *testing.T) {
 			}
 			if fe.Code != tc.wantCode || fe.ID != tc.wantID {
 				t.Fatalf("got code %s id %q, want %s %q (%v)", fe.Code, fe.ID, tc.wantCode, tc.wantID, fe)
+			}
+		})
+	}
+}
+
+// TestParseFrameMessageIDLength checks the 36-character limit on message
+// ids at its edge. The limit counts characters (Unicode code points), not
+// bytes: 36 two-byte or four-byte characters pass, a 37th of any width does
+// not. A CALL with a long id must come back as a ProtocolError under that
+// same id (never reach a handler); an answer with one is an error too, of
+// its type, so that the connection drops it.
+func TestParseFrameMessageIDLength(t *testing.T) {
+	tests := []struct {
+		name   string
+		typ    MessageType
+		id     string
+		wantOK bool
+	}{
+		{"call 36 ascii", MsgCall, strings.Repeat("a", 36), true},
+		{"call 37 ascii", MsgCall, strings.Repeat("a", 37), false},
+		{"call uuid", MsgCall, "123e4567-e89b-12d3-a456-426614174000", true},
+		{"call uuid and one", MsgCall, "123e4567-e89b-12d3-a456-426614174000x", false},
+		{"call 36 two-byte", MsgCall, strings.Repeat("é", 36), true}, // 72 bytes
+		{"call 37 two-byte", MsgCall, strings.Repeat("é", 37), false},
+		{"call 36 four-byte", MsgCall, strings.Repeat("😀", 36), true}, // 144 bytes
+		{"call 35 ascii and a four-byte", MsgCall, strings.Repeat("a", 35) + "😀", true},
+		{"call 36 ascii and a four-byte", MsgCall, strings.Repeat("a", 36) + "😀", false},
+		{"call 1", MsgCall, "a", true},
+		{"callresult 36", MsgCallResult, strings.Repeat("r", 36), true},
+		{"callresult 37", MsgCallResult, strings.Repeat("r", 37), false},
+		{"callerror 36", MsgCallError, strings.Repeat("e", 36), true},
+		{"callerror 37", MsgCallError, strings.Repeat("e", 37), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := Frame{Type: tc.typ, ID: tc.id, Action: "Heartbeat", Err: &CallError{Code: GenericError}}
+			b, err := in.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseFrame(b)
+			if tc.wantOK {
+				if err != nil || got.ID != tc.id || got.Type != tc.typ {
+					t.Fatalf("ParseFrame(%s) = %v %q, %v; want it accepted", b, got.Type, got.ID, err)
+				}
+				return
+			}
+			var fe *FrameError
+			if !errors.As(err, &fe) {
+				t.Fatalf("ParseFrame(%s) = %+v, %v; want *FrameError", b, got, err)
+			}
+			if fe.Code != ProtocolError || fe.ID != tc.id || fe.Type != tc.typ {
+				t.Fatalf("got %s %q type %v, want ProtocolError with the id echoed and type %v", fe.Code, fe.ID, fe.Type, tc.typ)
 			}
 		})
 	}
@@ -152,6 +207,10 @@ func FuzzParseFrame(f *testing.F) {
 		`[2,"a1","Heartbeat",{`,
 		"\xff\xfe",
 		`[2,"\ud800","x",{}]`,
+		`[2,"123456789012345678901234567890123456","Heartbeat",{}]`,
+		`[2,"1234567890123456789012345678901234567","Heartbeat",{}]`,
+		`[3,"1234567890123456789012345678901234567",{}]`,
+		`[2,"éééééééééééééééééééééééééééééééééééé","Heartbeat",{}]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -166,6 +225,9 @@ func FuzzParseFrame(f *testing.F) {
 				t.Fatalf("unexpected code %s", fe.Code)
 			}
 			return
+		}
+		if n := utf8.RuneCountInString(fr.ID); n > maxMessageIDLen {
+			t.Fatalf("accepted a message id of %d characters: %q", n, fr.ID)
 		}
 		b, err := fr.Encode()
 		if err != nil {

@@ -1,8 +1,6 @@
 package ocppclient
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -57,11 +55,12 @@ type QueueOptions struct {
 	// dropped, so the queue can exceed the bound when it holds only those.
 	// See Queue for the full policy. 0 means 100000.
 	MaxEntries int
-	// MaxAttempts is TransactionMessageAttempts: after this many CALLERROR
-	// answers an entry moves to the dead-letter bucket. 0 means 3.
+	// MaxAttempts is TransactionMessageAttempts: after this many failed
+	// attempts (see Fail: CALLERROR answers and call timeouts) an entry
+	// moves to the dead-letter bucket. 0 means 3.
 	MaxAttempts int
 	// RetryInterval is TransactionMessageRetryInterval: the wait after the
-	// n-th CALLERROR is n * RetryInterval. 0 means 60 s.
+	// n-th failed attempt is n * RetryInterval. 0 means 60 s.
 	RetryInterval time.Duration
 	// Clock stamps Entry.EnqueuedAt when the caller left it zero; nil means
 	// the wall clock.
@@ -259,28 +258,8 @@ func (q *Queue) Enqueue(e Entry) (Entry, error) {
 		if err := q.deleteMarked(pending, &kinds); err != nil {
 			return err
 		}
-		total := 0
-		for _, c := range kinds {
-			total += c
-		}
-		// Drop by rank until e fits; stop at e's own rank, since e is the
-		// youngest of its kind.
-		for _, victim := range [...]EntryKind{KindMeter, KindOther} {
-			for total+1 > q.max && kinds[victim] > 0 {
-				seq, err := oldestOfKind(pending, victim, &scanFrom[victim])
-				if err != nil {
-					return err
-				}
-				if err := pending.Delete(seqKey(seq)); err != nil {
-					return err
-				}
-				kinds[victim]--
-				total--
-				dropped++
-			}
-			if total+1 > q.max && e.Kind == victim {
-				return ErrQueueFull
-			}
+		if dropped, err = q.makeRoom(pending, e.Kind, &kinds, &scanFrom); err != nil {
+			return err
 		}
 		seq, err := top.NextSequence()
 		if err != nil {
@@ -380,118 +359,6 @@ func (q *Queue) Ack(seq uint64) error {
 	return nil
 }
 
-// MarkDelivered acknowledges the delivered entry seq in memory: Head,
-// Entries and Len skip it at once, but it stays on disk until the next
-// group commit (see Queue, Durability), so a crash before then brings it
-// back to be sent again. Marking an entry that is no longer pending, or
-// marking it twice, is not an error and changes nothing. An error from the
-// group commit that the mark triggered leaves the mark in place (the entry
-// counts as delivered and stays on disk); the next group commit tries again.
-func (q *Queue) MarkDelivered(seq uint64) error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, ok := q.marks[seq]; ok {
-		return nil
-	}
-	var (
-		kind  EntryKind
-		found bool
-	)
-	err := q.db.View(func(tx *bbolt.Tx) error {
-		_, pending, err := q.buckets(tx)
-		if err != nil {
-			return err
-		}
-		v := pending.Get(seqKey(seq))
-		if v == nil {
-			return nil
-		}
-		kind, err = peekKind(v)
-		found = err == nil
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("queue mark %d: %w", seq, err)
-	}
-	if !found {
-		return nil
-	}
-	q.marksMu.Lock()
-	q.marks[seq] = kind
-	q.marksMu.Unlock()
-	q.publishLength()
-	if len(q.marks) < q.flushAfter && kind != KindStart {
-		return nil
-	}
-	if err := q.flushLocked(); err != nil {
-		return fmt.Errorf("queue mark %d: %w", seq, err)
-	}
-	return nil
-}
-
-// Flush deletes every entry marked delivered from disk in one transaction
-// and returns once that is durable. With no marks it does nothing.
-func (q *Queue) Flush() error {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if err := q.flushLocked(); err != nil {
-		return fmt.Errorf("queue flush: %w", err)
-	}
-	return nil
-}
-
-// flushLocked is the group commit. The caller holds q.mu.
-func (q *Queue) flushLocked() error {
-	if len(q.marks) == 0 {
-		return nil
-	}
-	kinds := q.kinds
-	err := q.db.Update(func(tx *bbolt.Tx) error {
-		_, pending, err := q.buckets(tx)
-		if err != nil {
-			return err
-		}
-		return q.deleteMarked(pending, &kinds)
-	})
-	if err != nil {
-		return err
-	}
-	q.kinds = kinds
-	q.clearMarks()
-	return nil
-}
-
-// deleteMarked deletes the marked entries from pending and counts them out
-// of kinds, a copy the caller publishes (with clearMarks) only once the
-// transaction has committed. The caller holds q.mu.
-func (q *Queue) deleteMarked(pending *bbolt.Bucket, kinds *[numKinds]int) error {
-	for seq, kind := range q.marks {
-		key := seqKey(seq)
-		// Only this Queue deletes from its bucket, and it unmarks whatever
-		// it deletes, so a marked entry is on disk; checking keeps the
-		// counts right should that ever break.
-		if pending.Get(key) == nil {
-			continue
-		}
-		if err := pending.Delete(key); err != nil {
-			return err
-		}
-		kinds[kind]--
-	}
-	return nil
-}
-
-// clearMarks forgets every mark, after a commit that deleted the marked
-// entries. The caller holds q.mu.
-func (q *Queue) clearMarks() {
-	if len(q.marks) == 0 {
-		return
-	}
-	q.marksMu.Lock()
-	clear(q.marks)
-	q.marksMu.Unlock()
-}
-
 // publishLength stores the number of entries still to be sent: those on
 // disk less those marked delivered. The caller holds q.mu (or, in
 // OpenQueue, is the only user).
@@ -501,70 +368,6 @@ func (q *Queue) publishLength() {
 		n += c
 	}
 	q.length.Store(int64(n))
-}
-
-// Fail records a CALLERROR answer to entry seq. It returns the wait before
-// the next attempt (attempts * RetryInterval) or, once MaxAttempts is
-// reached, deadLettered=true: the entry has moved to the dead-letter bucket.
-// The new attempt count is durable when Fail returns, and so are the
-// acknowledgements marked before (the same transaction deletes the marked
-// entries). An entry that is no longer pending, or marked delivered, gives
-// an error wrapping ErrNotFound.
-func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err error) {
-	q.policyMu.Lock()
-	maxAttempts, interval := q.maxAttempts, q.retryInterval
-	q.policyMu.Unlock()
-
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, ok := q.marks[seq]; ok {
-		return 0, false, fmt.Errorf("queue fail %d: marked delivered: %w", seq, ErrNotFound)
-	}
-	var e Entry
-	kinds := q.kinds
-	err = q.db.Update(func(tx *bbolt.Tx) error {
-		top, pending, err := q.buckets(tx)
-		if err != nil {
-			return err
-		}
-		if err := q.deleteMarked(pending, &kinds); err != nil {
-			return err
-		}
-		key := seqKey(seq)
-		v := pending.Get(key)
-		if v == nil {
-			return ErrNotFound
-		}
-		if e, err = decodeEntry(key, v); err != nil {
-			return err
-		}
-		e.Attempts++
-		if e.Attempts < maxAttempts {
-			return pending.Put(key, encodeEntry(e))
-		}
-		deadLettered = true
-		dead := top.Bucket(deadBucket)
-		if dead == nil {
-			return fmt.Errorf("bucket %q missing", deadBucket)
-		}
-		if err := dead.Put(key, encodeEntry(e)); err != nil {
-			return err
-		}
-		return pending.Delete(key)
-	})
-	if err != nil {
-		return 0, false, fmt.Errorf("queue fail %d: %w", seq, err)
-	}
-	if deadLettered {
-		kinds[e.Kind]--
-	}
-	q.kinds = kinds
-	q.clearMarks()
-	q.publishLength()
-	if deadLettered {
-		return 0, true, nil
-	}
-	return time.Duration(e.Attempts) * interval, false, nil
 }
 
 // Len returns the number of entries waiting (dead letters and entries
@@ -583,50 +386,6 @@ func (q *Queue) Dropped() uint64 { return q.dropped.Load() }
 // channel lives as long as the Queue and is never closed.
 func (q *Queue) Changed() <-chan struct{} { return q.changed }
 
-// SetRetryPolicy changes MaxAttempts and RetryInterval at run time (the
-// TransactionMessageAttempts and ...RetryInterval configuration keys).
-// Values <= 0 mean the defaults, as in QueueOptions. The new policy applies
-// from the next Fail; an entry whose attempts already reach a lowered
-// maxAttempts is dead-lettered at its next failure.
-func (q *Queue) SetRetryPolicy(maxAttempts int, interval time.Duration) {
-	if maxAttempts <= 0 {
-		maxAttempts = defaultMaxAttempts
-	}
-	if interval <= 0 {
-		interval = defaultRetryInterval
-	}
-	q.policyMu.Lock()
-	defer q.policyMu.Unlock()
-	q.maxAttempts, q.retryInterval = maxAttempts, interval
-}
-
-// DeadLetters returns the entries that exhausted their attempts, oldest
-// first. They are kept on disk for billing reconciliation and never deleted
-// by the Queue. The slice and its entries are owned by the caller.
-func (q *Queue) DeadLetters() ([]Entry, error) {
-	var out []Entry
-	err := q.db.View(func(tx *bbolt.Tx) error {
-		top, _, err := q.buckets(tx)
-		if err != nil {
-			return err
-		}
-		dead := top.Bucket(deadBucket)
-		if dead == nil {
-			return fmt.Errorf("bucket %q missing", deadBucket)
-		}
-		out, err = decodeAll(dead)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("queue dead letters: %w", err)
-	}
-	return out, nil
-}
-
-// Entries returns the pending entries in delivery order, those marked
-// delivered excluded, for tests, drills and diagnostics. It reads the whole
-// queue: not for the hot path. The slice and its entries are owned by the
-// caller.
 // Find reports whether an entry of the given kind with key and action is
 // waiting (marked-delivered ones excluded), without copying payloads: the
 // OCPP adapter asks it at every session start and end, and a charger that
@@ -656,6 +415,10 @@ func (q *Queue) Find(kind EntryKind, key, action string) (bool, error) {
 	return found, nil
 }
 
+// Entries returns the pending entries in delivery order, those marked
+// delivered excluded, for tests, drills and diagnostics. It reads the whole
+// queue: not for the hot path. The slice and its entries are owned by the
+// caller.
 func (q *Queue) Entries() ([]Entry, error) {
 	var out []Entry
 	err := q.viewPending(func(pending *bbolt.Bucket, marked func(k []byte) bool) error {
@@ -710,127 +473,4 @@ func (q *Queue) buckets(tx *bbolt.Tx) (top, pending *bbolt.Bucket, err error) {
 		return nil, nil, fmt.Errorf("bucket %q missing", pendingBucket)
 	}
 	return top, pending, nil
-}
-
-// oldestOfKind returns the Seq of the oldest entry of kind in pending,
-// starting the scan at *from and advancing *from to the entry found. The
-// caller knows that such an entry exists.
-func oldestOfKind(pending *bbolt.Bucket, kind EntryKind, from *uint64) (uint64, error) {
-	c := pending.Cursor()
-	for k, v := c.Seek(seqKey(*from)); k != nil; k, v = c.Next() {
-		got, err := peekKind(v)
-		if err != nil {
-			return 0, fmt.Errorf("seq %d: %w", seqOf(k), err)
-		}
-		if got == kind {
-			*from = seqOf(k)
-			return *from, nil
-		}
-	}
-	return 0, fmt.Errorf("no entry of kind %d after seq %d: %w", kind, *from, ErrCorruptEntry)
-}
-
-// decodeAll decodes every entry of b in key order.
-func decodeAll(b *bbolt.Bucket) ([]Entry, error) {
-	var out []Entry
-	err := b.ForEach(func(k, v []byte) error {
-		e, err := decodeEntry(k, v)
-		if err != nil {
-			return err
-		}
-		out = append(out, e)
-		return nil
-	})
-	return out, err
-}
-
-// seqKey is the bucket key of seq: big-endian, so byte order is numeric order.
-func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
-
-// seqOf is the inverse of seqKey; it returns 0 for a malformed key.
-func seqOf(k []byte) uint64 {
-	if len(k) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(k)
-}
-
-// entryFormat is the first byte of every stored value; a new layout gets a
-// new number so that old files stay readable.
-const entryFormat = 1
-
-// encodeEntry lays e out as: format byte, kind byte, uvarint attempts,
-// uvarint-prefixed EnqueuedAt (time.MarshalBinary, which keeps the zone
-// offset), uvarint-prefixed Action, uvarint-prefixed Key, then the Payload
-// to the end. Seq is the key and is not repeated.
-func encodeEntry(e Entry) []byte {
-	at, err := e.EnqueuedAt.MarshalBinary()
-	if err != nil {
-		// Only a zone offset that is not whole minutes fails; keep the
-		// instant in UTC rather than refuse a billing record.
-		at, _ = e.EnqueuedAt.UTC().MarshalBinary()
-	}
-	b := make([]byte, 0, 2+4*binary.MaxVarintLen64+len(at)+len(e.Action)+len(e.Key)+len(e.Payload))
-	b = append(b, entryFormat, byte(e.Kind))
-	b = binary.AppendUvarint(b, uint64(max(e.Attempts, 0)))
-	b = appendBytes(b, at)
-	b = appendBytes(b, []byte(e.Action))
-	b = appendBytes(b, []byte(e.Key))
-	return append(b, e.Payload...)
-}
-
-// appendBytes appends field to b with a uvarint length prefix.
-func appendBytes(b, field []byte) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(field))), field...)
-}
-
-// peekKind returns the kind of an encoded entry without decoding the rest.
-func peekKind(v []byte) (EntryKind, error) {
-	if len(v) < 2 || v[0] != entryFormat || int(v[1]) >= numKinds {
-		return 0, ErrCorruptEntry
-	}
-	return EntryKind(v[1]), nil
-}
-
-// decodeEntry decodes the value v stored under key k. v belongs to bbolt and
-// is valid only during the transaction, so everything is copied out.
-func decodeEntry(k, v []byte) (Entry, error) {
-	kind, attempts, fields, payload, err := splitEntry(k, v)
-	if err != nil {
-		return Entry{}, err
-	}
-	e := Entry{Seq: seqOf(k), Kind: kind, Attempts: attempts}
-	if err := e.EnqueuedAt.UnmarshalBinary(fields[0]); err != nil {
-		return Entry{}, fmt.Errorf("seq %d time: %w", e.Seq, ErrCorruptEntry)
-	}
-	e.Action, e.Key = string(fields[1]), string(fields[2])
-	if len(payload) > 0 {
-		e.Payload = bytes.Clone(payload)
-	}
-	return e, nil
-}
-
-// splitEntry parses a stored entry in place: the time, action and key
-// fields and the payload are sub-slices of v, valid as long as v is (the
-// bbolt transaction).
-func splitEntry(k, v []byte) (kind EntryKind, attempts int, fields [3][]byte, payload []byte, err error) {
-	seq := seqOf(k)
-	kind, err = peekKind(v)
-	if err != nil || len(k) != 8 {
-		return 0, 0, fields, nil, fmt.Errorf("seq %d: %w", seq, ErrCorruptEntry)
-	}
-	rest := v[2:]
-	n, w := binary.Uvarint(rest)
-	if w <= 0 || n > uint64(^uint(0)>>1) {
-		return 0, 0, fields, nil, fmt.Errorf("seq %d attempts: %w", seq, ErrCorruptEntry)
-	}
-	attempts, rest = int(n), rest[w:]
-	for i := range fields {
-		n, w := binary.Uvarint(rest)
-		if w <= 0 || n > uint64(len(rest)-w) {
-			return 0, 0, fields, nil, fmt.Errorf("seq %d field %d: %w", seq, i, ErrCorruptEntry)
-		}
-		fields[i], rest = rest[w:w+int(n)], rest[w+int(n):]
-	}
-	return kind, attempts, fields, rest, nil
 }
