@@ -10,4 +10,9 @@
 //
 // Drivers report what they see as Events through a Sink; they never call back
 // into the station directly.
+//
+// Drivers poll their inputs on the injected clock rather than wait for edges,
+// all in one way: a Sampler runs the loop (one goroutine, one timer, events
+// in order) and a Debouncer settles each sampled value (a new value after N
+// equal samples), so that tests run in virtual time with clock.Fake.
 package hal

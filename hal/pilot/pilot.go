@@ -135,15 +135,14 @@ type Pilot struct {
 	running   bool
 
 	// Sampler state, owned by the Run goroutine.
-	cand       hal.PilotState // state of the current run of equal samples
-	candN      int            // its length
-	notReady   int            // consecutive samples not in C or D
-	tripped    bool           // the interlock opened for this run of not-ready samples
-	n          int            // samples taken, for DiodeEvery
-	badLow     int            // consecutive low-side reads failing hal.DiodeOK
-	goodLow    int            // consecutive low-side reads passing it
-	diodeFault bool           // reported DiodeFault not yet cleared
-	adcErr     bool           // the last high-side read failed (logs once per outage)
+	cp hal.Debouncer[hal.PilotState] // the debounced CP state; state mirrors it
+	// armed is false once Debounce samples in a row were outside C/D (the
+	// interlock opened); one sample in C or D re-arms it at once, so that a
+	// contactor closed again after noise is guarded from the next sample on.
+	armed  hal.Debouncer[bool]
+	lowOK  hal.Debouncer[bool] // the low side passes hal.DiodeOK; false: DiodeFault reported
+	n      int                 // samples taken, for DiodeEvery
+	adcErr bool                // the last high-side read failed (logs once per outage)
 }
 
 var _ hal.Pilot = (*Pilot)(nil)
@@ -187,6 +186,9 @@ func New(o Options) (*Pilot, error) {
 		cable:      o.Cable,
 		clk:        clock.Or(o.Clock),
 		log:        o.Logger,
+		cp:         hal.NewDebouncer(hal.PilotUnknown, o.Debounce),
+		armed:      hal.NewDebouncer(true, o.Debounce),
+		lowOK:      hal.NewDebouncer(true, o.Debounce),
 	}
 	if p.log == nil {
 		p.log = slog.Default()
@@ -298,22 +300,10 @@ func (p *Pilot) Run(ctx context.Context, sink hal.Sink) error {
 		p.running = false
 		p.mu.Unlock()
 	}()
-	t := p.clk.NewTimer(p.period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		}
-		start := p.clk.Now()
-		for _, e := range p.sample(ctx) {
-			sink(e)
-		}
-		// Keep the rate: the ADC conversions count against the period
-		// (a sample slower than the period is followed at once).
-		t.Reset(max(p.period-p.clk.Now().Sub(start), 0))
-	}
+	// Keep the rate (Rest false): the ADC conversions count against the
+	// period, which is what Latency promises.
+	s := hal.Sampler{Period: p.period, Clock: p.clk}
+	return s.Run(ctx, sink, p.sample)
 }
 
 // sample takes one sample and returns the events it causes; it runs on the
@@ -336,51 +326,50 @@ func (p *Pilot) sample(ctx context.Context) []hal.Event {
 	p.adcErr = err != nil
 
 	// Interlock: Debounce consecutive samples outside C/D open the
-	// contactor, whether or not they agree on a state.
+	// contactor, whether or not they agree on a state; it is a debounce of
+	// "ready" in one direction only, so a ready sample is Set at once.
 	if s.VehicleReady() {
-		p.notReady, p.tripped = 0, false
-	} else {
-		p.notReady++
-		if p.notReady >= p.debounce && !p.tripped {
-			p.tripped = true
-			p.openInterlock("CP left C/D")
-		}
+		p.armed.Set(true)
+	} else if p.armed.Sample(false) {
+		p.openInterlock("CP left C/D")
 	}
 
 	// Debounce: a state counts after Debounce equal samples; a sample in
-	// no band breaks the run.
-	if s != p.cand || s == hal.PilotUnknown {
-		p.cand, p.candN = s, 0
+	// no band breaks the run. Persistent ADC failure (the interlock has
+	// opened on it) makes the state Unknown at once so the station sees it.
+	prev := p.cp.Value()
+	var changed bool
+	switch {
+	case err != nil && !p.armed.Value():
+		changed = p.cp.Set(hal.PilotUnknown)
+	case s == hal.PilotUnknown:
+		p.cp.Break()
+	default:
+		changed = p.cp.Sample(s)
 	}
-	if s != hal.PilotUnknown {
-		p.candN++
-	}
-	// Persistent ADC failure makes the state Unknown so the station sees it.
-	if err != nil && p.notReady >= p.debounce {
-		p.cand, p.candN = hal.PilotUnknown, p.debounce
-	}
-	if p.candN >= p.debounce {
+	if changed {
+		state := p.cp.Value()
 		p.mu.Lock()
-		prev := p.state
-		changed := prev != p.cand
-		p.state = p.cand
+		p.state = state
 		p.mu.Unlock()
-		if changed {
-			detail := fmt.Sprintf("CP %v -> %v at %v", prev, p.cand, v)
-			if err != nil {
-				detail = "CP ADC failed: " + err.Error()
-			}
-			evs = append(evs, hal.Event{Connector: p.conn, Kind: hal.PilotChanged, Pilot: p.cand, Detail: detail})
-			if p.cand.VehicleConnected() && !prev.VehicleConnected() {
-				p.readCable(ctx)
-			} else if !p.cand.VehicleConnected() {
-				p.mu.Lock()
-				p.cableRead = false
-				p.mu.Unlock()
-			}
+		detail := fmt.Sprintf("CP %v -> %v at %v", prev, state, v)
+		if err != nil {
+			detail = "CP ADC failed: " + err.Error()
+		}
+		evs = append(evs, hal.Event{Connector: p.conn, Kind: hal.PilotChanged, Pilot: state, Detail: detail})
+		if state.VehicleConnected() && !prev.VehicleConnected() {
+			p.readCable(ctx)
+		} else if !state.VehicleConnected() {
+			p.mu.Lock()
+			p.cableRead = false
+			p.mu.Unlock()
 		}
 	}
 
+	// The diode check is a sub-rate of the same sampler, not a Sampler of
+	// its own: the low-side read shares the ADC, whose Channels are read
+	// from one goroutine at a time, and it must stay in step with the high
+	// side's samples (DiodeEvery counts them).
 	p.n++
 	if p.low != nil && p.n%p.diodeEvery == 0 {
 		evs = append(evs, p.checkDiode(ctx)...)
@@ -396,28 +385,23 @@ func (p *Pilot) checkDiode(ctx context.Context) []hal.Event {
 	active := p.out == outPWM && p.state.VehicleConnected()
 	p.mu.Unlock()
 	if !active {
-		p.badLow, p.goodLow = 0, 0
+		// Without PWM the low side means nothing: restart the count, keep
+		// a reported fault until good reads clear it.
+		p.lowOK.Break()
 		return nil
 	}
 	low, err := p.low.Read(ctx)
 	if err != nil {
 		return nil // the high side's handling covers a failing ADC
 	}
-	if hal.DiodeOK(low) {
-		p.badLow, p.goodLow = 0, p.goodLow+1
-	} else {
-		p.badLow, p.goodLow = p.badLow+1, 0
+	if !p.lowOK.Sample(hal.DiodeOK(low)) {
+		return nil
 	}
-	switch {
-	case p.badLow >= p.debounce && !p.diodeFault:
-		p.diodeFault = true
+	if !p.lowOK.Value() {
 		p.openInterlock("diode fault")
 		return []hal.Event{{Connector: p.conn, Kind: hal.DiodeFault, Detail: fmt.Sprintf("CP low side at %v, want -12 V", low)}}
-	case p.goodLow >= p.debounce && p.diodeFault:
-		p.diodeFault = false
-		return []hal.Event{{Connector: p.conn, Kind: hal.FaultCleared, Cleared: hal.DiodeFault, Detail: "CP low side back at -12 V"}}
 	}
-	return nil
+	return []hal.Event{{Connector: p.conn, Kind: hal.FaultCleared, Cleared: hal.DiodeFault, Detail: "CP low side back at -12 V"}}
 }
 
 // readCable reads the proximity pilot for the vehicle that just connected.

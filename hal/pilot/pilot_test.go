@@ -303,6 +303,25 @@ func TestInterlockOnNoisyLeaveOfC(t *testing.T) {
 	}
 }
 
+func TestInterlockRearmsOnOneSampleInC(t *testing.T) {
+	// Noise outside C/D opens the contactor while the debounced state stays
+	// C, so the station may close it again. One sample back in C re-arms
+	// the interlock (it does not wait for Debounce of them): the next exit
+	// from C opens the contactor again, Debounce samples after it.
+	r := newRig(t, pilot.Options{})
+	r.high.Play(cpFor(hal.PilotC, 4)...)
+	r.high.Play(7500*mV, 7500*mV, 7500*mV) // no state: opens at sample 7
+	r.high.Play(6000 * mV)                 // one sample in C
+	r.high.Play(cpFor(hal.PilotB, 4)...)   // opens again at sample 11
+	r.samples(t, 12)
+	if opens := r.con.opens(); !slices.Equal(opens, []time.Duration{ms(7), ms(11)}) {
+		t.Fatalf("opens %v, want at %v and %v", opens, ms(7), ms(11))
+	}
+	if r.p.State() != hal.PilotB {
+		t.Fatalf("state %v, want B", r.p.State())
+	}
+}
+
 func TestDiodeFault(t *testing.T) {
 	r := newRig(t, pilot.Options{})
 	if err := r.p.Offer(16 * physic.Ampere); err != nil {

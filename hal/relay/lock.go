@@ -50,10 +50,10 @@ type Lock struct {
 
 	cmd sync.Mutex // serializes Lock and Unlock (held across the pulse)
 
-	mu       sync.Mutex // guards the fields below
-	locked   bool       // commanded state
-	settled  bool       // no command in progress: Poll may judge the feedback
-	reported bool       // a LockFailed was reported and not yet cleared
+	mu       sync.Mutex          // guards the fields below
+	locked   bool                // commanded state
+	settled  bool                // no command in progress: Poll may judge the feedback
+	reported hal.Debouncer[bool] // a LockFailed was reported and not yet cleared
 }
 
 var (
@@ -75,7 +75,7 @@ func NewLock(o LockOptions) (*Lock, error) {
 		conn: o.Connector, name: fmt.Sprintf("connector %d lock", o.Connector),
 		lockPin: o.LockPin, unlk: o.UnlockPin, act: o.Actuator, active: o.Active,
 		pulse: o.Pulse, fb: o.Feedback, fbAct: o.FeedbackActive, clk: clock.Or(o.Clock),
-		settled: true,
+		settled: true, reported: hal.NewDebouncer(false, changeOnly),
 	}
 	if err := l.Halt(); err != nil {
 		return nil, err
@@ -179,12 +179,10 @@ func (l *Lock) Poll() []hal.Event {
 	if !l.settled {
 		return nil
 	}
-	failed := l.locked && !fb
-	if failed == l.reported {
+	if !l.reported.Sample(l.locked && !fb) {
 		return nil
 	}
-	l.reported = failed
-	if failed {
+	if l.reported.Value() {
 		return []hal.Event{{Connector: l.conn, Kind: hal.LockFailed, Detail: "lock feedback reads unlocked"}}
 	}
 	return []hal.Event{{Connector: l.conn, Kind: hal.FaultCleared, Cleared: hal.LockFailed, Detail: "lock feedback reads locked"}}

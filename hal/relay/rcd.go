@@ -51,9 +51,9 @@ type RCD struct {
 	interlock Opener
 	clk       clock.Clock
 
-	mu       sync.Mutex // guards reported and testing
-	reported bool       // a trip was reported and not yet cleared
-	testing  bool       // SelfTest runs: Poll ignores the input
+	mu       sync.Mutex          // guards reported and testing
+	reported hal.Debouncer[bool] // a trip was reported and not yet cleared
+	testing  bool                // SelfTest runs: Poll ignores the input
 }
 
 var (
@@ -73,6 +73,7 @@ func NewRCD(o RCDOptions) (*RCD, error) {
 		conn: o.Connector, name: fmt.Sprintf("connector %d RCD", o.Connector),
 		fault: o.Fault, faultAct: o.FaultActive, test: o.Test, testAct: o.TestActive,
 		timeout: o.TestTimeout, interlock: o.Interlock, clk: clock.Or(o.Clock),
+		reported: hal.NewDebouncer(false, changeOnly),
 	}
 	if err := r.fault.In(gpio.PullNoChange, gpio.NoEdge); err != nil {
 		return nil, fmt.Errorf("%s: fault input: %w", r.name, err)
@@ -104,11 +105,10 @@ func (r *RCD) Tripped() bool { return r.fault.Read() == r.faultAct }
 func (r *RCD) Poll() []hal.Event {
 	tripped := r.Tripped()
 	r.mu.Lock()
-	if r.testing || tripped == r.reported {
+	if r.testing || !r.reported.Sample(tripped) {
 		r.mu.Unlock()
 		return nil
 	}
-	r.reported = tripped
 	r.mu.Unlock()
 	if !tripped {
 		return []hal.Event{{Connector: r.conn, Kind: hal.FaultCleared, Cleared: hal.RCDTripped, Detail: "RCD fault input cleared"}}

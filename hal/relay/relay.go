@@ -29,28 +29,29 @@ type Poller interface {
 }
 
 // Watch polls parts every period on clk until ctx ends, sending their events
-// to sink from its goroutine; it returns nil then.
+// to sink from its goroutine; it returns nil then. It is a hal.Sampler at a
+// fixed rate: the period bounds how late an RCD trip or a weld is seen, and
+// one poll of every part costs a few pin reads.
 func Watch(ctx context.Context, clk clock.Clock, period time.Duration, sink hal.Sink, parts ...Poller) error {
 	if period <= 0 {
 		return fmt.Errorf("relay: poll period %v", period)
 	}
-	clk = clock.Or(clk)
-	t := clk.NewTimer(period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		}
+	s := hal.Sampler{Period: period, Clock: clk}
+	return s.Run(ctx, sink, func(context.Context) []hal.Event {
+		var evs []hal.Event
 		for _, p := range parts {
-			for _, e := range p.Poll() {
-				sink(e)
-			}
+			evs = append(evs, p.Poll()...)
 		}
-		t.Reset(period)
-	}
+		return evs
+	})
 }
+
+// changeOnly is the debounce of every relay input: a Debouncer of one
+// sample, which reports each change once. One poll that reads a trip, a
+// weld or a released lock reports it; waiting for a second would add a poll
+// period to the reaction, and the parts already ignore their inputs while a
+// command settles.
+const changeOnly = 1
 
 // Opener is what an interlock needs of a contactor; hal.Contactor has it.
 type Opener interface {
@@ -113,10 +114,10 @@ type Contactor struct {
 	pilot  PilotState
 	clk    clock.Clock
 
-	mu     sync.Mutex    // guards the fields below
-	closed bool          // commanded state
-	since  time.Time     // when the command last changed
-	fault  hal.EventKind // reported feedback fault: 0, ContactorWelded or ContactorFailed
+	mu     sync.Mutex                   // guards the fields below
+	closed bool                         // commanded state
+	since  time.Time                    // when the command last changed
+	fault  hal.Debouncer[hal.EventKind] // reported feedback fault: 0, ContactorWelded or ContactorFailed
 }
 
 var (
@@ -136,6 +137,7 @@ func NewContactor(o ContactorOptions) (*Contactor, error) {
 		conn: o.Connector, name: fmt.Sprintf("connector %d contactor", o.Connector),
 		out: o.Out, active: o.Active, fb: o.Feedback, fbAct: o.FeedbackActive,
 		settle: o.Settle, pilot: o.Pilot, clk: clock.Or(o.Clock),
+		fault: hal.NewDebouncer[hal.EventKind](0, changeOnly),
 	}
 	c.since = c.clk.Now()
 	if err := c.out.Out(inactive(c.active)); err != nil {
@@ -160,7 +162,7 @@ func (c *Contactor) Close() error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.fault == hal.ContactorWelded {
+	if c.fault.Value() == hal.ContactorWelded {
 		return fmt.Errorf("%s: welded: %w", c.name, hal.ErrInterlock)
 	}
 	if err := c.out.Out(c.active); err != nil {
@@ -221,11 +223,10 @@ func (c *Contactor) Poll() []hal.Event {
 	case c.closed && !fb:
 		now = hal.ContactorFailed
 	}
-	if now == c.fault {
+	was := c.fault.Value()
+	if !c.fault.Sample(now) {
 		return nil
 	}
-	was := c.fault
-	c.fault = now
 	if now == 0 {
 		return []hal.Event{{Connector: c.conn, Kind: hal.FaultCleared, Cleared: was, Detail: "contactor feedback agrees again"}}
 	}

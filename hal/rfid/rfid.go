@@ -49,7 +49,6 @@ type Reader struct {
 	dev      UIDReader
 	interval time.Duration
 	timeout  time.Duration
-	gone     int
 	clk      clock.Clock
 	log      *slog.Logger
 
@@ -57,8 +56,8 @@ type Reader struct {
 	running bool
 
 	// Owned by the Run goroutine.
-	last  string // tag of the card last reported, "" when none
-	empty int    // consecutive empty polls since
+	card hal.Debouncer[string] // tag of the card last reported, "" once absent for Gone polls
+	read bool                  // the last poll read a card: the next empty one is logged
 }
 
 var _ hal.Resource = (*Reader)(nil)
@@ -80,7 +79,10 @@ func New(o Options) (*Reader, error) {
 	if o.Interval < 0 || o.ReadTimeout < 0 || o.Gone < 0 {
 		return nil, errors.New("rfid: negative interval, timeout or gone count")
 	}
-	r := &Reader{conn: o.Connector, dev: o.Dev, interval: o.Interval, timeout: o.ReadTimeout, gone: o.Gone, clk: clock.Or(o.Clock), log: o.Logger}
+	r := &Reader{
+		conn: o.Connector, dev: o.Dev, interval: o.Interval, timeout: o.ReadTimeout,
+		clk: clock.Or(o.Clock), log: o.Logger, card: hal.NewDebouncer("", o.Gone),
+	}
 	if r.log == nil {
 		r.log = slog.Default()
 	}
@@ -110,43 +112,33 @@ func (r *Reader) Run(ctx context.Context, sink hal.Sink) error {
 		r.running = false
 		r.mu.Unlock()
 	}()
-	t := r.clk.NewTimer(r.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C():
-		}
-		if e, ok := r.poll(); ok {
-			sink(e)
-		}
-		t.Reset(r.interval)
-	}
+	// Rest: a poll blocks up to ReadTimeout waiting for a card, and the
+	// reader gets a full Interval of rest after it.
+	s := hal.Sampler{Period: r.interval, Rest: true, Clock: r.clk}
+	return s.Run(ctx, sink, r.poll)
 }
 
-// poll reads once and returns the event to report, if any.
-func (r *Reader) poll() (hal.Event, bool) {
+// poll reads once and returns the event to report, if any. A card's
+// absence is debounced (Gone empty polls), its presence is not: a UID read
+// is a fact, and a new card is reported at once.
+func (r *Reader) poll(context.Context) []hal.Event {
 	uid, err := r.dev.ReadUID(r.timeout)
 	if err != nil || len(uid) == 0 {
 		// The chip reports "no card" as a timeout error; a broken reader
 		// looks the same, and the log says which.
-		if err != nil && r.last != "" && r.empty == 0 {
+		if err != nil && r.read {
 			r.log.Debug("card reader: no card", "err", err)
 		}
-		r.empty++
-		if r.empty >= r.gone {
-			r.last = ""
-		}
-		return hal.Event{}, false
+		r.read = false
+		r.card.Sample("")
+		return nil
 	}
+	r.read = true
 	tag := Tag(uid)
-	r.empty = 0
-	if tag == r.last {
-		return hal.Event{}, false
+	if !r.card.Set(tag) {
+		return nil
 	}
-	r.last = tag
-	return hal.Event{Connector: r.conn, Kind: hal.CardPresented, IDTag: tag, Detail: "card presented"}, true
+	return []hal.Event{{Connector: r.conn, Kind: hal.CardPresented, IDTag: tag, Detail: "card presented"}}
 }
 
 // *mfrc522.Dev is the reader evsed's board files name.

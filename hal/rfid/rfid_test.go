@@ -82,3 +82,48 @@ func TestReaderDebouncesCards(t *testing.T) {
 		t.Fatalf("tags %v, want %v", tags, want)
 	}
 }
+
+// slowField is a reader without a card whose every read waits out its
+// timeout, as the chip does, on the fake clock.
+type slowField struct {
+	clk   *clock.Fake
+	start time.Time
+	mu    sync.Mutex // guards at
+	at    []time.Duration
+}
+
+func (f *slowField) ReadUID(timeout time.Duration) ([]byte, error) {
+	f.mu.Lock()
+	f.at = append(f.at, f.clk.Now().Sub(f.start))
+	f.mu.Unlock()
+	f.clk.Advance(timeout)
+	return nil, errors.New("mfrc522: timeout")
+}
+
+func (f *slowField) Halt() error { return nil }
+
+func TestReaderRestsAfterEachRead(t *testing.T) {
+	// Interval counts from the end of a read: the reader gets a full
+	// interval of rest after each wait for a card.
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(start)
+	f := &slowField{clk: clk, start: start}
+	r, err := rfid.New(rfid.Options{Dev: f, Interval: 100 * time.Millisecond, ReadTimeout: 50 * time.Millisecond, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx, func(e hal.Event) { t.Errorf("event %+v without a card", e) }) }()
+	pilottest.Step(t, clk, 1, 3, 100*time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want := []time.Duration{100 * time.Millisecond, 250 * time.Millisecond, 400 * time.Millisecond}
+	if !slices.Equal(f.at, want) {
+		t.Fatalf("reads at %v, want %v", f.at, want)
+	}
+}
