@@ -412,7 +412,7 @@ func statusCode(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, station.ErrBusy), errors.Is(err, station.ErrUnavailable),
 		errors.Is(err, station.ErrNoSession), errors.Is(err, station.ErrCancelled),
-		errors.Is(err, ErrSimState):
+		errors.Is(err, station.ErrReserved), errors.Is(err, ErrSimState):
 		return http.StatusConflict
 	case errors.Is(err, station.ErrStopped):
 		return http.StatusServiceUnavailable

@@ -114,6 +114,7 @@ func TestRoutes(t *testing.T) {
 		{name: "start busy", method: "POST", path: "/api/v1/connectors/1/start", body: `{"idTag":"A"}`, stErr: station.ErrBusy, wantCode: 409, wantErr: "busy", wantCall: "start 1 A remote=false"},
 		{name: "start unavailable", method: "POST", path: "/api/v1/connectors/1/start", body: `{"idTag":"A"}`, stErr: station.ErrUnavailable, wantCode: 409, wantErr: "unavailable", wantCall: "start 1 A remote=false"},
 		{name: "start cancelled", method: "POST", path: "/api/v1/connectors/1/start", body: `{"idTag":"A"}`, stErr: station.ErrCancelled, wantCode: 409, wantErr: "cancelled", wantCall: "start 1 A remote=false"},
+		{name: "start on a reserved connector", method: "POST", path: "/api/v1/connectors/1/start", body: `{"idTag":"A"}`, stErr: station.ErrReserved, wantCode: 409, wantErr: "reserved", wantCall: "start 1 A remote=false"},
 		{name: "start refused", method: "POST", path: "/api/v1/connectors/1/start", body: `{"idTag":"A"}`, stErr: fmt.Errorf("authorize: %w", station.ErrNotAuthorized), wantCode: 403, wantErr: "not authorized", wantCall: "start 1 A remote=false"},
 		{name: "start timeout", method: "POST", path: "/api/v1/connectors/1/start", body: `{"idTag":"A"}`, stErr: context.DeadlineExceeded, wantCode: 504, wantErr: "deadline", wantCall: "start 1 A remote=false"},
 		{name: "start other error", method: "POST", path: "/api/v1/connectors/1/start", body: `{"idTag":"A"}`, stErr: errors.New("boom"), wantCode: 500, wantErr: "start connector 1: boom", wantCall: "start 1 A remote=false"},
@@ -238,7 +239,7 @@ func TestStatusShape(t *testing.T) {
 			map[string]any{
 				"id": 2.0, "status": "Faulted", "pilot": "?", "offeredA": 0.0, "limitA": 0.0, "reservationId": 7.0,
 				"contactor": false,
-				"fault": "GroundFailure: rcd tripped", "session": nil,
+				"fault":     "GroundFailure: rcd tripped", "session": nil,
 				"meter": map[string]any{"energyWh": 0.0, "powerW": 0.0},
 			},
 		},

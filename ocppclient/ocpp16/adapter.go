@@ -41,7 +41,13 @@ func (c *Charger) SessionStarted(ctx context.Context, s station.SessionStart) er
 	if dup, err := c.reported(ActionStartTransaction, s.SessionID); err != nil || dup {
 		return err
 	}
-	return c.enqueue(ocppclient.KindStart, ActionStartTransaction, s.SessionID, req)
+	if err := c.enqueue(ocppclient.KindStart, ActionStartTransaction, s.SessionID, req); err != nil {
+		return err
+	}
+	// Before this returns the station lets no energy flow: the limits of
+	// the new transaction are in force by then.
+	c.sessionStartedLimits(ctx, s)
+	return nil
 }
 
 // reported tells whether the StartTransaction (or StopTransaction) of a
@@ -174,7 +180,11 @@ func (c *Charger) SessionEnded(ctx context.Context, s station.SessionEnd) error 
 	if dup, err := c.reported(ActionStopTransaction, s.SessionID); err != nil || dup {
 		return err
 	}
-	return c.enqueue(ocppclient.KindStop, ActionStopTransaction, s.SessionID, req)
+	if err := c.enqueue(ocppclient.KindStop, ActionStopTransaction, s.SessionID, req); err != nil {
+		return err
+	}
+	c.sessionEndedLimits(ctx, s)
+	return nil
 }
 
 // enqueue stores a transaction message durably. A message that breaks the

@@ -153,36 +153,38 @@ func (c *authCache) Clear() error {
 }
 
 // Authorize implements station.Authorizer, following OCPP 1.6 sections
-// 3.5 and 5.2 and the keys LocalPreAuthorize, AuthorizationCacheEnabled,
-// LocalAuthorizeOffline and AllowOfflineTxForUnknownId:
+// 3.5 and 5.2 and the keys LocalPreAuthorize, LocalAuthListEnabled,
+// AuthorizationCacheEnabled, LocalAuthorizeOffline and
+// AllowOfflineTxForUnknownId. The local list and the cache are the local
+// sources, the list taking precedence (a tag it holds is judged by it
+// alone):
 //
-//   - with LocalPreAuthorize, a tag the cache holds as Accepted (and not
-//     expired) is accepted at once, without asking the CSMS;
+//   - with LocalPreAuthorize, a tag a local source holds as Accepted (and
+//     not expired) is accepted at once, without asking the CSMS;
 //   - when registered, Authorize.req decides, and its idTagInfo updates the
-//     cache;
+//     cache (not for tags the list holds);
 //   - offline (not registered, ErrOffline, no answer in time, or an answer
-//     that breaks the schema): with LocalAuthorizeOffline the cached verdict
-//     decides (an expired entry counts as Expired); a tag the cache does not
-//     know is accepted with AllowOfflineTxForUnknownId and Invalid
+//     that breaks the schema): with LocalAuthorizeOffline the local verdict
+//     decides, so that expired and blocked entries refuse; a tag neither
+//     source knows is accepted with AllowOfflineTxForUnknownId and Invalid
 //     otherwise.
 //
 // Every answer not from the CSMS has Offline set. The error is ctx's when
 // it ends; other failures fall back to the offline rules.
 func (c *Charger) Authorize(ctx context.Context, idTag string) (station.AuthResult, error) {
-	cacheOn := c.cfg.Bool(KeyAuthorizationCacheEnabled)
 	now := c.clk.Now()
-	var (
-		cached   cacheEntry
-		isCached bool
-	)
-	if cacheOn {
-		var err error
-		if cached, isCached, err = c.auth.Lookup(idTag, now); err != nil {
+	local, known := c.listVerdict(idTag, now)
+	if !known && c.cfg.Bool(KeyAuthorizationCacheEnabled) {
+		cached, ok, err := c.auth.Lookup(idTag, now)
+		if err != nil {
 			c.log.Warn("ocpp16 authorization cache", "err", err)
 		}
+		if ok {
+			local, known = station.AuthResult{Status: station.AuthStatus(cached.Status), ParentIDTag: cached.Parent, Offline: true}, true
+		}
 	}
-	if isCached && cached.Status == AuthorizationStatusAccepted && c.cfg.Bool(KeyLocalPreAuthorize) {
-		return station.AuthResult{Status: station.AuthAccepted, ParentIDTag: cached.Parent, Offline: true}, nil
+	if known && local.Status == station.AuthAccepted && c.cfg.Bool(KeyLocalPreAuthorize) {
+		return local, nil
 	}
 
 	if caller := c.transport(); caller != nil {
@@ -202,17 +204,19 @@ func (c *Charger) Authorize(ctx context.Context, idTag string) (station.AuthResu
 	}
 
 	switch {
-	case isCached && c.cfg.Bool(KeyLocalAuthorizeOffline):
-		return station.AuthResult{Status: station.AuthStatus(cached.Status), ParentIDTag: cached.Parent, Offline: true}, nil
-	case !isCached && c.cfg.Bool(KeyAllowOfflineTxForUnknownID):
+	case known && c.cfg.Bool(KeyLocalAuthorizeOffline):
+		return local, nil
+	case !known && c.cfg.Bool(KeyAllowOfflineTxForUnknownID):
 		return station.AuthResult{Status: station.AuthAccepted, Offline: true}, nil
 	}
 	return station.AuthResult{Status: station.AuthInvalid, Offline: true}, nil
 }
 
-// updateCache stores a CSMS verdict when the cache is enabled.
+// updateCache stores a CSMS verdict when the cache is enabled and the
+// local list does not hold the tag (the list takes precedence, so a cache
+// entry for it would never be read).
 func (c *Charger) updateCache(idTag string, info IdTagInfo) {
-	if !c.cfg.Bool(KeyAuthorizationCacheEnabled) {
+	if !c.cfg.Bool(KeyAuthorizationCacheEnabled) || c.inList(idTag) {
 		return
 	}
 	if err := c.auth.Store(idTag, info, c.clk.Now()); err != nil {

@@ -14,7 +14,10 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/authlist"
+	"github.com/evsed/evsed/ocppclient/smartcharging"
 	"github.com/evsed/evsed/station"
+	"periph.io/x/conn/v3/physic"
 )
 
 // Station is the part of *station.Station the adapter drives. It is an
@@ -30,6 +33,10 @@ type Station interface {
 	Reset(ctx context.Context, reason station.StopReason) error
 	SetConfig(ctx context.Context, c station.Config) error
 	Config(ctx context.Context) (station.Config, error)
+	SetLimits(ctx context.Context, connector int, s station.LimitSchedule) error
+	Reserve(ctx context.Context, r station.Reservation) (station.ReservationResult, error)
+	CancelReservation(ctx context.Context, id int) (bool, error)
+	Reservations(ctx context.Context) ([]station.Reservation, error)
 }
 
 // Identity is what BootNotification tells the CSMS about the charger. Vendor
@@ -83,6 +90,16 @@ type Options struct {
 	// re-initialises the hardware). nil ignores resets after ending the
 	// sessions.
 	OnReset func(hard bool)
+	// Location is the station's time zone, in which daily and weekly
+	// charging profiles repeat at the same wall-clock time; nil means UTC.
+	Location *time.Location
+	// Voltage is the nominal phase voltage for converting power limits
+	// (W) into currents and back; 0 means 230 V.
+	Voltage physic.ElectricPotential
+	// SiteLimit is the station's local limit per phase (the site fuse of
+	// the config file, which the station's load sharing applies); 0 means
+	// none. GetCompositeSchedule includes it.
+	SiteLimit physic.ElectricCurrent
 }
 
 // minBootRetry is the wait before resending a BootNotification that was
@@ -110,6 +127,8 @@ type Charger struct {
 	queue *ocppclient.Queue
 	tx    *txStore
 	auth  *authCache
+	list  *authlist.List
+	smart smartState
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -147,6 +166,13 @@ type Charger struct {
 	// idleSend admits one best-effort idle MeterValues at a time (capacity
 	// 1): a slow CSMS makes later ones drop rather than pile up.
 	idleSend chan struct{}
+
+	// bootCaller is the Caller of the connection being registered while
+	// the BootNotification is not yet accepted (guarded by mu), for
+	// triggered messages; bootNow (capacity 1) makes the registration
+	// retry at once, for a triggered BootNotification.
+	bootCaller ocppclient.Caller
+	bootNow    chan struct{}
 }
 
 // Compile-time checks of the roles a Charger plays.
@@ -182,6 +208,7 @@ func New(opts Options) (*Charger, error) {
 		queue:    opts.Queue,
 		st:       opts.Station,
 		idleSend: make(chan struct{}, 1),
+		bootNow:  make(chan struct{}, 1),
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -192,6 +219,12 @@ func New(opts Options) (*Charger, error) {
 		return nil, fmt.Errorf("ocpp16: %w", err)
 	}
 	if c.auth, err = openAuthCache(opts.DB, opts.Bucket); err != nil {
+		return nil, fmt.Errorf("ocpp16: %w", err)
+	}
+	if c.list, err = authlist.Open(opts.DB, opts.Bucket+".locallist"); err != nil {
+		return nil, fmt.Errorf("ocpp16: %w", err)
+	}
+	if c.smart.profiles, err = smartcharging.OpenStore(opts.DB, opts.Bucket+".profiles"); err != nil {
 		return nil, fmt.Errorf("ocpp16: %w", err)
 	}
 	c.applyRetryPolicy()
@@ -295,8 +328,8 @@ func (c *Charger) OnConnect(ctx context.Context, caller ocppclient.Caller) error
 	return nil
 }
 
-// boot sends BootNotification until it is accepted.
-func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
+// bootRequest is the BootNotification of the charger's identity.
+func (c *Charger) bootRequest() (*BootNotificationRequest, error) {
 	id := c.opts.Identity
 	req := &BootNotificationRequest{
 		ChargePointVendor:       id.ChargePointVendor,
@@ -311,14 +344,35 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 	}
 	if err := req.Validate(); err != nil {
 		// A misconfigured identity never registers; say so plainly.
-		return fmt.Errorf("BootNotification: identity: %w", err)
+		return nil, fmt.Errorf("BootNotification: identity: %w", err)
+	}
+	return req, nil
+}
+
+// boot sends BootNotification until it is accepted.
+func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
+	req, err := c.bootRequest()
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.bootCaller = caller
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.bootCaller = nil
+		c.mu.Unlock()
+	}()
+	select {
+	case <-c.bootNow: // a trigger from an earlier connection: stale
+	default:
 	}
 	for {
 		var resp BootNotificationResponse
 		if err := call(ctx, caller, ActionBootNotification, req, &resp); err != nil {
 			return err
 		}
-		interval := time.Duration(resp.Interval) * time.Second
+		interval := secondsDuration(resp.Interval)
 		c.mu.Lock()
 		c.registration = resp.Status
 		if resp.Status == RegistrationStatusAccepted {
@@ -340,11 +394,21 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 		if interval <= 0 {
 			interval = minBootRetry
 		}
-		if !clock.Sleep(ctx, c.clk, interval) {
+		t := c.clk.NewTimer(interval)
+		select {
+		case <-t.C():
+		case <-c.bootNow:
+			t.Stop()
+			c.log.Info("ocpp16 boot notification triggered by the CSMS")
+		case <-ctx.Done():
+			t.Stop()
 			return ctx.Err()
 		}
 	}
 }
+
+// secondsDuration converts an OCPP interval in seconds.
+func secondsDuration(s int) time.Duration { return time.Duration(s) * time.Second }
 
 // Run sends heartbeats and status notifications until ctx ends; it returns
 // nil then. Start it alongside the transport. It is Start and waiting for
@@ -369,7 +433,11 @@ func (c *Charger) Start(ctx context.Context) (stop func()) {
 	c.mu.Unlock()
 	c.scheduleHeartbeat()
 	c.kickStatuses() // changes that came in before Start
+	// The installed profiles reach the station once its loop runs (it
+	// may start after the Charger).
+	c.background.Go(func() { c.startLimits(ctx) })
 	return func() {
+		c.stopLimits()
 		c.senders.Wait()
 		c.mu.Lock()
 		c.runCtx = nil

@@ -103,6 +103,17 @@ func (t *statusTracker) markSent(id int, v uint64) {
 	t.mu.Unlock()
 }
 
+// latest returns connector id's newest status and its version.
+func (t *statusTracker) latest(id int) (trackedStatus, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if id < 0 || id >= len(t.statuses) || !t.statuses[id].known {
+		return trackedStatus{}, false
+	}
+	e := t.statuses[id]
+	return trackedStatus{e.latest, e.version}, true
+}
+
 type trackedStatus struct {
 	station.StatusChange
 	version uint64

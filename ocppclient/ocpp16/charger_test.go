@@ -17,6 +17,7 @@ import (
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/station"
+	"periph.io/x/conn/v3/physic"
 )
 
 // t0 is the virtual start time of every test.
@@ -34,12 +35,18 @@ type fakeStation struct {
 	stopErr  error
 	calls    []string // "Method arg..." in order
 	done     chan string
+	// limits are the schedules SetLimits gave, by connector (0: station).
+	limits map[int]station.LimitSchedule
+	// reserve answers Reserve; reservations are the accepted ones.
+	reserve      station.ReservationResult
+	reservations []station.Reservation
 }
 
 func newFakeStation(n int) *fakeStation {
 	s := &fakeStation{avail: station.AvailabilityAccepted, unlock: station.Unlocked, done: make(chan string, 100)}
 	for i := 1; i <= n; i++ {
-		s.snap.Connectors = append(s.snap.Connectors, station.ConnectorSnapshot{ID: i, Status: station.Available, Error: station.NoError})
+		s.snap.Connectors = append(s.snap.Connectors, station.ConnectorSnapshot{ID: i, Status: station.Available, Error: station.NoError,
+			MaxCurrent: 32 * physic.Ampere, Limit: 32 * physic.Ampere, Phases: 3})
 	}
 	return s
 }
@@ -112,6 +119,57 @@ func (s *fakeStation) SetConfig(_ context.Context, c station.Config) error {
 	s.mu.Unlock()
 	s.record("SetConfig")
 	return nil
+}
+
+func (s *fakeStation) SetLimits(_ context.Context, n int, l station.LimitSchedule) error {
+	s.mu.Lock()
+	if s.limits == nil {
+		s.limits = map[int]station.LimitSchedule{}
+	}
+	s.limits[n] = l
+	s.mu.Unlock()
+	return nil
+}
+
+// limit returns the schedule SetLimits last gave connector n.
+func (s *fakeStation) limit(n int) (station.LimitSchedule, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.limits[n]
+	return l, ok
+}
+
+func (s *fakeStation) Reserve(_ context.Context, r station.Reservation) (station.ReservationResult, error) {
+	s.record(fmtCall("Reserve", r.ID, r.Connector, r.IDTag, r.ParentIDTag))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := s.reserve
+	if res == "" {
+		res = station.ReservationAccepted
+	}
+	if res == station.ReservationAccepted {
+		s.reservations = append(s.reservations, r)
+	}
+	return res, nil
+}
+
+func (s *fakeStation) CancelReservation(_ context.Context, id int) (bool, error) {
+	s.record(fmtCall("CancelReservation", id))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.reservations {
+		if r.ID == id {
+			s.reservations = append(s.reservations[:i], s.reservations[i+1:]...)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *fakeStation) Reservations(context.Context) ([]station.Reservation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]station.Reservation(nil), s.reservations...), nil
 }
 
 func (s *fakeStation) Config(context.Context) (station.Config, error) {

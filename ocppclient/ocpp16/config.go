@@ -14,8 +14,9 @@ import (
 )
 
 // Names of the configuration keys Config knows: the Core keys of OCPP 1.6
-// section 9.1 and the two keys of the 1.6 security whitepaper that the
-// transport needs.
+// section 9.1, the keys of the Local Auth List Management (9.2),
+// Reservation (9.3) and Smart Charging (9.4) profiles, and the two keys of
+// the 1.6 security whitepaper that the transport needs.
 const (
 	KeyAllowOfflineTxForUnknownID        = "AllowOfflineTxForUnknownId"
 	KeyAuthorizationCacheEnabled         = "AuthorizationCacheEnabled"
@@ -50,6 +51,37 @@ const (
 	KeyTransactionMessageRetryInterval   = "TransactionMessageRetryInterval"
 	KeyUnlockConnectorOnEVSideDisconnect = "UnlockConnectorOnEVSideDisconnect"
 	KeyWebSocketPingInterval             = "WebSocketPingInterval"
+
+	// KeyLocalAuthListEnabled switches the use of the local authorization
+	// list on and off (Local Auth List Management).
+	KeyLocalAuthListEnabled = "LocalAuthListEnabled"
+	// KeyLocalAuthListMaxLength is the most entries the local
+	// authorization list holds.
+	KeyLocalAuthListMaxLength = "LocalAuthListMaxLength"
+	// KeySendLocalListMaxLength is the most entries one SendLocalList may
+	// carry.
+	KeySendLocalListMaxLength = "SendLocalListMaxLength"
+
+	// KeyReserveConnectorZeroSupported says whether a ReserveNow may
+	// reserve connector 0, i.e. any connector (Reservation).
+	KeyReserveConnectorZeroSupported = "ReserveConnectorZeroSupported"
+
+	// KeyChargeProfileMaxStackLevel is the highest stack level a charging
+	// profile may have (Smart Charging).
+	KeyChargeProfileMaxStackLevel = "ChargeProfileMaxStackLevel"
+	// KeyChargingScheduleAllowedChargingRateUnit lists the units a
+	// charging schedule may use: Current (A), Power (W) or both.
+	KeyChargingScheduleAllowedChargingRateUnit = "ChargingScheduleAllowedChargingRateUnit"
+	// KeyChargingScheduleMaxPeriods is the most periods a charging
+	// schedule may have.
+	KeyChargingScheduleMaxPeriods = "ChargingScheduleMaxPeriods"
+	// KeyConnectorSwitch3to1PhaseSupported says whether the charge point
+	// can switch from three phases to one during a transaction.
+	KeyConnectorSwitch3to1PhaseSupported = "ConnectorSwitch3to1PhaseSupported"
+	// KeyMaxChargingProfilesInstalled is the most charging profiles the
+	// charge point holds at once.
+	KeyMaxChargingProfilesInstalled = "MaxChargingProfilesInstalled"
+
 	// KeyAuthorizationKey is the HTTP Basic password of security profiles 1
 	// and 2 (security whitepaper). It is write-only.
 	KeyAuthorizationKey = "AuthorizationKey"
@@ -143,10 +175,38 @@ var supportedMeasurands = [...]Measurand{
 // whether m may appear in MeterValuesSampledData and the like.
 func MeasurandSupported(m Measurand) bool { return slices.Contains(supportedMeasurands[:], m) }
 
-// featureProfiles are the profile names SupportedFeatureProfiles may list.
-var featureProfiles = [...]string{
-	"Core", "FirmwareManagement", "LocalAuthListManagement", "Reservation", "SmartCharging", "RemoteTrigger",
+// Names of the OCPP 1.6 feature profiles, as SupportedFeatureProfiles
+// lists them.
+const (
+	ProfileCore                    = "Core"
+	ProfileFirmwareManagement      = "FirmwareManagement"
+	ProfileLocalAuthListManagement = "LocalAuthListManagement"
+	ProfileReservation             = "Reservation"
+	ProfileSmartCharging           = "SmartCharging"
+	ProfileRemoteTrigger           = "RemoteTrigger"
+)
+
+// ImplementedFeatureProfiles is the value of the SupportedFeatureProfiles
+// key: the feature profiles the firmware implements, and the one place that
+// says so. Neither the CSMS nor the config file can change the key, since a
+// charge point that claimed a profile it does not implement, or hid one it
+// does, would mislead the CSMS. FirmwareManagement is not among them:
+// UpdateFirmware and GetDiagnostics are answered NotSupported.
+const ImplementedFeatureProfiles = ProfileCore + "," + ProfileLocalAuthListManagement + "," +
+	ProfileReservation + "," + ProfileSmartCharging + "," + ProfileRemoteTrigger
+
+// ProfileImplemented reports whether the firmware implements the feature
+// profile of that name (ProfileCore and the like).
+func ProfileImplemented(name string) bool {
+	return slices.Contains(splitCSL(ImplementedFeatureProfiles), name)
 }
+
+// Items of ChargingScheduleAllowedChargingRateUnit: Current stands for
+// ChargingRateUnitA, Power for ChargingRateUnitW (see ChargingRateUnits).
+const (
+	RateUnitCurrent = "Current"
+	RateUnitPower   = "Power"
+)
 
 // phaseRotations are the rotations ConnectorPhaseRotation may give.
 var phaseRotations = [...]string{"NotApplicable", "Unknown", "RST", "RTS", "SRT", "STR", "TRS", "TSR"}
@@ -187,13 +247,30 @@ var keyDefs = [...]KeyDef{
 	{Name: KeyStopTxnSampledData, Access: ReadWrite, Type: TypeCSL, Default: "",
 		MaxLengthKey: KeyStopTxnSampledDataMaxLength, check: checkMeasurands},
 	{Name: KeyStopTxnSampledDataMaxLength, Access: ReadOnly, Type: TypeInt, Default: "7", Min: 0, Max: 100},
-	{Name: KeySupportedFeatureProfiles, Access: ReadOnly, Type: TypeCSL, Default: "Core", check: checkFeatureProfiles},
+	{Name: KeySupportedFeatureProfiles, Access: ReadOnly, Type: TypeCSL, Default: ImplementedFeatureProfiles, check: checkFeatureProfiles},
 	// At least one attempt: a value of 0 would drop transaction messages
 	// unsent, which evsed never does.
 	{Name: KeyTransactionMessageAttempts, Access: ReadWrite, Type: TypeInt, Default: "3", Min: 1, Max: 100},
 	{Name: KeyTransactionMessageRetryInterval, Access: ReadWrite, Type: TypeInt, Default: "60", Min: 0, Max: 86400},
 	{Name: KeyUnlockConnectorOnEVSideDisconnect, Access: ReadWrite, Type: TypeBool, Default: "true"},
 	{Name: KeyWebSocketPingInterval, Access: ReadWrite, Type: TypeInt, Default: "60", Min: 0, Max: 86400},
+	// Local Auth List Management (section 9.2). A list longer than 10000
+	// entries would make a Full update one large commit on flash.
+	{Name: KeyLocalAuthListEnabled, Access: ReadWrite, Type: TypeBool, Default: "true"},
+	{Name: KeyLocalAuthListMaxLength, Access: ReadOnly, Type: TypeInt, Default: "1000", Min: 1, Max: 10000},
+	{Name: KeySendLocalListMaxLength, Access: ReadOnly, Type: TypeInt, Default: "100", Min: 1, Max: 10000},
+	// Reservation (section 9.3).
+	{Name: KeyReserveConnectorZeroSupported, Access: ReadOnly, Type: TypeBool, Default: "true"},
+	// Smart Charging (section 9.4). A maximum stack level of 0 still
+	// allows one profile per purpose, at level 0; the other limits need at
+	// least one for Smart Charging to work at all.
+	{Name: KeyChargeProfileMaxStackLevel, Access: ReadOnly, Type: TypeInt, Default: "8", Min: 0, Max: 100},
+	{Name: KeyChargingScheduleAllowedChargingRateUnit, Access: ReadOnly, Type: TypeCSL, Default: RateUnitCurrent + "," + RateUnitPower,
+		check: checkRateUnits},
+	{Name: KeyChargingScheduleMaxPeriods, Access: ReadOnly, Type: TypeInt, Default: "24", Min: 1, Max: 1000},
+	{Name: KeyConnectorSwitch3to1PhaseSupported, Access: ReadOnly, Type: TypeBool, Default: "false"},
+	{Name: KeyMaxChargingProfilesInstalled, Access: ReadOnly, Type: TypeInt, Default: "16", Min: 1, Max: 1000},
+	// Security whitepaper.
 	{Name: KeyAuthorizationKey, Access: WriteOnly, Type: TypeString, Default: "", check: checkAuthorizationKey},
 	{Name: KeySecurityProfile, Access: ReadWrite, Type: TypeInt, Default: "0", Min: 0, Max: 3, check: checkSecurityProfile},
 }
@@ -384,10 +461,38 @@ func checkPhaseRotation(v string, cur func(string) string, _ bool) (string, erro
 	return v, nil
 }
 
+// checkFeatureProfiles accepts only the implemented profiles, each once, in
+// any order (the value is canonicalized to ImplementedFeatureProfiles): the
+// key reports what the firmware does, which configuration cannot change.
 func checkFeatureProfiles(v string, _ func(string) string, _ bool) (string, error) {
-	for _, it := range splitCSL(v) {
-		if !slices.Contains(featureProfiles[:], it) {
-			return "", fmt.Errorf("%q is not a feature profile", it)
+	items := splitCSL(v)
+	same := len(items) == len(splitCSL(ImplementedFeatureProfiles))
+	for i, it := range items {
+		if !ProfileImplemented(it) || slices.Contains(items[:i], it) {
+			same = false
+		}
+	}
+	if !same {
+		return "", fmt.Errorf("%s is fixed to %q, the feature profiles this firmware implements; it cannot be set to %q",
+			KeySupportedFeatureProfiles, ImplementedFeatureProfiles, v)
+	}
+	return ImplementedFeatureProfiles, nil
+}
+
+// checkRateUnits accepts a non-empty list of Current and Power, each at
+// most once: a Smart Charging charge point must take schedules in some
+// unit, and the specification names no other.
+func checkRateUnits(v string, _ func(string) string, _ bool) (string, error) {
+	items := splitCSL(v)
+	if len(items) == 0 {
+		return "", fmt.Errorf("want %s, %s or both", RateUnitCurrent, RateUnitPower)
+	}
+	for i, it := range items {
+		if it != RateUnitCurrent && it != RateUnitPower {
+			return "", fmt.Errorf("%q is not a charging rate unit (%s or %s)", it, RateUnitCurrent, RateUnitPower)
+		}
+		if slices.Contains(items[:i], it) {
+			return "", fmt.Errorf("%s listed twice", it)
 		}
 	}
 	return v, nil
@@ -561,6 +666,22 @@ func (c *Config) Duration(key string) time.Duration {
 func (c *Config) List(key string) []string {
 	v, _ := c.Value(key)
 	return splitCSL(v)
+}
+
+// ChargingRateUnits returns the charging rate units
+// ChargingScheduleAllowedChargingRateUnit allows (Current: A, Power: W), in
+// the order listed.
+func (c *Config) ChargingRateUnits() []ChargingRateUnit {
+	var out []ChargingRateUnit
+	for _, it := range c.List(KeyChargingScheduleAllowedChargingRateUnit) {
+		switch it {
+		case RateUnitCurrent:
+			out = append(out, ChargingRateUnitA)
+		case RateUnitPower:
+			out = append(out, ChargingRateUnitW)
+		}
+	}
+	return out
 }
 
 // Measurands returns the items of a measurand list key

@@ -142,6 +142,10 @@ func TestConfigSet(t *testing.T) {
 		{KeyNumberOfConnectors, "3", ConfigurationStatusRejected, ""},
 		{KeyGetConfigurationMaxKeys, "10", ConfigurationStatusRejected, ""},
 		{KeySupportedFeatureProfiles, "Core,SmartCharging", ConfigurationStatusRejected, ""},
+		{KeySupportedFeatureProfiles, ImplementedFeatureProfiles, ConfigurationStatusRejected, ""},
+		{KeyLocalAuthListEnabled, "FALSE", ConfigurationStatusAccepted, "false"},
+		{KeyLocalAuthListEnabled, "no", ConfigurationStatusRejected, ""},
+		{KeyLocalAuthListEnabled, "true", ConfigurationStatusAccepted, "true"},
 		{KeyWebSocketPingInterval, "30", ConfigurationStatusAccepted, "30"},
 		{"NoSuchKey", "1", ConfigurationStatusNotSupported, ""},
 		{KeySecurityProfile, "1", ConfigurationStatusRejected, ""}, // no AuthorizationKey yet
@@ -329,8 +333,8 @@ func TestConfigKeyTable(t *testing.T) {
 			t.Errorf("%s: empty range", d.Name)
 		}
 	}
-	if len(seen) != 35 {
-		t.Errorf("%d keys, want 33 Core keys + 2 security keys", len(seen))
+	if len(seen) != 44 {
+		t.Errorf("%d keys, want 33 Core keys + 3 Local Auth List + 1 Reservation + 5 Smart Charging + 2 security keys", len(seen))
 	}
 }
 
@@ -370,5 +374,205 @@ func TestConfigMeasurandsSampled(t *testing.T) {
 		if got != MeasurandSupported(m) {
 			t.Errorf("%s: sampled %v, supported by config %v", m, got, MeasurandSupported(m))
 		}
+	}
+}
+
+// The keys of the Local Auth List Management, Reservation and Smart
+// Charging profiles: defaults, typed getters and read-only answers.
+func TestConfigProfileKeys(t *testing.T) {
+	db, _ := openTestDB(t)
+	c := mustOpenConfig(t, db, nil)
+	ints := []struct {
+		key  string
+		want int
+	}{
+		{KeyLocalAuthListMaxLength, 1000},
+		{KeySendLocalListMaxLength, 100},
+		{KeyChargeProfileMaxStackLevel, 8},
+		{KeyChargingScheduleMaxPeriods, 24},
+		{KeyMaxChargingProfilesInstalled, 16},
+	}
+	for _, tc := range ints {
+		if got := c.Int(tc.key); got != tc.want {
+			t.Errorf("%s = %d, want %d", tc.key, got, tc.want)
+		}
+	}
+	bools := []struct {
+		key  string
+		want bool
+	}{
+		{KeyLocalAuthListEnabled, true},
+		{KeyReserveConnectorZeroSupported, true},
+		{KeyConnectorSwitch3to1PhaseSupported, false},
+	}
+	for _, tc := range bools {
+		if got := c.Bool(tc.key); got != tc.want {
+			t.Errorf("%s = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+	if got := c.List(KeyChargingScheduleAllowedChargingRateUnit); !slices.Equal(got, []string{"Current", "Power"}) {
+		t.Errorf("ChargingScheduleAllowedChargingRateUnit = %q", got)
+	}
+	if got := c.ChargingRateUnits(); !slices.Equal(got, []ChargingRateUnit{ChargingRateUnitA, ChargingRateUnitW}) {
+		t.Errorf("ChargingRateUnits = %q", got)
+	}
+	if got := c.List(KeySupportedFeatureProfiles); !slices.Equal(got, []string{"Core", "LocalAuthListManagement", "Reservation", "SmartCharging", "RemoteTrigger"}) {
+		t.Errorf("SupportedFeatureProfiles = %q", got)
+	}
+
+	// Every new key but LocalAuthListEnabled is read-only: a change is
+	// Rejected, even to a valid value, and leaves the value alone.
+	readOnly := []struct{ key, value string }{
+		{KeyLocalAuthListMaxLength, "500"},
+		{KeySendLocalListMaxLength, "50"},
+		{KeyReserveConnectorZeroSupported, "false"},
+		{KeyChargeProfileMaxStackLevel, "3"},
+		{KeyChargingScheduleAllowedChargingRateUnit, "Current"},
+		{KeyChargingScheduleMaxPeriods, "10"},
+		{KeyConnectorSwitch3to1PhaseSupported, "true"},
+		{KeyMaxChargingProfilesInstalled, "4"},
+		{KeySupportedFeatureProfiles, "Core"},
+		{"supportedfeatureprofiles", "Core,FirmwareManagement,LocalAuthListManagement,Reservation,SmartCharging,RemoteTrigger"},
+	}
+	for _, tc := range readOnly {
+		before, _ := c.Value(tc.key)
+		if got := c.Set(tc.key, tc.value); got != ConfigurationStatusRejected {
+			t.Errorf("Set(%s, %q) = %s, want Rejected", tc.key, tc.value, got)
+		}
+		if after, _ := c.Value(tc.key); after != before {
+			t.Errorf("Set(%s, %q) changed the value to %q", tc.key, tc.value, after)
+		}
+	}
+	known, _ := c.Get([]string{KeyLocalAuthListEnabled, KeyChargeProfileMaxStackLevel, KeySupportedFeatureProfiles})
+	want := []KeyValue{
+		{Key: KeyLocalAuthListEnabled, Readonly: false, Value: ptr("true")},
+		{Key: KeyChargeProfileMaxStackLevel, Readonly: true, Value: ptr("8")},
+		{Key: KeySupportedFeatureProfiles, Readonly: true, Value: ptr(ImplementedFeatureProfiles)},
+	}
+	if len(known) != len(want) {
+		t.Fatalf("Get = %+v", known)
+	}
+	for i := range want {
+		if known[i].Key != want[i].Key || known[i].Readonly != want[i].Readonly || *known[i].Value != *want[i].Value {
+			t.Errorf("Get[%d] = %s %v %s, want %s %v %s", i, known[i].Key, known[i].Readonly, *known[i].Value, want[i].Key, want[i].Readonly, *want[i].Value)
+		}
+	}
+}
+
+// Initial values of the profiles' keys from the config file: valid ones
+// are applied (canonically), invalid ones are errors.
+func TestConfigProfileKeysInitial(t *testing.T) {
+	good := []struct {
+		name    string
+		initial map[string]string
+		key     string
+		want    string
+	}{
+		{"list length", map[string]string{KeyLocalAuthListMaxLength: "5000"}, KeyLocalAuthListMaxLength, "5000"},
+		{"send list length", map[string]string{"sendlocallistmaxlength": "1"}, KeySendLocalListMaxLength, "1"},
+		{"list disabled", map[string]string{KeyLocalAuthListEnabled: "False"}, KeyLocalAuthListEnabled, "false"},
+		{"no reservation of connector 0", map[string]string{KeyReserveConnectorZeroSupported: "false"}, KeyReserveConnectorZeroSupported, "false"},
+		{"stack level 0", map[string]string{KeyChargeProfileMaxStackLevel: "0"}, KeyChargeProfileMaxStackLevel, "0"},
+		{"one period", map[string]string{KeyChargingScheduleMaxPeriods: "1"}, KeyChargingScheduleMaxPeriods, "1"},
+		{"many profiles", map[string]string{KeyMaxChargingProfilesInstalled: "1000"}, KeyMaxChargingProfilesInstalled, "1000"},
+		{"phase switching", map[string]string{KeyConnectorSwitch3to1PhaseSupported: "TRUE"}, KeyConnectorSwitch3to1PhaseSupported, "true"},
+		{"current only", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: "Current"}, KeyChargingScheduleAllowedChargingRateUnit, "Current"},
+		{"power only", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: " Power "}, KeyChargingScheduleAllowedChargingRateUnit, "Power"},
+		{"power first", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: "Power, Current"}, KeyChargingScheduleAllowedChargingRateUnit, "Power,Current"},
+		{"feature profiles as implemented", map[string]string{KeySupportedFeatureProfiles: ImplementedFeatureProfiles},
+			KeySupportedFeatureProfiles, ImplementedFeatureProfiles},
+		{"feature profiles in another order", map[string]string{KeySupportedFeatureProfiles: "RemoteTrigger, SmartCharging,Reservation,LocalAuthListManagement,Core"},
+			KeySupportedFeatureProfiles, ImplementedFeatureProfiles},
+	}
+	for _, tc := range good {
+		t.Run(tc.name, func(t *testing.T) {
+			db, _ := openTestDB(t)
+			c := mustOpenConfig(t, db, tc.initial)
+			if got, _ := c.Value(tc.key); got != tc.want {
+				t.Errorf("%s = %q, want %q", tc.key, got, tc.want)
+			}
+		})
+	}
+
+	bad := []struct {
+		name    string
+		initial map[string]string
+	}{
+		{"list length 0", map[string]string{KeyLocalAuthListMaxLength: "0"}},
+		{"list length too large", map[string]string{KeyLocalAuthListMaxLength: "10001"}},
+		{"send list length 0", map[string]string{KeySendLocalListMaxLength: "0"}},
+		{"send list length not a number", map[string]string{KeySendLocalListMaxLength: "many"}},
+		{"list enabled not a boolean", map[string]string{KeyLocalAuthListEnabled: "1"}},
+		{"reservation not a boolean", map[string]string{KeyReserveConnectorZeroSupported: "yes"}},
+		{"negative stack level", map[string]string{KeyChargeProfileMaxStackLevel: "-1"}},
+		{"stack level too large", map[string]string{KeyChargeProfileMaxStackLevel: "101"}},
+		{"no periods", map[string]string{KeyChargingScheduleMaxPeriods: "0"}},
+		{"no profiles", map[string]string{KeyMaxChargingProfilesInstalled: "0"}},
+		{"phase switching not a boolean", map[string]string{KeyConnectorSwitch3to1PhaseSupported: "sometimes"}},
+		{"rate unit A", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: "A"}},
+		{"rate unit W", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: "Current,W"}},
+		{"rate unit lower case", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: "current"}},
+		{"rate unit twice", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: "Current,Current"}},
+		{"rate unit empty item", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: "Current,"}},
+		{"no rate unit", map[string]string{KeyChargingScheduleAllowedChargingRateUnit: ""}},
+		{"feature profiles Core only", map[string]string{KeySupportedFeatureProfiles: "Core"}},
+		{"feature profiles empty", map[string]string{KeySupportedFeatureProfiles: ""}},
+		{"feature profiles claim FirmwareManagement", map[string]string{
+			KeySupportedFeatureProfiles: ImplementedFeatureProfiles + ",FirmwareManagement"}},
+		{"feature profiles repeat one", map[string]string{
+			KeySupportedFeatureProfiles: "Core,Core,LocalAuthListManagement,Reservation,SmartCharging"}},
+		{"feature profiles unknown name", map[string]string{KeySupportedFeatureProfiles: "Core,Teleport"}},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			db, _ := openTestDB(t)
+			if _, err := OpenConfig(db, "cfg", tc.initial); !errors.Is(err, ErrBadValue) {
+				t.Errorf("err = %v, want %v", err, ErrBadValue)
+			}
+		})
+	}
+}
+
+// The error for an overridden SupportedFeatureProfiles says what the key
+// is fixed to and why.
+func TestConfigFeatureProfilesFixed(t *testing.T) {
+	db, _ := openTestDB(t)
+	_, err := OpenConfig(db, "cfg", map[string]string{"SupportedFeatureProfiles": "Core,FirmwareManagement"})
+	if !errors.Is(err, ErrBadValue) {
+		t.Fatalf("err = %v, want %v", err, ErrBadValue)
+	}
+	for _, want := range []string{KeySupportedFeatureProfiles, "fixed", ImplementedFeatureProfiles, "implements", "Core,FirmwareManagement"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	for _, name := range []string{ProfileCore, ProfileLocalAuthListManagement, ProfileReservation, ProfileSmartCharging, ProfileRemoteTrigger} {
+		if !ProfileImplemented(name) {
+			t.Errorf("%s not implemented", name)
+		}
+	}
+	for _, name := range []string{ProfileFirmwareManagement, "core", ""} {
+		if ProfileImplemented(name) {
+			t.Errorf("%q implemented", name)
+		}
+	}
+
+	// A stored value is never applied to a read-only key, this one
+	// included.
+	if err := db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte("cfg"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(KeySupportedFeatureProfiles), []byte("Core"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenConfig(db, "cfg", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.Value(KeySupportedFeatureProfiles); v != ImplementedFeatureProfiles {
+		t.Errorf("SupportedFeatureProfiles = %q after a stored override", v)
 	}
 }

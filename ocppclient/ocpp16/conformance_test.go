@@ -93,8 +93,8 @@ func (s sample) id() string { return "urn:" + s.action + "." + s.kind }
 
 func ptr[T any](v T) *T { return &v }
 
-// samples returns representative values of every Core message, using every
-// value of every enumeration at least once.
+// samples returns representative values of every message the package has
+// types for, using every value of every enumeration at least once.
 func samples() []sample {
 	at := NewDateTime(time.Date(2026, 11, 25, 1, 2, 3, 456e6, time.UTC))
 	info := IdTagInfo{ExpiryDate: NewDateTimePtr(at.Add(24 * time.Hour)), ParentIDTag: "PARENT-01", Status: AuthorizationStatusAccepted}
@@ -239,6 +239,100 @@ func samples() []sample {
 		}
 		out = append(out, sample{ActionRemoteStartTransaction, "req", &RemoteStartTransactionRequest{IDTag: "TAG", ChargingProfile: p}})
 	}
+	return append(out, profileSamples(at, info)...)
+}
+
+// profileSamples returns representative values of the messages of the
+// Smart Charging, Local Auth List Management, Reservation and Remote
+// Trigger profiles and of the Firmware Management notifications, using
+// every value of their enumerations at least once.
+func profileSamples(at DateTime, info IdTagInfo) []sample {
+	schedule := ChargingSchedule{
+		Duration: ptr(86400), StartSchedule: &at, ChargingRateUnit: ChargingRateUnitA,
+		ChargingSchedulePeriod: []ChargingSchedulePeriod{{StartPeriod: 0, Limit: 32}, {StartPeriod: 3600, Limit: 6.3, NumberPhases: ptr(1)}},
+		MinChargingRate:        ptr(6.0),
+	}
+	out := []sample{
+		{ActionClearChargingProfile, "req", &ClearChargingProfileRequest{}},
+		{ActionClearChargingProfile, "req", &ClearChargingProfileRequest{ID: ptr(12)}},
+		{ActionGetCompositeSchedule, "req", &GetCompositeScheduleRequest{ConnectorID: 0, Duration: 3600}},
+		{ActionGetCompositeSchedule, "conf", &GetCompositeScheduleResponse{Status: GetCompositeScheduleStatusRejected}},
+		{ActionGetCompositeSchedule, "conf", &GetCompositeScheduleResponse{
+			Status: GetCompositeScheduleStatusAccepted, ConnectorID: ptr(1), ScheduleStart: &at, ChargingSchedule: &schedule,
+		}},
+		{ActionSendLocalList, "req", &SendLocalListRequest{ListVersion: 1, UpdateType: UpdateTypeFull}},
+		{ActionSendLocalList, "req", &SendLocalListRequest{ListVersion: 2, UpdateType: UpdateTypeDifferential, LocalAuthorizationList: []AuthorizationData{
+			{IDTag: "04A1B2C3D4E5F6", IdTagInfo: &info},
+			{IDTag: "REMOVED"},
+		}}},
+		{ActionGetLocalListVersion, "req", &GetLocalListVersionRequest{}},
+		{ActionGetLocalListVersion, "conf", &GetLocalListVersionResponse{ListVersion: -1}},
+		{ActionGetLocalListVersion, "conf", &GetLocalListVersionResponse{ListVersion: 17}},
+		{ActionReserveNow, "req", &ReserveNowRequest{ConnectorID: 0, ExpiryDate: at, IDTag: "TAG", ReservationID: 7}},
+		{ActionReserveNow, "req", &ReserveNowRequest{ConnectorID: 2, ExpiryDate: at, IDTag: "TAG", ParentIDTag: "PARENT-01", ReservationID: 8}},
+		{ActionCancelReservation, "req", &CancelReservationRequest{ReservationID: 7}},
+		{ActionTriggerMessage, "req", &TriggerMessageRequest{RequestedMessage: MessageTriggerStatusNotification, ConnectorID: ptr(0)}},
+		{ActionDiagnosticsStatusNotification, "conf", &DiagnosticsStatusNotificationResponse{}},
+		{ActionFirmwareStatusNotification, "conf", &FirmwareStatusNotificationResponse{}},
+	}
+	for i, purpose := range chargingProfilePurposeValues {
+		p := ChargingProfile{
+			ChargingProfileID: 20 + i, StackLevel: i, ChargingProfilePurpose: purpose,
+			ChargingProfileKind: ChargingProfileKindAbsolute, ChargingSchedule: schedule,
+		}
+		if purpose == ChargingProfilePurposeTxProfile {
+			p.TransactionID = ptr(42)
+		}
+		out = append(out,
+			sample{ActionSetChargingProfile, "req", &SetChargingProfileRequest{ConnectorID: i, CsChargingProfiles: p}},
+			sample{ActionClearChargingProfile, "req", &ClearChargingProfileRequest{ConnectorID: ptr(i), ChargingProfilePurpose: purpose, StackLevel: ptr(i)}})
+	}
+	for _, rk := range recurrencyKindValues {
+		out = append(out, sample{ActionSetChargingProfile, "req", &SetChargingProfileRequest{ConnectorID: 0, CsChargingProfiles: ChargingProfile{
+			ChargingProfileID: 30, StackLevel: 8, ChargingProfilePurpose: ChargingProfilePurposeTxDefaultProfile,
+			ChargingProfileKind: ChargingProfileKindRecurring, RecurrencyKind: rk, ValidFrom: &at, ValidTo: NewDateTimePtr(at.Add(30 * 24 * time.Hour)),
+			ChargingSchedule: ChargingSchedule{
+				StartSchedule: &at, ChargingRateUnit: ChargingRateUnitW,
+				ChargingSchedulePeriod: []ChargingSchedulePeriod{{StartPeriod: 0, Limit: 11000}, {StartPeriod: 7 * 3600, Limit: 4140.1}},
+			},
+		}}})
+	}
+	for _, unit := range chargingRateUnitValues {
+		out = append(out, sample{ActionGetCompositeSchedule, "req", &GetCompositeScheduleRequest{ConnectorID: 1, Duration: 600, ChargingRateUnit: unit}})
+	}
+	for _, v := range chargingProfileStatusValues {
+		out = append(out, sample{ActionSetChargingProfile, "conf", &SetChargingProfileResponse{Status: v}})
+	}
+	for _, v := range clearChargingProfileStatusValues {
+		out = append(out, sample{ActionClearChargingProfile, "conf", &ClearChargingProfileResponse{Status: v}})
+	}
+	for _, v := range updateStatusValues {
+		out = append(out, sample{ActionSendLocalList, "conf", &SendLocalListResponse{Status: v}})
+	}
+	for _, v := range authorizationStatusValues {
+		out = append(out, sample{ActionSendLocalList, "req", &SendLocalListRequest{ListVersion: 3, UpdateType: UpdateTypeFull,
+			LocalAuthorizationList: []AuthorizationData{{IDTag: "TAG-" + string(v), IdTagInfo: &IdTagInfo{Status: v}}}}})
+	}
+	for _, v := range reservationStatusValues {
+		out = append(out, sample{ActionReserveNow, "conf", &ReserveNowResponse{Status: v}})
+	}
+	for _, v := range cancelReservationStatusValues {
+		out = append(out, sample{ActionCancelReservation, "conf", &CancelReservationResponse{Status: v}})
+	}
+	for _, v := range messageTriggerValues {
+		out = append(out,
+			sample{ActionTriggerMessage, "req", &TriggerMessageRequest{RequestedMessage: v}},
+			sample{ActionTriggerMessage, "req", &TriggerMessageRequest{RequestedMessage: v, ConnectorID: ptr(1)}})
+	}
+	for _, v := range triggerMessageStatusValues {
+		out = append(out, sample{ActionTriggerMessage, "conf", &TriggerMessageResponse{Status: v}})
+	}
+	for _, v := range diagnosticsStatusValues {
+		out = append(out, sample{ActionDiagnosticsStatusNotification, "req", &DiagnosticsStatusNotificationRequest{Status: v}})
+	}
+	for _, v := range firmwareStatusValues {
+		out = append(out, sample{ActionFirmwareStatusNotification, "req", &FirmwareStatusNotificationRequest{Status: v}})
+	}
 	return out
 }
 
@@ -276,7 +370,7 @@ func TestConformanceSchemas(t *testing.T) {
 	}
 }
 
-// decodeAny decodes any Core message: responses through DecodeResponse,
+// decodeAny decodes any message: responses through DecodeResponse,
 // charge-point requests through the package's validator directly.
 func decodeAny(action, kind string, payload []byte, into any) error {
 	if kind == "conf" {
@@ -325,7 +419,10 @@ func TestConformanceEnumsCovered(t *testing.T) {
 		ResetType(""), ResetStatus(""), RemoteStartStopStatus(""), UnlockStatus(""), ClearCacheStatus(""),
 		DataTransferStatus(""), ReadingContext(""), ValueFormat(""), Measurand(""), Phase(""),
 		Location(""), UnitOfMeasure(""), ChargingProfilePurpose(""), ChargingProfileKind(""),
-		RecurrencyKind(""), ChargingRateUnit(""),
+		RecurrencyKind(""), ChargingRateUnit(""), ChargingProfileStatus(""), ClearChargingProfileStatus(""),
+		GetCompositeScheduleStatus(""), UpdateType(""), UpdateStatus(""), ReservationStatus(""),
+		CancelReservationStatus(""), MessageTrigger(""), TriggerMessageStatus(""), DiagnosticsStatus(""),
+		FirmwareStatus(""),
 	}
 	for _, e := range enums {
 		typ := reflect.TypeOf(e)
@@ -337,9 +434,10 @@ func TestConformanceEnumsCovered(t *testing.T) {
 	}
 }
 
-// messageTypes maps every Core schema $id to its Go type.
+// messageTypes maps the schema $id of every message the package has types
+// for to its Go type.
 func messageTypes() map[string]reflect.Type {
-	core := []struct {
+	msgs := []struct {
 		action    string
 		req, conf any
 	}{
@@ -359,9 +457,19 @@ func messageTypes() map[string]reflect.Type {
 		{ActionStatusNotification, StatusNotificationRequest{}, StatusNotificationResponse{}},
 		{ActionStopTransaction, StopTransactionRequest{}, StopTransactionResponse{}},
 		{ActionUnlockConnector, UnlockConnectorRequest{}, UnlockConnectorResponse{}},
+		{ActionSetChargingProfile, SetChargingProfileRequest{}, SetChargingProfileResponse{}},
+		{ActionClearChargingProfile, ClearChargingProfileRequest{}, ClearChargingProfileResponse{}},
+		{ActionGetCompositeSchedule, GetCompositeScheduleRequest{}, GetCompositeScheduleResponse{}},
+		{ActionSendLocalList, SendLocalListRequest{}, SendLocalListResponse{}},
+		{ActionGetLocalListVersion, GetLocalListVersionRequest{}, GetLocalListVersionResponse{}},
+		{ActionReserveNow, ReserveNowRequest{}, ReserveNowResponse{}},
+		{ActionCancelReservation, CancelReservationRequest{}, CancelReservationResponse{}},
+		{ActionTriggerMessage, TriggerMessageRequest{}, TriggerMessageResponse{}},
+		{ActionDiagnosticsStatusNotification, DiagnosticsStatusNotificationRequest{}, DiagnosticsStatusNotificationResponse{}},
+		{ActionFirmwareStatusNotification, FirmwareStatusNotificationRequest{}, FirmwareStatusNotificationResponse{}},
 	}
 	m := map[string]reflect.Type{}
-	for _, c := range core {
+	for _, c := range msgs {
 		m["urn:"+c.action+".req"] = reflect.TypeOf(c.req)
 		m["urn:"+c.action+".conf"] = reflect.TypeOf(c.conf)
 	}
@@ -505,5 +613,48 @@ func TestConformanceRejects(t *testing.T) {
 				t.Errorf("schema accepts %s", tc.payload)
 			}
 		})
+	}
+}
+
+// TestConformanceCoverage checks that the routing tables and the message
+// types agree: every action with a response type has both types, with the
+// types newResponse and newInboundRequest return, and every OCPP 1.6
+// schema belongs to a known action.
+func TestConformanceCoverage(t *testing.T) {
+	types := messageTypes()
+	for id, typ := range types {
+		action, kind, _ := strings.Cut(strings.TrimPrefix(id, "urn:"), ".")
+		var got any
+		switch kind {
+		case "conf":
+			got = newResponse(action)
+		case "req":
+			got = newInboundRequest(action)
+			if got == nil {
+				continue // a charge point's own request
+			}
+		}
+		if got == nil || reflect.TypeOf(got).Elem() != typ {
+			t.Errorf("%s: routed to %T, want *%s", id, got, typ.Name())
+		}
+	}
+	for _, action := range []string{
+		ActionSetChargingProfile, ActionClearChargingProfile, ActionGetCompositeSchedule,
+		ActionSendLocalList, ActionGetLocalListVersion, ActionReserveNow, ActionCancelReservation,
+		ActionTriggerMessage, ActionDiagnosticsStatusNotification, ActionFirmwareStatusNotification,
+	} {
+		if types["urn:"+action+".req"] == nil || types["urn:"+action+".conf"] == nil {
+			t.Errorf("%s: no message types", action)
+		}
+	}
+	schemas := loadSchemas(t)
+	for id := range schemas.raw {
+		action, _, _ := strings.Cut(strings.TrimPrefix(id, "urn:"), ".")
+		if !knownAction(action) {
+			t.Errorf("%s: action %s is not known", id, action)
+		}
+		if newResponse(action) != nil && types[id] == nil {
+			t.Errorf("%s: the action is routed but has no type in messageTypes", id)
+		}
 	}
 }

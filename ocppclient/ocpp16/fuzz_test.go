@@ -35,6 +35,26 @@ func FuzzDecodeRequest(f *testing.F) {
 		{ActionUnlockConnector, `{"connectorId":1}`},
 		{ActionUnlockConnector, `[1]`},
 		{ActionReserveNow, `{}`},
+		{ActionReserveNow, `{"connectorId":0,"expiryDate":"2026-11-25T10:00:00.123+01:00","idTag":"T","parentIdTag":"P","reservationId":7}`},
+		{ActionReserveNow, `{"connectorId":1,"expiryDate":"25/11/2026 10:00","idTag":"T","reservationId":7}`},
+		{ActionCancelReservation, `{"reservationId":-7}`},
+		{ActionSetChargingProfile, `{"connectorId":0,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":2,"chargingProfilePurpose":"TxDefaultProfile",` +
+			`"chargingProfileKind":"Recurring","recurrencyKind":"Weekly","validTo":"2027-01-01T00:00:00Z","chargingSchedule":{"duration":604800,` +
+			`"startSchedule":"2026-11-23T00:00:00Z","chargingRateUnit":"W","chargingSchedulePeriod":[{"startPeriod":0,"limit":7400},{"startPeriod":3600,"limit":1380.1,"numberPhases":1}]}}}`},
+		{ActionSetChargingProfile, `{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile",` +
+			`"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":1.25}]}}}`},
+		{ActionSetChargingProfile, `{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":-1,"chargingProfilePurpose":"TxProfile",` +
+			`"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`},
+		{ActionSetChargingProfile, `{"connectorId":1}`},
+		{ActionClearChargingProfile, `{"id":3,"connectorId":0,"chargingProfilePurpose":"ChargePointMaxProfile","stackLevel":-1}`},
+		{ActionGetCompositeSchedule, `{"connectorId":1,"duration":86400,"chargingRateUnit":"A"}`},
+		{ActionSendLocalList, `{"listVersion":5,"updateType":"Differential","localAuthorizationList":[{"idTag":"A"},` +
+			`{"idTag":"B","idTagInfo":{"status":"Expired","expiryDate":"2026-01-01T00:00:00Z","parentIdTag":"P"}}]}`},
+		{ActionSendLocalList, `{"listVersion":1,"updateType":"Full","localAuthorizationList":[]}`},
+		{ActionGetLocalListVersion, `{}`},
+		{ActionTriggerMessage, `{"requestedMessage":"StatusNotification","connectorId":0}`},
+		{ActionTriggerMessage, `{"requestedMessage":"SignChargePointCertificate"}`},
+		{ActionDiagnosticsStatusNotification, `{"status":"Idle"}`},
 		{"Unknown", `{}`},
 	}
 	for _, s := range seeds {

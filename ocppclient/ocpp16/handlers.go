@@ -40,6 +40,12 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 			return &ClearCacheResponse{Status: ClearCacheStatusRejected}, nil
 		}
 		return &ClearCacheResponse{Status: ClearCacheStatusAccepted}, nil
+	case *TriggerMessageRequest:
+		return c.triggerMessage(r), nil
+	case *SendLocalListRequest:
+		return c.sendLocalList(r), nil
+	case *GetLocalListVersionRequest:
+		return c.localListVersion(), nil
 	}
 
 	st, err := c.station()
@@ -58,6 +64,16 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 		return &ResetResponse{Status: ResetStatusAccepted}, nil
 	case *UnlockConnectorRequest:
 		return c.unlock(ctx, st, r.ConnectorID), nil
+	case *SetChargingProfileRequest:
+		return c.setChargingProfile(ctx, st, r), nil
+	case *ClearChargingProfileRequest:
+		return c.clearChargingProfile(ctx, r), nil
+	case *GetCompositeScheduleRequest:
+		return c.getCompositeSchedule(ctx, st, r), nil
+	case *ReserveNowRequest:
+		return c.reserveNow(ctx, st, r), nil
+	case *CancelReservationRequest:
+		return c.cancelReservation(ctx, st, r), nil
 	}
 	// DecodeRequest knows an action this switch does not: a newer decoder.
 	return nil, ocppclient.Errorf(ocppclient.NotSupported, "action %s is not supported", action)
@@ -80,14 +96,17 @@ func (c *Charger) changeAvailability(ctx context.Context, st Station, r *ChangeA
 }
 
 // startable reports whether a connector in status s can take a remote
-// start: idle (Available) or plugged in and waiting for a token
-// (Preparing).
-func startable(s station.Status) bool { return s == station.Available || s == station.Preparing }
+// start: idle (Available), plugged in and waiting for a token (Preparing),
+// or Reserved (the station then starts only for the reservation's token).
+func startable(s station.Status) bool {
+	return s == station.Available || s == station.Preparing || s == station.Reserved
+}
 
 // remoteStart answers from a status snapshot and then asks the station to
 // start, since 1.6 answers RemoteStartTransaction before the transaction
-// exists. A charging profile in the request is ignored: the charger does
-// not offer Smart Charging.
+// exists. A charging profile in the request must be a TxProfile within the
+// Smart Charging limits (else Rejected); it is installed for the session
+// the start begins (see sessionStartedLimits).
 func (c *Charger) remoteStart(ctx context.Context, st Station, r *RemoteStartTransactionRequest) *RemoteStartTransactionResponse {
 	rejected := &RemoteStartTransactionResponse{Status: RemoteStartStopStatusRejected}
 	snap, err := st.Status(ctx)
@@ -95,9 +114,24 @@ func (c *Charger) remoteStart(ctx context.Context, st Station, r *RemoteStartTra
 		c.log.Warn("ocpp16 RemoteStartTransaction: station status", "err", err)
 		return rejected
 	}
+	// A connector reserved for another tag cannot take the start. Without
+	// AuthorizeRemoteTxRequests the tag's group is unknown, so only the
+	// reservation's own tag matches; with it, the station decides once the
+	// tag is authorized.
+	var reservations []station.Reservation
+	if snapHasReservation(snap) {
+		if reservations, err = st.Reservations(ctx); err != nil {
+			c.log.Warn("ocpp16 RemoteStartTransaction: reservations", "err", err)
+			return rejected
+		}
+	}
+	authorize := c.cfg.Bool(KeyAuthorizeRemoteTxRequests)
 	connector := 0
 	for _, cs := range snap.Connectors {
 		if r.ConnectorID != nil && cs.ID != *r.ConnectorID {
+			continue
+		}
+		if !authorize && !reservationAdmits(reservations, cs, r.IDTag) {
 			continue
 		}
 		if startable(cs.Status) && cs.Session == nil {
@@ -108,6 +142,12 @@ func (c *Charger) remoteStart(ctx context.Context, st Station, r *RemoteStartTra
 	if connector == 0 {
 		c.log.Info("ocpp16 RemoteStartTransaction rejected: no free connector", "connector", r.ConnectorID)
 		return rejected
+	}
+	if r.ChargingProfile != nil {
+		if err := c.acceptRemoteProfile(connector, r.IDTag, r.ChargingProfile); err != nil {
+			c.log.Info("ocpp16 RemoteStartTransaction rejected: charging profile", "err", err)
+			return rejected
+		}
 	}
 	opts := station.StartOptions{Remote: true, SkipAuthorization: !c.cfg.Bool(KeyAuthorizeRemoteTxRequests)}
 	idTag := r.IDTag
@@ -178,4 +218,34 @@ func (c *Charger) unlock(ctx context.Context, st Station, connector int) *Unlock
 		out = UnlockStatusUnlockFailed
 	}
 	return &UnlockConnectorResponse{Status: out}
+}
+
+// snapHasReservation reports whether a reservation holds any connector.
+func snapHasReservation(snap station.Snapshot) bool {
+	for _, cs := range snap.Connectors {
+		if cs.ReservationID != 0 || cs.Status == station.Reserved {
+			return true
+		}
+	}
+	return false
+}
+
+// reservationAdmits reports whether idTag, by itself (its group unknown),
+// may start on cs under the reservations: the connector's own reservation
+// must be for it, and a connector Reserved for the connector-0
+// reservations needs one of them to be.
+func reservationAdmits(rs []station.Reservation, cs station.ConnectorSnapshot, idTag string) bool {
+	match := func(r station.Reservation) bool { return r.IDTag == idTag || r.ParentIDTag == idTag }
+	if r, held := reservedFor(rs, cs.ID); held {
+		return match(r)
+	}
+	if cs.Status != station.Reserved {
+		return true
+	}
+	for _, r := range rs {
+		if r.Connector == 0 && match(r) {
+			return true
+		}
+	}
+	return false
 }

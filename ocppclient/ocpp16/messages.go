@@ -20,34 +20,47 @@ const (
 	ActionStopTransaction        = "StopTransaction"
 	ActionUnlockConnector        = "UnlockConnector"
 
-	// Other profiles and the security whitepaper: known, not (yet)
-	// supported; DecodeRequest answers them NotSupported.
-	ActionCancelReservation                = "CancelReservation"
+	// Smart Charging profile.
+	ActionClearChargingProfile = "ClearChargingProfile"
+	ActionGetCompositeSchedule = "GetCompositeSchedule"
+	ActionSetChargingProfile   = "SetChargingProfile"
+
+	// Local Auth List Management profile.
+	ActionGetLocalListVersion = "GetLocalListVersion"
+	ActionSendLocalList       = "SendLocalList"
+
+	// Reservation profile.
+	ActionCancelReservation = "CancelReservation"
+	ActionReserveNow        = "ReserveNow"
+
+	// Remote Trigger profile.
+	ActionTriggerMessage = "TriggerMessage"
+
+	// Firmware Management profile. The charge point can send the two
+	// notifications (a TriggerMessage may ask for them); GetDiagnostics and
+	// UpdateFirmware are not (yet) supported: DecodeRequest answers them
+	// NotSupported.
+	ActionDiagnosticsStatusNotification = "DiagnosticsStatusNotification"
+	ActionFirmwareStatusNotification    = "FirmwareStatusNotification"
+	ActionGetDiagnostics                = "GetDiagnostics"
+	ActionUpdateFirmware                = "UpdateFirmware"
+
+	// Security whitepaper: known, not (yet) supported; DecodeRequest
+	// answers them NotSupported.
 	ActionCertificateSigned                = "CertificateSigned"
-	ActionClearChargingProfile             = "ClearChargingProfile"
 	ActionDeleteCertificate                = "DeleteCertificate"
-	ActionDiagnosticsStatusNotification    = "DiagnosticsStatusNotification"
 	ActionExtendedTriggerMessage           = "ExtendedTriggerMessage"
-	ActionFirmwareStatusNotification       = "FirmwareStatusNotification"
-	ActionGetCompositeSchedule             = "GetCompositeSchedule"
-	ActionGetDiagnostics                   = "GetDiagnostics"
 	ActionGetInstalledCertificateIds       = "GetInstalledCertificateIds"
-	ActionGetLocalListVersion              = "GetLocalListVersion"
 	ActionGetLog                           = "GetLog"
 	ActionInstallCertificate               = "InstallCertificate"
 	ActionLogStatusNotification            = "LogStatusNotification"
-	ActionReserveNow                       = "ReserveNow"
 	ActionSecurityEventNotification        = "SecurityEventNotification"
-	ActionSendLocalList                    = "SendLocalList"
-	ActionSetChargingProfile               = "SetChargingProfile"
 	ActionSignCertificate                  = "SignCertificate"
 	ActionSignedFirmwareStatusNotification = "SignedFirmwareStatusNotification"
 	ActionSignedUpdateFirmware             = "SignedUpdateFirmware"
-	ActionTriggerMessage                   = "TriggerMessage"
-	ActionUpdateFirmware                   = "UpdateFirmware"
 )
 
-// Requests a charge point sends, and their answers.
+// Core requests a charge point sends, and their answers.
 
 // AuthorizeRequest asks the CSMS whether an id tag may charge.
 type AuthorizeRequest struct {
@@ -168,7 +181,7 @@ type StopTransactionResponse struct {
 	IdTagInfo *IdTagInfo `json:"idTagInfo,omitempty"`
 }
 
-// Requests a CSMS sends, and their answers.
+// Core requests a CSMS sends, and their answers.
 
 // ChangeAvailabilityRequest makes a connector (0: the whole charge point)
 // operative or inoperative.

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Shared types of the Core profile. Field rules are in the `ocpp` struct
+// Types shared by several messages. Field rules are in the `ocpp` struct
 // tags, read by the validator (validate.go):
 //
 //	required   the field must be present (OccurenceConstraintViolation)
@@ -125,8 +125,9 @@ type ChargingSchedulePeriod struct {
 // ChargingSchedule is the schedule of a charging profile.
 type ChargingSchedule struct {
 	// Duration is the schedule's length in seconds; nil means until the
-	// last period ends (or, for a transaction, until it ends).
-	Duration               *int                     `json:"duration,omitempty"`
+	// last period ends (or, for a transaction, until it ends). A length
+	// is never negative, although the schema does not say so.
+	Duration               *int                     `json:"duration,omitempty" ocpp:"min=0"`
 	StartSchedule          *DateTime                `json:"startSchedule,omitempty"`
 	ChargingRateUnit       ChargingRateUnit         `json:"chargingRateUnit" ocpp:"required"`
 	ChargingSchedulePeriod []ChargingSchedulePeriod `json:"chargingSchedulePeriod" ocpp:"required"`
@@ -135,8 +136,12 @@ type ChargingSchedule struct {
 	MinChargingRate *float64 `json:"minChargingRate,omitempty" ocpp:"step=0.1"`
 }
 
-// ChargingProfile is a Smart Charging profile. A RemoteStartTransaction may
-// carry one (of purpose TxProfile).
+// ChargingProfile is a Smart Charging profile, installed by
+// SetChargingProfile. A RemoteStartTransaction may carry one (of purpose
+// TxProfile). Rules that tie fields together (a TransactionID only for a
+// TxProfile, a RecurrencyKind only for a Recurring profile) are stated in
+// prose only and are the handler's to check: the schema, which decides what
+// is accepted on input, has no such rule.
 type ChargingProfile struct {
 	ChargingProfileID int `json:"chargingProfileId" ocpp:"required"`
 	// TransactionID binds a TxProfile to a transaction; nil otherwise.
@@ -149,4 +154,16 @@ type ChargingProfile struct {
 	ValidFrom        *DateTime        `json:"validFrom,omitempty"`
 	ValidTo          *DateTime        `json:"validTo,omitempty"`
 	ChargingSchedule ChargingSchedule `json:"chargingSchedule" ocpp:"required"`
+}
+
+// AuthorizationData is one entry of a SendLocalList's local authorization
+// list.
+type AuthorizationData struct {
+	IDTag string `json:"idTag" ocpp:"required,max=20"`
+	// IdTagInfo is the tag's verdict. In a Differential update an entry
+	// without it removes the tag from the list. The specification's prose
+	// requires it in a Full update, the schema does not: as the schema
+	// decides what is accepted on input, a Full list with an entry without
+	// IdTagInfo decodes, and the handler answers it.
+	IdTagInfo *IdTagInfo `json:"idTagInfo,omitempty"`
 }

@@ -664,6 +664,274 @@ func (v ChargingRateUnit) IsValid() bool { return slices.Contains(chargingRateUn
 
 func (ChargingRateUnit) enumValues() []string { return enumStrings(chargingRateUnitValues[:]) }
 
+// ChargingProfileStatus is the answer to a SetChargingProfile.
+type ChargingProfileStatus string
+
+// ChargingProfileStatus values.
+const (
+	ChargingProfileStatusAccepted     ChargingProfileStatus = "Accepted"
+	ChargingProfileStatusRejected     ChargingProfileStatus = "Rejected"
+	ChargingProfileStatusNotSupported ChargingProfileStatus = "NotSupported"
+)
+
+var chargingProfileStatusValues = [...]ChargingProfileStatus{
+	ChargingProfileStatusAccepted,
+	ChargingProfileStatusRejected,
+	ChargingProfileStatusNotSupported,
+}
+
+// IsValid reports whether v is a ChargingProfileStatus of OCPP 1.6.
+func (v ChargingProfileStatus) IsValid() bool {
+	return slices.Contains(chargingProfileStatusValues[:], v)
+}
+
+func (ChargingProfileStatus) enumValues() []string {
+	return enumStrings(chargingProfileStatusValues[:])
+}
+
+// ClearChargingProfileStatus is the answer to a ClearChargingProfile;
+// Unknown when no profile matched.
+type ClearChargingProfileStatus string
+
+// ClearChargingProfileStatus values.
+const (
+	ClearChargingProfileStatusAccepted ClearChargingProfileStatus = "Accepted"
+	ClearChargingProfileStatusUnknown  ClearChargingProfileStatus = "Unknown"
+)
+
+var clearChargingProfileStatusValues = [...]ClearChargingProfileStatus{
+	ClearChargingProfileStatusAccepted,
+	ClearChargingProfileStatusUnknown,
+}
+
+// IsValid reports whether v is a ClearChargingProfileStatus of OCPP 1.6.
+func (v ClearChargingProfileStatus) IsValid() bool {
+	return slices.Contains(clearChargingProfileStatusValues[:], v)
+}
+
+func (ClearChargingProfileStatus) enumValues() []string {
+	return enumStrings(clearChargingProfileStatusValues[:])
+}
+
+// GetCompositeScheduleStatus is the answer to a GetCompositeSchedule.
+type GetCompositeScheduleStatus string
+
+// GetCompositeScheduleStatus values.
+const (
+	GetCompositeScheduleStatusAccepted GetCompositeScheduleStatus = "Accepted"
+	GetCompositeScheduleStatusRejected GetCompositeScheduleStatus = "Rejected"
+)
+
+var getCompositeScheduleStatusValues = [...]GetCompositeScheduleStatus{
+	GetCompositeScheduleStatusAccepted,
+	GetCompositeScheduleStatusRejected,
+}
+
+// IsValid reports whether v is a GetCompositeScheduleStatus of OCPP 1.6.
+func (v GetCompositeScheduleStatus) IsValid() bool {
+	return slices.Contains(getCompositeScheduleStatusValues[:], v)
+}
+
+func (GetCompositeScheduleStatus) enumValues() []string {
+	return enumStrings(getCompositeScheduleStatusValues[:])
+}
+
+// UpdateType says whether a SendLocalList replaces the local authorization
+// list (Full) or changes it (Differential).
+type UpdateType string
+
+// UpdateType values.
+const (
+	UpdateTypeDifferential UpdateType = "Differential"
+	UpdateTypeFull         UpdateType = "Full"
+)
+
+var updateTypeValues = [...]UpdateType{
+	UpdateTypeDifferential,
+	UpdateTypeFull,
+}
+
+// IsValid reports whether v is an UpdateType of OCPP 1.6.
+func (v UpdateType) IsValid() bool { return slices.Contains(updateTypeValues[:], v) }
+
+func (UpdateType) enumValues() []string { return enumStrings(updateTypeValues[:]) }
+
+// UpdateStatus is the answer to a SendLocalList.
+type UpdateStatus string
+
+// UpdateStatus values.
+const (
+	UpdateStatusAccepted        UpdateStatus = "Accepted"
+	UpdateStatusFailed          UpdateStatus = "Failed"
+	UpdateStatusNotSupported    UpdateStatus = "NotSupported"
+	UpdateStatusVersionMismatch UpdateStatus = "VersionMismatch"
+)
+
+var updateStatusValues = [...]UpdateStatus{
+	UpdateStatusAccepted,
+	UpdateStatusFailed,
+	UpdateStatusNotSupported,
+	UpdateStatusVersionMismatch,
+}
+
+// IsValid reports whether v is an UpdateStatus of OCPP 1.6.
+func (v UpdateStatus) IsValid() bool { return slices.Contains(updateStatusValues[:], v) }
+
+func (UpdateStatus) enumValues() []string { return enumStrings(updateStatusValues[:]) }
+
+// ReservationStatus is the answer to a ReserveNow.
+type ReservationStatus string
+
+// ReservationStatus values.
+const (
+	ReservationStatusAccepted    ReservationStatus = "Accepted"
+	ReservationStatusFaulted     ReservationStatus = "Faulted"
+	ReservationStatusOccupied    ReservationStatus = "Occupied"
+	ReservationStatusRejected    ReservationStatus = "Rejected"
+	ReservationStatusUnavailable ReservationStatus = "Unavailable"
+)
+
+var reservationStatusValues = [...]ReservationStatus{
+	ReservationStatusAccepted,
+	ReservationStatusFaulted,
+	ReservationStatusOccupied,
+	ReservationStatusRejected,
+	ReservationStatusUnavailable,
+}
+
+// IsValid reports whether v is a ReservationStatus of OCPP 1.6.
+func (v ReservationStatus) IsValid() bool { return slices.Contains(reservationStatusValues[:], v) }
+
+func (ReservationStatus) enumValues() []string { return enumStrings(reservationStatusValues[:]) }
+
+// CancelReservationStatus is the answer to a CancelReservation.
+type CancelReservationStatus string
+
+// CancelReservationStatus values.
+const (
+	CancelReservationStatusAccepted CancelReservationStatus = "Accepted"
+	CancelReservationStatusRejected CancelReservationStatus = "Rejected"
+)
+
+var cancelReservationStatusValues = [...]CancelReservationStatus{
+	CancelReservationStatusAccepted,
+	CancelReservationStatusRejected,
+}
+
+// IsValid reports whether v is a CancelReservationStatus of OCPP 1.6.
+func (v CancelReservationStatus) IsValid() bool {
+	return slices.Contains(cancelReservationStatusValues[:], v)
+}
+
+func (CancelReservationStatus) enumValues() []string {
+	return enumStrings(cancelReservationStatusValues[:])
+}
+
+// MessageTrigger is the message a TriggerMessage asks the charge point to
+// send.
+type MessageTrigger string
+
+// MessageTrigger values.
+const (
+	MessageTriggerBootNotification              MessageTrigger = "BootNotification"
+	MessageTriggerDiagnosticsStatusNotification MessageTrigger = "DiagnosticsStatusNotification"
+	MessageTriggerFirmwareStatusNotification    MessageTrigger = "FirmwareStatusNotification"
+	MessageTriggerHeartbeat                     MessageTrigger = "Heartbeat"
+	MessageTriggerMeterValues                   MessageTrigger = "MeterValues"
+	MessageTriggerStatusNotification            MessageTrigger = "StatusNotification"
+)
+
+var messageTriggerValues = [...]MessageTrigger{
+	MessageTriggerBootNotification,
+	MessageTriggerDiagnosticsStatusNotification,
+	MessageTriggerFirmwareStatusNotification,
+	MessageTriggerHeartbeat,
+	MessageTriggerMeterValues,
+	MessageTriggerStatusNotification,
+}
+
+// IsValid reports whether v is a MessageTrigger of OCPP 1.6.
+func (v MessageTrigger) IsValid() bool { return slices.Contains(messageTriggerValues[:], v) }
+
+func (MessageTrigger) enumValues() []string { return enumStrings(messageTriggerValues[:]) }
+
+// TriggerMessageStatus is the answer to a TriggerMessage.
+type TriggerMessageStatus string
+
+// TriggerMessageStatus values.
+const (
+	TriggerMessageStatusAccepted       TriggerMessageStatus = "Accepted"
+	TriggerMessageStatusRejected       TriggerMessageStatus = "Rejected"
+	TriggerMessageStatusNotImplemented TriggerMessageStatus = "NotImplemented"
+)
+
+var triggerMessageStatusValues = [...]TriggerMessageStatus{
+	TriggerMessageStatusAccepted,
+	TriggerMessageStatusRejected,
+	TriggerMessageStatusNotImplemented,
+}
+
+// IsValid reports whether v is a TriggerMessageStatus of OCPP 1.6.
+func (v TriggerMessageStatus) IsValid() bool {
+	return slices.Contains(triggerMessageStatusValues[:], v)
+}
+
+func (TriggerMessageStatus) enumValues() []string { return enumStrings(triggerMessageStatusValues[:]) }
+
+// DiagnosticsStatus is the state of a diagnostics upload
+// (DiagnosticsStatusNotification).
+type DiagnosticsStatus string
+
+// DiagnosticsStatus values.
+const (
+	DiagnosticsStatusIdle         DiagnosticsStatus = "Idle"
+	DiagnosticsStatusUploaded     DiagnosticsStatus = "Uploaded"
+	DiagnosticsStatusUploadFailed DiagnosticsStatus = "UploadFailed"
+	DiagnosticsStatusUploading    DiagnosticsStatus = "Uploading"
+)
+
+var diagnosticsStatusValues = [...]DiagnosticsStatus{
+	DiagnosticsStatusIdle,
+	DiagnosticsStatusUploaded,
+	DiagnosticsStatusUploadFailed,
+	DiagnosticsStatusUploading,
+}
+
+// IsValid reports whether v is a DiagnosticsStatus of OCPP 1.6.
+func (v DiagnosticsStatus) IsValid() bool { return slices.Contains(diagnosticsStatusValues[:], v) }
+
+func (DiagnosticsStatus) enumValues() []string { return enumStrings(diagnosticsStatusValues[:]) }
+
+// FirmwareStatus is the state of a firmware update
+// (FirmwareStatusNotification).
+type FirmwareStatus string
+
+// FirmwareStatus values.
+const (
+	FirmwareStatusDownloaded         FirmwareStatus = "Downloaded"
+	FirmwareStatusDownloadFailed     FirmwareStatus = "DownloadFailed"
+	FirmwareStatusDownloading        FirmwareStatus = "Downloading"
+	FirmwareStatusIdle               FirmwareStatus = "Idle"
+	FirmwareStatusInstallationFailed FirmwareStatus = "InstallationFailed"
+	FirmwareStatusInstalling         FirmwareStatus = "Installing"
+	FirmwareStatusInstalled          FirmwareStatus = "Installed"
+)
+
+var firmwareStatusValues = [...]FirmwareStatus{
+	FirmwareStatusDownloaded,
+	FirmwareStatusDownloadFailed,
+	FirmwareStatusDownloading,
+	FirmwareStatusIdle,
+	FirmwareStatusInstallationFailed,
+	FirmwareStatusInstalling,
+	FirmwareStatusInstalled,
+}
+
+// IsValid reports whether v is a FirmwareStatus of OCPP 1.6.
+func (v FirmwareStatus) IsValid() bool { return slices.Contains(firmwareStatusValues[:], v) }
+
+func (FirmwareStatus) enumValues() []string { return enumStrings(firmwareStatusValues[:]) }
+
 // enumStrings returns the string forms of vals, for tests that compare an
 // enumeration with the schema.
 func enumStrings[T ~string](vals []T) []string {

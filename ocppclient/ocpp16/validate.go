@@ -18,16 +18,24 @@ import (
 
 // DecodeRequest decodes and validates the payload of a CALL the CSMS sent to
 // the charge point. It returns a pointer to the request type of the action
-// (*ChangeAvailabilityRequest for "ChangeAvailability", and so on for
-// ChangeConfiguration, ClearCache, DataTransfer, GetConfiguration,
-// RemoteStartTransaction, RemoteStopTransaction, Reset and UnlockConnector),
-// owned by the caller.
+// (*ChangeAvailabilityRequest for "ChangeAvailability"), owned by the
+// caller. The decoded actions are:
+//
+//   - Core: ChangeAvailability, ChangeConfiguration, ClearCache,
+//     DataTransfer, GetConfiguration, RemoteStartTransaction,
+//     RemoteStopTransaction, Reset and UnlockConnector;
+//   - Smart Charging: SetChargingProfile, ClearChargingProfile and
+//     GetCompositeSchedule;
+//   - Local Auth List Management: SendLocalList and GetLocalListVersion;
+//   - Reservation: ReserveNow and CancelReservation;
+//   - Remote Trigger: TriggerMessage.
 //
 // The error is always a *ocppclient.CallError, to be sent back as the
 // CALLERROR: NotSupported for an action OCPP 1.6 (or its security
-// whitepaper) defines but this package does not handle, including the
-// actions a charge point sends rather than receives; NotImplemented for an
-// unknown action; otherwise the validation code described in the package
+// whitepaper) defines but this package does not decode (those of the
+// Firmware Management profile and of the whitepaper), including the actions
+// a charge point sends rather than receives; NotImplemented for an unknown
+// action; otherwise the validation code described in the package
 // documentation.
 func DecodeRequest(action string, payload json.RawMessage) (any, error) {
 	v := newInboundRequest(action)
@@ -46,8 +54,10 @@ func DecodeRequest(action string, payload json.RawMessage) (any, error) {
 // DecodeResponse decodes and validates the payload of a CALLRESULT that
 // answers a CALL of the given action into into, which must be a pointer to
 // the action's response type (*BootNotificationResponse for
-// "BootNotification"). Any Core action is accepted. into is left unchanged
-// when an error is returned.
+// "BootNotification"). Any action that has a response type is accepted: the
+// Core actions, those DecodeRequest decodes, DiagnosticsStatusNotification
+// and FirmwareStatusNotification. into is left unchanged when an error is
+// returned.
 //
 // A payload that breaks the schema gives a *ocppclient.CallError with the
 // code the package documentation describes (the adapter logs it; a
@@ -95,49 +105,78 @@ func Validate(msg any) error {
 	return nil
 }
 
-// newInboundRequest returns a new request value for a Core action the CSMS
-// sends to a charge point, or nil.
+// newInboundRequest returns a new request value for an action the CSMS
+// sends to a charge point and this package decodes, or nil.
 func newInboundRequest(action string) any {
 	switch action {
+	case ActionCancelReservation:
+		return new(CancelReservationRequest)
 	case ActionChangeAvailability:
 		return new(ChangeAvailabilityRequest)
 	case ActionChangeConfiguration:
 		return new(ChangeConfigurationRequest)
 	case ActionClearCache:
 		return new(ClearCacheRequest)
+	case ActionClearChargingProfile:
+		return new(ClearChargingProfileRequest)
 	case ActionDataTransfer:
 		return new(DataTransferRequest)
+	case ActionGetCompositeSchedule:
+		return new(GetCompositeScheduleRequest)
 	case ActionGetConfiguration:
 		return new(GetConfigurationRequest)
+	case ActionGetLocalListVersion:
+		return new(GetLocalListVersionRequest)
 	case ActionRemoteStartTransaction:
 		return new(RemoteStartTransactionRequest)
 	case ActionRemoteStopTransaction:
 		return new(RemoteStopTransactionRequest)
+	case ActionReserveNow:
+		return new(ReserveNowRequest)
 	case ActionReset:
 		return new(ResetRequest)
+	case ActionSendLocalList:
+		return new(SendLocalListRequest)
+	case ActionSetChargingProfile:
+		return new(SetChargingProfileRequest)
+	case ActionTriggerMessage:
+		return new(TriggerMessageRequest)
 	case ActionUnlockConnector:
 		return new(UnlockConnectorRequest)
 	}
 	return nil
 }
 
-// newResponse returns a new response value for any Core action, or nil.
+// newResponse returns a new response value for an action this package has
+// types for, in either direction, or nil.
 func newResponse(action string) any {
 	switch action {
 	case ActionAuthorize:
 		return new(AuthorizeResponse)
 	case ActionBootNotification:
 		return new(BootNotificationResponse)
+	case ActionCancelReservation:
+		return new(CancelReservationResponse)
 	case ActionChangeAvailability:
 		return new(ChangeAvailabilityResponse)
 	case ActionChangeConfiguration:
 		return new(ChangeConfigurationResponse)
 	case ActionClearCache:
 		return new(ClearCacheResponse)
+	case ActionClearChargingProfile:
+		return new(ClearChargingProfileResponse)
 	case ActionDataTransfer:
 		return new(DataTransferResponse)
+	case ActionDiagnosticsStatusNotification:
+		return new(DiagnosticsStatusNotificationResponse)
+	case ActionFirmwareStatusNotification:
+		return new(FirmwareStatusNotificationResponse)
+	case ActionGetCompositeSchedule:
+		return new(GetCompositeScheduleResponse)
 	case ActionGetConfiguration:
 		return new(GetConfigurationResponse)
+	case ActionGetLocalListVersion:
+		return new(GetLocalListVersionResponse)
 	case ActionHeartbeat:
 		return new(HeartbeatResponse)
 	case ActionMeterValues:
@@ -146,14 +185,22 @@ func newResponse(action string) any {
 		return new(RemoteStartTransactionResponse)
 	case ActionRemoteStopTransaction:
 		return new(RemoteStopTransactionResponse)
+	case ActionReserveNow:
+		return new(ReserveNowResponse)
 	case ActionReset:
 		return new(ResetResponse)
+	case ActionSendLocalList:
+		return new(SendLocalListResponse)
+	case ActionSetChargingProfile:
+		return new(SetChargingProfileResponse)
 	case ActionStartTransaction:
 		return new(StartTransactionResponse)
 	case ActionStatusNotification:
 		return new(StatusNotificationResponse)
 	case ActionStopTransaction:
 		return new(StopTransactionResponse)
+	case ActionTriggerMessage:
+		return new(TriggerMessageResponse)
 	case ActionUnlockConnector:
 		return new(UnlockConnectorResponse)
 	}
@@ -167,15 +214,11 @@ func knownAction(action string) bool {
 		return true
 	}
 	switch action {
-	case ActionCancelReservation, ActionCertificateSigned, ActionClearChargingProfile,
-		ActionDeleteCertificate, ActionDiagnosticsStatusNotification,
-		ActionExtendedTriggerMessage, ActionFirmwareStatusNotification,
-		ActionGetCompositeSchedule, ActionGetDiagnostics, ActionGetInstalledCertificateIds,
-		ActionGetLocalListVersion, ActionGetLog, ActionInstallCertificate,
-		ActionLogStatusNotification, ActionReserveNow, ActionSecurityEventNotification,
-		ActionSendLocalList, ActionSetChargingProfile, ActionSignCertificate,
-		ActionSignedFirmwareStatusNotification, ActionSignedUpdateFirmware,
-		ActionTriggerMessage, ActionUpdateFirmware:
+	case ActionCertificateSigned, ActionDeleteCertificate, ActionExtendedTriggerMessage,
+		ActionGetDiagnostics, ActionGetInstalledCertificateIds, ActionGetLog,
+		ActionInstallCertificate, ActionLogStatusNotification, ActionSecurityEventNotification,
+		ActionSignCertificate, ActionSignedFirmwareStatusNotification, ActionSignedUpdateFirmware,
+		ActionUpdateFirmware:
 		return true
 	}
 	return false

@@ -36,6 +36,18 @@ func malformedCases() []malformedCase {
 	schedule := func(inner string) string {
 		return profile(`"chargingSchedule":{"chargingRateUnit":"A",` + inner + `}`)
 	}
+	setProfile := func(inner string) string {
+		return `{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Absolute",` + inner + `}}`
+	}
+	setSchedule := func(inner string) string {
+		return setProfile(`"chargingSchedule":{"chargingRateUnit":"W",` + inner + `}`)
+	}
+	localList := func(entries string) string {
+		return `{"listVersion":2,"updateType":"Differential","localAuthorizationList":[` + entries + `]}`
+	}
+	reserve := func(fields string) string {
+		return `{"connectorId":1,"reservationId":7,` + fields + `}`
+	}
 	return []malformedCase{
 		// Structure.
 		{"broken JSON", ActionReset, `{"type":`, fv, false},
@@ -51,19 +63,21 @@ func malformedCases() []malformedCase {
 		// Actions.
 		{"unknown action", "FlyToTheMoon", `{}`, ocppclient.NotImplemented, false},
 		{"lower-case action", "reset", `{"type":"Hard"}`, ocppclient.NotImplemented, false},
-		{"other profile ReserveNow", ActionReserveNow, `{}`, ocppclient.NotSupported, false},
-		{"other profile SetChargingProfile", ActionSetChargingProfile, `{}`, ocppclient.NotSupported, false},
-		{"other profile TriggerMessage", ActionTriggerMessage, `{"requestedMessage":"Heartbeat"}`, ocppclient.NotSupported, false},
-		{"other profile GetDiagnostics", ActionGetDiagnostics, `{}`, ocppclient.NotSupported, false},
-		{"other profile UpdateFirmware", ActionUpdateFirmware, `{}`, ocppclient.NotSupported, false},
-		{"other profile SendLocalList", ActionSendLocalList, `{}`, ocppclient.NotSupported, false},
-		{"other profile GetLocalListVersion", ActionGetLocalListVersion, `{}`, ocppclient.NotSupported, false},
-		{"other profile CancelReservation", ActionCancelReservation, `{}`, ocppclient.NotSupported, false},
-		{"other profile ClearChargingProfile", ActionClearChargingProfile, `{}`, ocppclient.NotSupported, false},
-		{"other profile GetCompositeSchedule", ActionGetCompositeSchedule, `{}`, ocppclient.NotSupported, false},
+		{"Firmware Management GetDiagnostics", ActionGetDiagnostics, `{"location":"ftp://example.com/"}`, ocppclient.NotSupported, false},
+		{"Firmware Management UpdateFirmware", ActionUpdateFirmware, `{}`, ocppclient.NotSupported, false},
 		{"security InstallCertificate", ActionInstallCertificate, `{}`, ocppclient.NotSupported, false},
+		{"security ExtendedTriggerMessage", ActionExtendedTriggerMessage, `{"requestedMessage":"Heartbeat"}`, ocppclient.NotSupported, false},
 		{"charge point action Heartbeat", ActionHeartbeat, `{}`, ocppclient.NotSupported, false},
 		{"charge point action BootNotification", ActionBootNotification, `{}`, ocppclient.NotSupported, false},
+		{"charge point action DiagnosticsStatusNotification", ActionDiagnosticsStatusNotification, `{"status":"Idle"}`, ocppclient.NotSupported, false},
+		{"charge point action FirmwareStatusNotification", ActionFirmwareStatusNotification, `{"status":"Idle"}`, ocppclient.NotSupported, false},
+		// Structure of the other profiles' requests.
+		{"SetChargingProfile nested additional property", ActionSetChargingProfile, setSchedule(`"chargingSchedulePeriod":[],"x":1`), fv, true},
+		{"SetChargingProfile profile under RemoteStart's name", ActionSetChargingProfile, `{"connectorId":1,"chargingProfile":{}}`, fv, true},
+		{"GetLocalListVersion with a field", ActionGetLocalListVersion, `{"listVersion":1}`, fv, true},
+		{"SendLocalList status outside idTagInfo", ActionSendLocalList, localList(`{"idTag":"A","status":"Accepted"}`), fv, true},
+		{"TriggerMessage additional property", ActionTriggerMessage, `{"requestedMessage":"Heartbeat","evse":{"id":1}}`, fv, true},
+		{"ReserveNow payload is an array", ActionReserveNow, `[]`, fv, true},
 		// Required fields.
 		{"Reset without type", ActionReset, `{}`, ov, true},
 		{"ChangeAvailability without type", ActionChangeAvailability, `{"connectorId":1}`, ov, true},
@@ -77,6 +91,24 @@ func malformedCases() []malformedCase {
 		{"profile without schedule", ActionRemoteStartTransaction, profile(`"validFrom":"2026-11-25T00:00:00Z"`), ov, true},
 		{"schedule without periods", ActionRemoteStartTransaction, schedule(`"duration":60`), ov, true},
 		{"period without limit", ActionRemoteStartTransaction, schedule(`"chargingSchedulePeriod":[{"startPeriod":0}]`), ov, true},
+		{"SetChargingProfile without csChargingProfiles", ActionSetChargingProfile, `{"connectorId":1}`, ov, true},
+		{"SetChargingProfile without connectorId", ActionSetChargingProfile, `{"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile",` +
+			`"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`, ov, true},
+		{"SetChargingProfile profile without stackLevel", ActionSetChargingProfile, `{"connectorId":0,"csChargingProfiles":{"chargingProfileId":1,"chargingProfilePurpose":"TxProfile",` +
+			`"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`, ov, true},
+		{"SetChargingProfile schedule without unit", ActionSetChargingProfile, setProfile(`"chargingSchedule":{"chargingSchedulePeriod":[]}`), ov, true},
+		{"SetChargingProfile period without startPeriod", ActionSetChargingProfile, setSchedule(`"chargingSchedulePeriod":[{"limit":16}]`), ov, true},
+		{"GetCompositeSchedule without duration", ActionGetCompositeSchedule, `{"connectorId":1}`, ov, true},
+		{"GetCompositeSchedule without connectorId", ActionGetCompositeSchedule, `{"duration":60}`, ov, true},
+		{"SendLocalList without updateType", ActionSendLocalList, `{"listVersion":1}`, ov, true},
+		{"SendLocalList without listVersion", ActionSendLocalList, `{"updateType":"Full"}`, ov, true},
+		{"SendLocalList entry without idTag", ActionSendLocalList, localList(`{"idTagInfo":{"status":"Accepted"}}`), ov, true},
+		{"SendLocalList idTagInfo without status", ActionSendLocalList, localList(`{"idTag":"A","idTagInfo":{"parentIdTag":"P"}}`), ov, true},
+		{"ReserveNow without expiryDate", ActionReserveNow, reserve(`"idTag":"T"`), ov, true},
+		{"ReserveNow without idTag", ActionReserveNow, reserve(`"expiryDate":"2026-11-25T10:00:00Z"`), ov, true},
+		{"ReserveNow without reservationId", ActionReserveNow, `{"connectorId":1,"expiryDate":"2026-11-25T10:00:00Z","idTag":"T"}`, ov, true},
+		{"CancelReservation without reservationId", ActionCancelReservation, `{}`, ov, true},
+		{"TriggerMessage without requestedMessage", ActionTriggerMessage, `{"connectorId":1}`, ov, true},
 		// Types.
 		{"type is a number", ActionReset, `{"type":1}`, tv, true},
 		{"type is null", ActionReset, `{"type":null}`, tv, true},
@@ -91,6 +123,19 @@ func malformedCases() []malformedCase {
 		{"periods is an object", ActionRemoteStartTransaction, schedule(`"chargingSchedulePeriod":{}`), tv, true},
 		{"validFrom is not a dateTime", ActionRemoteStartTransaction, profile(`"validFrom":"yesterday","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}`), tv, true},
 		{"data is an object", ActionDataTransfer, `{"vendorId":"v","data":{"a":1}}`, tv, true},
+		{"ReserveNow expiryDate not RFC 3339", ActionReserveNow, reserve(`"idTag":"T","expiryDate":"2026-11-25 10:00:00"`), tv, true},
+		{"ReserveNow expiryDate without zone", ActionReserveNow, reserve(`"idTag":"T","expiryDate":"2026-11-25T10:00:00"`), tv, true},
+		{"ReserveNow expiryDate a date only", ActionReserveNow, reserve(`"idTag":"T","expiryDate":"2026-11-25"`), tv, true},
+		{"ReserveNow expiryDate is a number", ActionReserveNow, reserve(`"idTag":"T","expiryDate":1764064800`), tv, true},
+		{"SetChargingProfile csChargingProfiles is an array", ActionSetChargingProfile, `{"connectorId":1,"csChargingProfiles":[]}`, tv, true},
+		{"SetChargingProfile validTo not RFC 3339", ActionSetChargingProfile, setProfile(`"validTo":"tomorrow","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}`), tv, true},
+		{"SetChargingProfile limit is null", ActionSetChargingProfile, setSchedule(`"chargingSchedulePeriod":[{"startPeriod":0,"limit":null}]`), tv, true},
+		{"ClearChargingProfile id is a string", ActionClearChargingProfile, `{"id":"1"}`, tv, true},
+		{"GetCompositeSchedule duration is null", ActionGetCompositeSchedule, `{"connectorId":1,"duration":null}`, tv, true},
+		{"SendLocalList list is an object", ActionSendLocalList, `{"listVersion":1,"updateType":"Full","localAuthorizationList":{}}`, tv, true},
+		{"SendLocalList entry is a string", ActionSendLocalList, localList(`"TAG"`), tv, true},
+		{"TriggerMessage connectorId is a string", ActionTriggerMessage, `{"requestedMessage":"MeterValues","connectorId":"1"}`, tv, true},
+		{"CancelReservation reservationId is a boolean", ActionCancelReservation, `{"reservationId":false}`, tv, true},
 		// Values.
 		{"bad ResetType", ActionReset, `{"type":"Medium"}`, pv, true},
 		{"enum is case-sensitive", ActionReset, `{"type":"hard"}`, pv, true},
@@ -115,6 +160,39 @@ func malformedCases() []malformedCase {
 		{"negative stackLevel", ActionRemoteStartTransaction, `{"idTag":"T","chargingProfile":{"chargingProfileId":1,"stackLevel":-1,"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Absolute","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`, pv, false},
 		{"limit not a multiple of 0.1", ActionRemoteStartTransaction, schedule(`"chargingSchedulePeriod":[{"startPeriod":0,"limit":16.05}]`), pv, true},
 		{"minChargingRate not a multiple of 0.1", ActionRemoteStartTransaction, schedule(`"chargingSchedulePeriod":[],"minChargingRate":0.01`), pv, true},
+		{"SetChargingProfile limit 1.25", ActionSetChargingProfile, setSchedule(`"chargingSchedulePeriod":[{"startPeriod":0,"limit":1.25}]`), pv, true},
+		{"SetChargingProfile minChargingRate 0.05", ActionSetChargingProfile, setSchedule(`"chargingSchedulePeriod":[],"minChargingRate":0.05`), pv, true},
+		{"SetChargingProfile negative stackLevel", ActionSetChargingProfile, `{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":-1,"chargingProfilePurpose":"TxProfile",` +
+			`"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`, pv, false},
+		{"SetChargingProfile negative connectorId", ActionSetChargingProfile, `{"connectorId":-1,"csChargingProfiles":{"chargingProfileId":1,"stackLevel":0,"chargingProfilePurpose":"TxProfile",` +
+			`"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`, pv, false},
+		{"SetChargingProfile negative startPeriod", ActionSetChargingProfile, setSchedule(`"chargingSchedulePeriod":[{"startPeriod":-60,"limit":16}]`), pv, false},
+		{"SetChargingProfile negative duration", ActionSetChargingProfile, setSchedule(`"duration":-1,"chargingSchedulePeriod":[]`), pv, false},
+		{"SetChargingProfile bad kind", ActionSetChargingProfile, setProfile(`"chargingProfileKind":"Once","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}`), pv, true},
+		{"SetChargingProfile bad recurrencyKind", ActionSetChargingProfile, setProfile(`"recurrencyKind":"Monthly","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}`), pv, true},
+		{"SetChargingProfile fractional chargingProfileId", ActionSetChargingProfile, `{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1.5,"stackLevel":0,"chargingProfilePurpose":"TxProfile",` +
+			`"chargingProfileKind":"Relative","chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`, pv, true},
+		{"ClearChargingProfile negative stackLevel", ActionClearChargingProfile, `{"stackLevel":-1}`, pv, false},
+		{"ClearChargingProfile negative connectorId", ActionClearChargingProfile, `{"connectorId":-2}`, pv, false},
+		{"ClearChargingProfile bad purpose", ActionClearChargingProfile, `{"chargingProfilePurpose":"ChargingStationMaxProfile"}`, pv, true},
+		{"ClearChargingProfile empty purpose", ActionClearChargingProfile, `{"chargingProfilePurpose":""}`, pv, true},
+		{"GetCompositeSchedule negative duration", ActionGetCompositeSchedule, `{"connectorId":1,"duration":-60}`, pv, false},
+		{"GetCompositeSchedule negative connectorId", ActionGetCompositeSchedule, `{"connectorId":-1,"duration":60}`, pv, false},
+		{"GetCompositeSchedule bad unit", ActionGetCompositeSchedule, `{"connectorId":1,"duration":60,"chargingRateUnit":"kW"}`, pv, true},
+		{"SendLocalList bad updateType", ActionSendLocalList, `{"listVersion":1,"updateType":"Partial"}`, pv, true},
+		{"SendLocalList fractional listVersion", ActionSendLocalList, `{"listVersion":1.5,"updateType":"Full"}`, pv, true},
+		{"SendLocalList idTag over 20", ActionSendLocalList, localList(`{"idTag":"` + long(21) + `"}`), pv, true},
+		{"SendLocalList parentIdTag over 20", ActionSendLocalList, localList(`{"idTag":"A","idTagInfo":{"status":"Accepted","parentIdTag":"` + long(21) + `"}}`), pv, true},
+		{"SendLocalList bad status", ActionSendLocalList, localList(`{"idTag":"A","idTagInfo":{"status":"Allowed"}}`), pv, true},
+		{"ReserveNow idTag over 20", ActionReserveNow, reserve(`"expiryDate":"2026-11-25T10:00:00Z","idTag":"` + long(21) + `"`), pv, true},
+		{"ReserveNow parentIdTag over 20", ActionReserveNow, reserve(`"expiryDate":"2026-11-25T10:00:00Z","idTag":"T","parentIdTag":"` + long(21) + `"`), pv, true},
+		{"ReserveNow negative connectorId", ActionReserveNow, `{"connectorId":-1,"expiryDate":"2026-11-25T10:00:00Z","idTag":"T","reservationId":7}`, pv, false},
+		{"ReserveNow fractional reservationId", ActionReserveNow, `{"connectorId":1,"expiryDate":"2026-11-25T10:00:00Z","idTag":"T","reservationId":7.5}`, pv, true},
+		{"CancelReservation reservationId over 32 bits", ActionCancelReservation, `{"reservationId":4294967296}`, pv, false},
+		{"TriggerMessage unknown requestedMessage", ActionTriggerMessage, `{"requestedMessage":"StartTransaction"}`, pv, true},
+		{"TriggerMessage whitepaper-only requestedMessage", ActionTriggerMessage, `{"requestedMessage":"LogStatusNotification"}`, pv, true},
+		{"TriggerMessage requestedMessage is case-sensitive", ActionTriggerMessage, `{"requestedMessage":"heartbeat"}`, pv, true},
+		{"TriggerMessage negative connectorId", ActionTriggerMessage, `{"requestedMessage":"StatusNotification","connectorId":-1}`, pv, false},
 	}
 }
 
@@ -169,6 +247,48 @@ func TestDecodeRequestValid(t *testing.T) {
 		{"RemoteStop negative id", ActionRemoteStopTransaction, `{"transactionId":-5}`, &RemoteStopTransactionRequest{TransactionID: -5}},
 		{"Reset", ActionReset, `{"type":"Soft"}`, &ResetRequest{Type: ResetTypeSoft}},
 		{"UnlockConnector", ActionUnlockConnector, `{"connectorId":2}`, &UnlockConnectorRequest{ConnectorID: 2}},
+		{"SetChargingProfile", ActionSetChargingProfile,
+			`{"connectorId":0,"csChargingProfiles":{"chargingProfileId":12,"stackLevel":3,"chargingProfilePurpose":"TxDefaultProfile","chargingProfileKind":"Recurring",` +
+				`"recurrencyKind":"Daily","chargingSchedule":{"duration":86400,"startSchedule":"2026-11-25T00:00:00Z","chargingRateUnit":"W",` +
+				`"chargingSchedulePeriod":[{"startPeriod":0,"limit":11000},{"startPeriod":28800,"limit":1.2,"numberPhases":1}]}}}`,
+			&SetChargingProfileRequest{ConnectorID: 0, CsChargingProfiles: ChargingProfile{
+				ChargingProfileID: 12, StackLevel: 3, ChargingProfilePurpose: ChargingProfilePurposeTxDefaultProfile,
+				ChargingProfileKind: ChargingProfileKindRecurring, RecurrencyKind: RecurrencyKindDaily,
+				ChargingSchedule: ChargingSchedule{Duration: ptr(86400), StartSchedule: NewDateTimePtr(at), ChargingRateUnit: ChargingRateUnitW,
+					ChargingSchedulePeriod: []ChargingSchedulePeriod{{StartPeriod: 0, Limit: 11000}, {StartPeriod: 28800, Limit: 1.2, NumberPhases: ptr(1)}}},
+			}}},
+		{"SetChargingProfile duration 0", ActionSetChargingProfile,
+			`{"connectorId":1,"csChargingProfiles":{"chargingProfileId":1,"transactionId":42,"stackLevel":0,"chargingProfilePurpose":"TxProfile","chargingProfileKind":"Relative",` +
+				`"chargingSchedule":{"duration":0,"chargingRateUnit":"A","chargingSchedulePeriod":[]}}}`,
+			&SetChargingProfileRequest{ConnectorID: 1, CsChargingProfiles: ChargingProfile{
+				ChargingProfileID: 1, TransactionID: ptr(42), ChargingProfilePurpose: ChargingProfilePurposeTxProfile, ChargingProfileKind: ChargingProfileKindRelative,
+				ChargingSchedule: ChargingSchedule{Duration: ptr(0), ChargingRateUnit: ChargingRateUnitA, ChargingSchedulePeriod: []ChargingSchedulePeriod{}},
+			}}},
+		{"ClearChargingProfile everything", ActionClearChargingProfile, `{}`, &ClearChargingProfileRequest{}},
+		{"ClearChargingProfile criteria", ActionClearChargingProfile, `{"connectorId":0,"chargingProfilePurpose":"ChargePointMaxProfile","stackLevel":0}`,
+			&ClearChargingProfileRequest{ConnectorID: ptr(0), ChargingProfilePurpose: ChargingProfilePurposeChargePointMaxProfile, StackLevel: ptr(0)}},
+		{"ClearChargingProfile by id", ActionClearChargingProfile, `{"id":-4}`, &ClearChargingProfileRequest{ID: ptr(-4)}},
+		{"GetCompositeSchedule", ActionGetCompositeSchedule, `{"connectorId":0,"duration":0}`, &GetCompositeScheduleRequest{}},
+		{"GetCompositeSchedule in watts", ActionGetCompositeSchedule, `{"connectorId":2,"duration":3600,"chargingRateUnit":"W"}`,
+			&GetCompositeScheduleRequest{ConnectorID: 2, Duration: 3600, ChargingRateUnit: ChargingRateUnitW}},
+		{"SendLocalList Full without list", ActionSendLocalList, `{"listVersion":0,"updateType":"Full"}`,
+			&SendLocalListRequest{ListVersion: 0, UpdateType: UpdateTypeFull}},
+		{"SendLocalList Full entry without idTagInfo (schema allows)", ActionSendLocalList, `{"listVersion":3,"updateType":"Full","localAuthorizationList":[{"idTag":"A"}]}`,
+			&SendLocalListRequest{ListVersion: 3, UpdateType: UpdateTypeFull, LocalAuthorizationList: []AuthorizationData{{IDTag: "A"}}}},
+		{"SendLocalList Differential", ActionSendLocalList,
+			`{"listVersion":4,"updateType":"Differential","localAuthorizationList":[{"idTag":"A"},{"idTag":"B","idTagInfo":{"status":"Blocked","parentIdTag":"P","expiryDate":"2026-11-25T00:00:00Z"}}]}`,
+			&SendLocalListRequest{ListVersion: 4, UpdateType: UpdateTypeDifferential, LocalAuthorizationList: []AuthorizationData{
+				{IDTag: "A"}, {IDTag: "B", IdTagInfo: &IdTagInfo{Status: AuthorizationStatusBlocked, ParentIDTag: "P", ExpiryDate: NewDateTimePtr(at)}}}}},
+		{"GetLocalListVersion", ActionGetLocalListVersion, `{}`, &GetLocalListVersionRequest{}},
+		{"ReserveNow", ActionReserveNow, `{"connectorId":0,"expiryDate":"2026-11-25T01:00:00.5+01:00","idTag":"T","parentIdTag":"P","reservationId":7}`,
+			&ReserveNowRequest{ConnectorID: 0, ExpiryDate: NewDateTime(at.Add(500 * time.Millisecond)), IDTag: "T", ParentIDTag: "P", ReservationID: 7}},
+		{"CancelReservation", ActionCancelReservation, `{"reservationId":7}`, &CancelReservationRequest{ReservationID: 7}},
+		{"TriggerMessage all connectors", ActionTriggerMessage, `{"requestedMessage":"StatusNotification"}`,
+			&TriggerMessageRequest{RequestedMessage: MessageTriggerStatusNotification}},
+		{"TriggerMessage charge point itself", ActionTriggerMessage, `{"requestedMessage":"StatusNotification","connectorId":0}`,
+			&TriggerMessageRequest{RequestedMessage: MessageTriggerStatusNotification, ConnectorID: ptr(0)}},
+		{"TriggerMessage firmware status", ActionTriggerMessage, `{"requestedMessage":"FirmwareStatusNotification","connectorId":1}`,
+			&TriggerMessageRequest{RequestedMessage: MessageTriggerFirmwareStatusNotification, ConnectorID: ptr(1)}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -210,6 +330,25 @@ func TestDecodeResponse(t *testing.T) {
 		{"StatusNotification", ActionStatusNotification, `{}`, ""},
 		{"StopTransaction empty", ActionStopTransaction, `{}`, ""},
 		{"DataTransfer", ActionDataTransfer, `{"status":"UnknownVendorId"}`, ""},
+		{"SetChargingProfile", ActionSetChargingProfile, `{"status":"NotSupported"}`, ""},
+		{"SetChargingProfile bad status", ActionSetChargingProfile, `{"status":"Unknown"}`, ocppclient.PropertyConstraintViolation},
+		{"ClearChargingProfile", ActionClearChargingProfile, `{"status":"Unknown"}`, ""},
+		{"GetCompositeSchedule rejected", ActionGetCompositeSchedule, `{"status":"Rejected"}`, ""},
+		{"GetCompositeSchedule", ActionGetCompositeSchedule, `{"status":"Accepted","connectorId":1,"scheduleStart":"2026-11-25T00:00:00Z",` +
+			`"chargingSchedule":{"duration":600,"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":16}]}}`, ""},
+		{"GetCompositeSchedule limit 1.25", ActionGetCompositeSchedule, `{"status":"Accepted",` +
+			`"chargingSchedule":{"chargingRateUnit":"A","chargingSchedulePeriod":[{"startPeriod":0,"limit":1.25}]}}`, ocppclient.PropertyConstraintViolation},
+		{"SendLocalList", ActionSendLocalList, `{"status":"VersionMismatch"}`, ""},
+		{"GetLocalListVersion unsupported", ActionGetLocalListVersion, `{"listVersion":-1}`, ""},
+		{"GetLocalListVersion below -1", ActionGetLocalListVersion, `{"listVersion":-2}`, ocppclient.PropertyConstraintViolation},
+		{"ReserveNow", ActionReserveNow, `{"status":"Occupied"}`, ""},
+		{"CancelReservation without status", ActionCancelReservation, `{}`, ocppclient.OccurenceConstraintViolation},
+		{"TriggerMessage", ActionTriggerMessage, `{"status":"NotImplemented"}`, ""},
+		{"DiagnosticsStatusNotification", ActionDiagnosticsStatusNotification, `{}`, ""},
+		{"DiagnosticsStatusNotification with field", ActionDiagnosticsStatusNotification, `{"status":"Accepted"}`, ocppclient.FormationViolation},
+		{"FirmwareStatusNotification", ActionFirmwareStatusNotification, `{}`, ""},
+		{"FirmwareStatusNotification not an object", ActionFirmwareStatusNotification, `[]`, ocppclient.FormationViolation},
+		{"UpdateFirmware has no response type", ActionUpdateFirmware, `{}`, ocppclient.NotImplemented},
 		{"broken", ActionHeartbeat, `{`, ocppclient.FormationViolation},
 		{"unknown action", "Nope", `{}`, ocppclient.NotImplemented},
 	}
@@ -286,6 +425,23 @@ func TestValidateOutbound(t *testing.T) {
 		{"config answer value too long", &GetConfigurationResponse{ConfigurationKey: []KeyValue{{Key: "k", Value: ptr(strings.Repeat("v", 501))}}}, ocppclient.PropertyConstraintViolation},
 		{"change config answer empty", &ChangeConfigurationResponse{}, ocppclient.PropertyConstraintViolation},
 		{"unlock answer ok", &UnlockConnectorResponse{Status: UnlockStatusUnlocked}, ""},
+		{"diagnostics status ok", &DiagnosticsStatusNotificationRequest{Status: DiagnosticsStatusIdle}, ""},
+		{"diagnostics status empty", &DiagnosticsStatusNotificationRequest{}, ocppclient.PropertyConstraintViolation},
+		{"firmware status ok", &FirmwareStatusNotificationRequest{Status: FirmwareStatusInstallationFailed}, ""},
+		{"firmware status bad", &FirmwareStatusNotificationRequest{Status: "Flashing"}, ocppclient.PropertyConstraintViolation},
+		{"local list version unsupported", &GetLocalListVersionResponse{ListVersion: -1}, ""},
+		{"local list version below -1", &GetLocalListVersionResponse{ListVersion: -2}, ocppclient.PropertyConstraintViolation},
+		{"composite schedule ok", &GetCompositeScheduleResponse{Status: GetCompositeScheduleStatusAccepted, ConnectorID: ptr(0),
+			ScheduleStart: NewDateTimePtr(at.Time), ChargingSchedule: &ChargingSchedule{ChargingRateUnit: ChargingRateUnitW,
+				ChargingSchedulePeriod: []ChargingSchedulePeriod{{StartPeriod: 0, Limit: 3680.5}}}}, ""},
+		{"composite schedule limit 1.25", &GetCompositeScheduleResponse{Status: GetCompositeScheduleStatusAccepted,
+			ChargingSchedule: &ChargingSchedule{ChargingRateUnit: ChargingRateUnitA, ChargingSchedulePeriod: []ChargingSchedulePeriod{{Limit: 1.25}}}},
+			ocppclient.PropertyConstraintViolation},
+		{"composite schedule nil periods", &GetCompositeScheduleResponse{Status: GetCompositeScheduleStatusAccepted,
+			ChargingSchedule: &ChargingSchedule{ChargingRateUnit: ChargingRateUnitA}}, ocppclient.TypeConstraintViolation},
+		{"trigger answer empty", &TriggerMessageResponse{}, ocppclient.PropertyConstraintViolation},
+		{"reserve answer ok", &ReserveNowResponse{Status: ReservationStatusFaulted}, ""},
+		{"send local list answer ok", &SendLocalListResponse{Status: UpdateStatusFailed}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

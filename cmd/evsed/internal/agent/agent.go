@@ -176,6 +176,9 @@ func New(o Options) (*Agent, error) {
 		Logger:         a.log,
 		OnConfigChange: a.configChanged,
 		OnReset:        o.OnReset,
+		Location:       o.Location,
+		Voltage:        o.Voltage,
+		SiteLimit:      o.SiteLimit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
