@@ -234,3 +234,34 @@ func checkDrawBound(hist [][]pwmChange, fuse physic.ElectricCurrent) string {
 	}
 	return ""
 }
+
+// The limit in force becomes the pilot's duty cycle by IEC 61851-1 (duty
+// = A / 0.6 from 6 A to 51 A, A / 2.5 + 64 above, no PWM below 6 A).
+func TestLimitToDuty(t *testing.T) {
+	tests := []struct {
+		limit physic.ElectricCurrent
+		offer physic.ElectricCurrent
+		duty  hal.DutyPerMille // 0: no PWM
+	}{
+		{NoLimit, 63 * amp, 892},
+		{60 * amp, 60 * amp, 880},
+		{32 * amp, 32 * amp, 533},
+		{16 * amp, 16 * amp, 266},
+		{13300 * physic.MilliAmpere, 13300 * physic.MilliAmpere, 221},
+		{6 * amp, 6 * amp, 100},
+		{5900 * physic.MilliAmpere, 0, 0},
+	}
+	for _, tc := range tests {
+		free := DefaultConfig()
+		free.FreeCharging = true
+		r := newRig(t, rigOpts{cfg: &free, noMeter: true, maxCurrent: 63 * amp})
+		r.setLimits(1, LimitSchedule{{At: t0, Current: tc.limit}})
+		r.pilot(1, hal.PilotC)
+		got := r.hw[0].pilot.pwm()
+		d, ok := hal.DutyFor(got)
+		if got != tc.offer || (ok && d != tc.duty) || (!ok && tc.duty != 0) {
+			t.Errorf("limit %v: offer %v duty %v, want %v duty %v", tc.limit, got, d, tc.offer, tc.duty)
+		}
+		r.shutdown()
+	}
+}
