@@ -41,7 +41,7 @@ func BenchmarkLimitBoundary(b *testing.B) {
 		}
 	}()
 	st.Event(pilotEvent(hal.PilotC)) // the pilot's own State stays A, as at boot
-	p.wait(b, 32*physic.Ampere) // the free session charges
+	p.wait(b, 32*physic.Ampere)      // the free session charges
 
 	lat := make([]time.Duration, 0, 1000)
 	amps := []physic.ElectricCurrent{4 * physic.Ampere, 16 * physic.Ampere}
