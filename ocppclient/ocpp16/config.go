@@ -264,7 +264,7 @@ var keyDefs = [...]KeyDef{
 	// Smart Charging (section 9.4). A maximum stack level of 0 still
 	// allows one profile per purpose, at level 0; the other limits need at
 	// least one for Smart Charging to work at all.
-	{Name: KeyChargeProfileMaxStackLevel, Access: ReadOnly, Type: TypeInt, Default: "8", Min: 0, Max: 100},
+	{Name: KeyChargeProfileMaxStackLevel, Access: ReadOnly, Type: TypeInt, Default: "10", Min: 0, Max: 100},
 	{Name: KeyChargingScheduleAllowedChargingRateUnit, Access: ReadOnly, Type: TypeCSL, Default: RateUnitCurrent + "," + RateUnitPower,
 		check: checkRateUnits},
 	{Name: KeyChargingScheduleMaxPeriods, Access: ReadOnly, Type: TypeInt, Default: "24", Min: 1, Max: 1000},

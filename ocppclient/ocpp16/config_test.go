@@ -388,7 +388,7 @@ func TestConfigProfileKeys(t *testing.T) {
 	}{
 		{KeyLocalAuthListMaxLength, 1000},
 		{KeySendLocalListMaxLength, 100},
-		{KeyChargeProfileMaxStackLevel, 8},
+		{KeyChargeProfileMaxStackLevel, 10},
 		{KeyChargingScheduleMaxPeriods, 24},
 		{KeyMaxChargingProfilesInstalled, 16},
 	}
@@ -446,7 +446,7 @@ func TestConfigProfileKeys(t *testing.T) {
 	known, _ := c.Get([]string{KeyLocalAuthListEnabled, KeyChargeProfileMaxStackLevel, KeySupportedFeatureProfiles})
 	want := []KeyValue{
 		{Key: KeyLocalAuthListEnabled, Readonly: false, Value: ptr("true")},
-		{Key: KeyChargeProfileMaxStackLevel, Readonly: true, Value: ptr("8")},
+		{Key: KeyChargeProfileMaxStackLevel, Readonly: true, Value: ptr("10")},
 		{Key: KeySupportedFeatureProfiles, Readonly: true, Value: ptr(ImplementedFeatureProfiles)},
 	}
 	if len(known) != len(want) {
