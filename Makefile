@@ -4,7 +4,7 @@ BIN     ?= bin
 LDFLAGS ?= -s -w -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: build run test lint cross build-arm6 build-arm7 build-arm64 fuzz clean
+.PHONY: build run test lint cross build-arm6 build-arm7 build-arm64 fuzz fuzz-long clean
 
 build:
 	$(BUILD) -o $(BIN)/evsed ./cmd/evsed
@@ -49,6 +49,12 @@ fuzz:
 			$(GO) test -run='^$$' -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $(FUZZFLAGS) $$dir; \
 		done; \
 	done
+
+# Every fuzz target for a few minutes each (FUZZLONG, default 3m): a soak
+# before a release, too long for CI.
+FUZZLONG ?= 3m
+fuzz-long:
+	$(MAKE) fuzz FUZZTIME=$(FUZZLONG) FUZZFLAGS='$(FUZZFLAGS)'
 
 clean:
 	rm -rf $(BIN)

@@ -1,4 +1,4 @@
-// Command evsed is the charge-point agent: see the README.
+// Command evsed is the charge-point agent: see the README and docs/cli.md.
 //
 //	evsed run     run the station (board, sessions, local API, OCPP)
 //	evsed ctl     talk to a running evsed through its local API

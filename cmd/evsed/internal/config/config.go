@@ -2,7 +2,7 @@
 // command-line overrides, resolves secrets and validates the result.
 //
 // Every key is optional; Defaults documents what an absent key means, and
-// the README lists them. Unknown keys are errors, so that a typo does not
+// docs/configuration.md lists them. Unknown keys are errors, so that a typo does not
 // silently fall back to a default.
 package config
 
