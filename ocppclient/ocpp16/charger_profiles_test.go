@@ -395,3 +395,18 @@ func TestConfigurationChangesApplyLive(t *testing.T) {
 		}
 	})
 }
+
+// An unknown requested message is answered NotImplemented; a malformed
+// request still gets its CALLERROR.
+func TestTriggerMessageUnknown(t *testing.T) {
+	r := newRig(t, nil)
+	resp, err := r.c.HandleCall(context.Background(), ActionTriggerMessage, json.RawMessage(`{"requestedMessage":"SignChargePointCertificate"}`))
+	if err != nil || status(t, resp) != "NotImplemented" {
+		t.Errorf("unknown message: %v, %v; want NotImplemented", resp, err)
+	}
+	for _, bad := range []string{`{"requestedMessage":"Nope","connectorId":-1}`, `{"requestedMessage":7}`, `{}`} {
+		if _, err := r.c.HandleCall(context.Background(), ActionTriggerMessage, json.RawMessage(bad)); err == nil {
+			t.Errorf("%s: no CALLERROR", bad)
+		}
+	}
+}

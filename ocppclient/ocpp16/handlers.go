@@ -18,6 +18,11 @@ import (
 func (c *Charger) HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error) {
 	req, err := DecodeRequest(action, payload)
 	if err != nil {
+		if action == ActionTriggerMessage && unknownTrigger(payload) {
+			// 5.17: a requested message the charge point does not know
+			// is answered NotImplemented, not with a CALLERROR.
+			return &TriggerMessageResponse{Status: TriggerMessageStatusNotImplemented}, nil
+		}
 		return nil, err
 	}
 	if r, ok := req.(*DataTransferRequest); ok {
@@ -248,4 +253,26 @@ func reservationAdmits(rs []station.Reservation, cs station.ConnectorSnapshot, i
 		}
 	}
 	return false
+}
+
+// unknownTrigger reports whether a TriggerMessage payload that failed to
+// decode is well formed but for a requestedMessage outside the 1.6
+// enumeration (say a message of ExtendedTriggerMessage): the same payload
+// with a known message decodes.
+func unknownTrigger(payload json.RawMessage) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(payload, &obj) != nil {
+		return false
+	}
+	var name string
+	if json.Unmarshal(obj["requestedMessage"], &name) != nil || MessageTrigger(name).IsValid() {
+		return false
+	}
+	obj["requestedMessage"] = json.RawMessage(`"Heartbeat"`)
+	fixed, err := json.Marshal(obj)
+	if err != nil {
+		return false
+	}
+	_, err = DecodeRequest(ActionTriggerMessage, fixed)
+	return err == nil
 }
