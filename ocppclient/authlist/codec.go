@@ -4,9 +4,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/evsed/evsed/ocppclient/internal/record"
 )
 
 // Keys and values of the entries bucket.
@@ -64,16 +65,9 @@ func encodeEntry(token, tokenType string, info *Info) []byte {
 	b := make([]byte, 0, 32+len(token)+len(tokenType)+len(info.GroupToken)+len(info.GroupTokenType))
 	b = append(b, entryFormat)
 	for _, s := range [...]string{token, tokenType, string(info.Status), info.GroupToken, info.GroupTokenType} {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+		b = record.AppendString(b, s)
 	}
-	if info.Expiry.IsZero() {
-		b = append(b, 0)
-	} else {
-		b = append(b, 1)
-		b = binary.AppendVarint(b, info.Expiry.Unix())
-		b = binary.AppendUvarint(b, uint64(info.Expiry.Nanosecond()))
-	}
+	b = record.AppendTime(b, info.Expiry)
 	b = binary.AppendUvarint(b, uint64(len(info.EVSEs)))
 	for _, id := range info.EVSEs {
 		b = binary.AppendUvarint(b, uint64(id))
@@ -81,119 +75,38 @@ func encodeEntry(token, tokenType string, info *Info) []byte {
 	return b
 }
 
-// decoder reads a stored value; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail(what string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: entry %s", ErrCorrupt, what)
-	}
-}
-
-func (d *decoder) uvarint(what string) uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail(what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint(what string) int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail(what)
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-// str copies a string out of the value: the value lives in the memory map
-// and is valid only during the transaction.
-func (d *decoder) str(what string) string {
-	n := d.uvarint(what)
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.b)) {
-		d.fail(what)
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) byte(what string) byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) == 0 {
-		d.fail(what)
-		return 0
-	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
 // decodeEntry parses a stored value into an Entry that owns its memory.
 func decodeEntry(v []byte) (Entry, error) {
-	d := decoder{b: v}
-	if f := d.byte("format"); d.err == nil && f != entryFormat {
+	d := record.NewReader(v, ErrCorrupt, "entry")
+	if f := d.Byte("format"); d.Err() == nil && f != entryFormat {
 		return Entry{}, fmt.Errorf("%w: entry format %d", ErrCorrupt, f)
 	}
 	var e Entry
-	e.Token = d.str("token")
-	e.TokenType = d.str("token type")
-	e.Status = Status(d.str("status"))
-	e.GroupToken = d.str("group token")
-	e.GroupTokenType = d.str("group token type")
-	switch d.byte("expiry flag") {
-	case 0:
-	case 1:
-		sec := d.varint("expiry")
-		nsec := d.uvarint("expiry")
-		if nsec >= uint64(time.Second) {
-			d.fail("expiry")
-		}
-		e.Expiry = time.Unix(sec, int64(nsec)).UTC()
-	default:
-		d.fail("expiry flag")
+	e.Token = d.String("token")
+	e.TokenType = d.String("token type")
+	e.Status = Status(d.String("status"))
+	e.GroupToken = d.String("group token")
+	e.GroupTokenType = d.String("group token type")
+	e.Expiry = d.Time("expiry")
+	n := d.Uvarint("EVSE count")
+	if d.Err() == nil && n > uint64(d.Len()) { // each id takes a byte at least
+		d.Fail("EVSE count")
 	}
-	n := d.uvarint("EVSE count")
-	if d.err == nil && n > uint64(len(d.b)) { // each id takes a byte at least
-		d.fail("EVSE count")
-	}
-	if d.err == nil && n > 0 {
+	if d.Err() == nil && n > 0 {
 		e.EVSEs = make([]int, n)
 		for i := range e.EVSEs {
-			id := d.uvarint("EVSE id")
+			id := d.Uvarint("EVSE id")
 			if id > uint64(math.MaxInt) {
-				d.fail("EVSE id")
+				d.Fail("EVSE id")
 			}
 			e.EVSEs[i] = int(id)
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.fail("trailing bytes")
+	if d.Err() == nil && !e.Status.Valid() {
+		d.Fail("status")
 	}
-	if d.err == nil && !e.Status.Valid() {
-		d.fail("status")
-	}
-	if d.err != nil {
-		return Entry{}, d.err
+	if err := d.Done(); err != nil {
+		return Entry{}, err
 	}
 	return e, nil
 }
