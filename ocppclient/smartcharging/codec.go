@@ -57,7 +57,6 @@ func encodeProfile(p *Profile) []byte {
 	return b
 }
 
-
 // decodeProfile parses a stored value into a Profile that owns its memory.
 func decodeProfile(v []byte) (Profile, error) {
 	d := record.NewReader(v, ErrCorrupt, "profile")
