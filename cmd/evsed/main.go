@@ -12,12 +12,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	// The time zone database, for the station's time zone (daily charging
 	// profiles follow its wall clock): used only where the system has
 	// none, as minimal embedded images often do.
 	_ "time/tzdata"
 )
+
+// startupTrimDelay is how long after `evsed run` starts its executable's
+// resident pages are trimmed: long enough for the board, the station, the
+// API and a first connection to be up.
+const startupTrimDelay = 10 * time.Second
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
@@ -59,6 +65,10 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd, rest := args[0], args[1:]; cmd {
 	case "run":
+		// Once started, give back the pages start-up touched in the
+		// executable (see trimExecutable).
+		t := time.AfterFunc(startupTrimDelay, func() { _, _ = trimExecutable() })
+		defer t.Stop()
 		return cmdRun(rest, stderr)
 	case "ctl":
 		return cmdCtl(rest, stdout, stderr)
