@@ -79,6 +79,9 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 	case "halt":
 		return cmdHalt(rest, stdout, stderr)
 	case "fleet":
+		// The fleet's stations share one executable: the same trim.
+		t := time.AfterFunc(startupTrimDelay, func() { _, _ = trimExecutable() })
+		defer t.Stop()
 		return cmdFleet(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "evsed", version)
