@@ -2,7 +2,9 @@
 // to the CSMS, CALL / CALLRESULT / CALLERROR framing, at most one outbound
 // CALL in flight, call timeouts, keepalive pings, reconnection with
 // exponential back-off and jitter, security profiles 1 to 3, and a durable
-// bbolt-backed queue for the messages that must never be lost.
+// queue for the messages that must never be lost: a bbolt database with a
+// small append-only log beside it, so that a queued message costs the
+// flash one block, not a tree commit (see Queue).
 //
 // The package is version-neutral: the OCPP 1.6 and 2.0.1 adapters
 // (sub-packages) supply the subprotocol, the handshake run after each connect

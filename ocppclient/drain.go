@@ -15,10 +15,11 @@ import (
 // next connection, so delivery is at least once.
 //
 // An answered entry is marked delivered (Queue.MarkDelivered), which costs
-// no fsync; the queue deletes marked entries in batches, and drain flushes
-// them whenever it is about to wait (queue empty, retry pause) and when it
-// stops, so that an idle charger keeps no acknowledged entries on disk, to
-// be sent again after a crash.
+// no fsync: with the queue's log the acknowledgement is written at once and
+// synced with the next change; without it the queue deletes marked entries
+// in batches, and drain flushes them whenever it is about to wait (queue
+// empty, retry pause), so that an idle charger keeps no acknowledged entry
+// to send again after a crash. Either way drain flushes when it stops.
 //
 // A CALLERROR answer and a timeout (no answer within CallTimeout while cn
 // stays up) are failed attempts alike: Queue.Fail counts them on the entry's
@@ -37,17 +38,18 @@ func (c *Client) drain(cn *conn) {
 	// head entry is tried again; a CALLERROR or a timeout waits as Fail
 	// says instead.
 	retry := c.opts.BackoffMin
-	// flush makes the marks durable; a failure is logged and left to the
-	// next group commit, as the marks stay in memory.
-	flush := func(e Entry) {
-		if err := q.Flush(); err != nil {
+	// flush makes the marks durable, on the way out; settle is what the
+	// queue does before a wait (see Queue.settle). A failure is logged and
+	// left to the next group commit.
+	flush := func(e Entry, f func() error) {
+		if err := f(); err != nil {
 			c.drainErr(fmt.Errorf("ocpp queue flush: %w", err), e)
 		}
 	}
-	defer flush(Entry{})
-	// pause waits d after flushing, and reports false when ctx ended.
+	defer flush(Entry{}, q.Flush)
+	// pause waits d after settling, and reports false when ctx ended.
 	pause := func(d time.Duration, e Entry) bool {
-		flush(e)
+		flush(e, q.settle)
 		return clock.Sleep(ctx, c.clk, d)
 	}
 	for {
@@ -60,7 +62,7 @@ func (c *Client) drain(cn *conn) {
 			continue
 		}
 		if !ok {
-			flush(e)
+			flush(e, q.settle)
 			select {
 			case <-q.Changed():
 				continue

@@ -25,7 +25,8 @@ import (
 // time per delivered message.
 //
 //   - evsed: the durable queue drained by ocppclient.Client as the agent
-//     runs: fsync'd enqueues, acknowledgements group-committed.
+//     runs: acknowledgements written to the queue's log at once and
+//     fdatasync'd once per FlushAfter (64).
 //   - evsed-nosync: the same with the database's fsync off, which the agent
 //     never does; the difference to evsed is the cost of the disk.
 //   - ocpp-go: the peer, which persists nothing.

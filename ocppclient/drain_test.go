@@ -257,56 +257,96 @@ func TestDrainLetsCallsThrough(t *testing.T) {
 	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
 }
 
-// drainOnDisk returns the Seqs in q's pending bucket on disk, marked
-// entries included.
-func drainOnDisk(t *testing.T, q *Queue) []uint64 {
+// drainOnDisk returns the Seqs of the entries a power cut now would leave
+// in q (bbolt's last commit and the synced part of the log), entries whose
+// acknowledgement is not yet durable included.
+func drainOnDisk(t *testing.T, q *Queue) []uint64 { return drainImage(t, q, false) }
+
+// drainInImage returns the Seqs of the entries that a kill -9 now would
+// leave in q: everything written, synced or not.
+func drainInImage(t *testing.T, q *Queue) []uint64 { return drainImage(t, q, true) }
+
+func drainImage(t *testing.T, q *Queue, killed bool) []uint64 {
 	t.Helper()
-	var seqs []uint64
-	err := q.db.View(func(tx *bbolt.Tx) error {
-		_, pending, err := q.buckets(tx)
-		if err != nil {
-			return err
-		}
-		return pending.ForEach(func(k, _ []byte) error {
-			seqs = append(seqs, seqOf(k))
-			return nil
-		})
-	})
+	path := filepath.Join(t.TempDir(), "image.db")
+	if _, err := CrashImageForTest(q, path, killed); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	defer db.Close()
+	image, err := OpenQueue(db, QueueOptions{Bucket: string(q.bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer image.Close()
+	return image.seqs(t)
+}
+
+// seqs returns the Seqs of q's entries.
+func (q *Queue) seqs(t *testing.T) []uint64 {
+	t.Helper()
+	es, err := q.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	for _, e := range es {
+		seqs = append(seqs, e.Seq)
 	}
 	return seqs
 }
 
 // TestDrainGroupCommit checks that answered entries are marked, not each
-// committed, while more are to be sent, and leave the disk together once
-// the queue is idle.
+// made durable, while more are to be sent. Without the log they leave the
+// disk together once the queue is idle. With it their acknowledgements are
+// written at once, so that a kill -9 brings none back, and become durable
+// against a power cut with the next change's sync, not on their own.
 func TestDrainGroupCommit(t *testing.T) {
-	_, _, _, sc, q, hooks := drainSetup(t, QueueOptions{}, func(q *Queue) {
-		for i := range 3 {
-			drainEnqueue(t, q, KindMeter, "MeterValues", fmt.Sprintf(`{"connectorId":1,"n":%d}`, i))
-		}
-	})
-	for range 2 {
-		f := sc.nextCall("MeterValues")
-		sc.result(f.ID, `{}`)
-	}
-	last := sc.nextCall("MeterValues")
-	if string(last.Payload) != `{"connectorId":1,"n":2}` {
-		t.Fatalf("third entry %s", last.Payload)
-	}
-	// The drain marked the first two and went on to the third without a
-	// commit: all three are still on disk, one is waiting.
-	if got := drainOnDisk(t, q); len(got) != 3 || q.Len() != 1 {
-		t.Fatalf("on disk %v, Len %d while the third is in flight; want all 3 on disk, Len 1", got, q.Len())
-	}
-	sc.result(last.ID, `{}`)
-	waitFor(t, "the idle drain's group commit", func() bool { return len(drainOnDisk(t, q)) == 0 })
-	if q.Len() != 0 {
-		t.Fatalf("Len = %d, want 0", q.Len())
-	}
-	if delivered, _ := hooks.snapshot(); len(delivered) != 3 {
-		t.Fatalf("delivered %v, want 3", delivered)
+	for _, noLog := range []bool{true, false} {
+		t.Run(map[bool]string{true: "bbolt", false: "log"}[noLog], func(t *testing.T) {
+			_, _, _, sc, q, hooks := drainSetup(t, QueueOptions{NoLog: noLog}, func(q *Queue) {
+				for i := range 3 {
+					drainEnqueue(t, q, KindMeter, "MeterValues", fmt.Sprintf(`{"connectorId":1,"n":%d}`, i))
+				}
+			})
+			for range 2 {
+				f := sc.nextCall("MeterValues")
+				sc.result(f.ID, `{}`)
+			}
+			last := sc.nextCall("MeterValues")
+			if string(last.Payload) != `{"connectorId":1,"n":2}` {
+				t.Fatalf("third entry %s", last.Payload)
+			}
+			// The drain marked the first two and went on to the third
+			// without a sync: all three are still on disk, one is waiting.
+			if got := drainOnDisk(t, q); len(got) != 3 || q.Len() != 1 {
+				t.Fatalf("on disk %v, Len %d while the third is in flight; want all 3 on disk, Len 1", got, q.Len())
+			}
+			sc.result(last.ID, `{}`)
+			if noLog {
+				waitFor(t, "the idle drain's group commit", func() bool { return len(drainOnDisk(t, q)) == 0 })
+			} else {
+				waitFor(t, "the third acknowledgement", func() bool { return q.Len() == 0 })
+				waitFor(t, "the acknowledgements written", func() bool { return len(drainInImage(t, q)) == 0 })
+				if got := drainOnDisk(t, q); len(got) != 3 {
+					t.Fatalf("after a power cut %v; want the 3 unsynced acknowledgements undone", got)
+				}
+				next := drainEnqueue(t, q, KindMeter, "MeterValues", `{"connectorId":1,"n":3}`)
+				if got := drainOnDisk(t, q); len(got) > 1 || (len(got) == 1 && got[0] != next.Seq) {
+					t.Fatalf("after the next Enqueue a power cut leaves %v; want at most seq %d", got, next.Seq)
+				}
+				sc.result(sc.nextCall("MeterValues").ID, `{}`)
+			}
+			if q.Len() != 0 {
+				waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+			}
+			if delivered, _ := hooks.snapshot(); len(delivered) < 3 {
+				t.Fatalf("delivered %v, want 3 or more", delivered)
+			}
+		})
 	}
 }
 

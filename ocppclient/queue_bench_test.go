@@ -21,46 +21,95 @@ import (
 // it: energy and power.
 const benchMeterPayload = `{"connectorId":1,"transactionId":12345,"meterValue":[{"timestamp":"2025-03-14T15:09:26Z","sampledValue":[{"value":"12345.6","measurand":"Energy.Active.Import.Register","unit":"Wh"},{"value":"7360","measurand":"Power.Active.Import","unit":"W"}]}]}`
 
-// BenchmarkEnqueue measures durable enqueues (one fsync'd bbolt commit each)
-// into a real file, the rate at which a station can record transaction
-// messages.
+// BenchmarkEnqueue measures durable enqueues into a real file, the rate at
+// which a station can record transaction messages:
+//
+//   - serial: one goroutine, each Enqueue waiting for its own fdatasync;
+//   - parallel: 16 goroutines per GOMAXPROCS at once, whose enqueues share
+//     fdatasyncs (group commit);
+//   - bbolt-serial, bbolt-parallel: the same without the log (NoLog), one
+//     bbolt commit per Enqueue, as before the log and as a NoSync database
+//     keeps it.
+//
+// msgs/s is the figure to compare; msgs/sync, with the log, how many
+// enqueues an fdatasync carried on average.
 func BenchmarkEnqueue(b *testing.B) {
-	q, _, _ := queueOpen(b, ocppclient.QueueOptions{})
 	e := queueEntry(ocppclient.KindMeter, 0)
 	e.Payload = json.RawMessage(benchMeterPayload)
-	for b.Loop() {
-		if _, err := q.Enqueue(e); err != nil {
-			b.Fatal(err)
-		}
+	for _, v := range []struct {
+		name     string
+		noLog    bool
+		parallel bool
+	}{
+		{"serial", false, false},
+		{"parallel", false, true},
+		{"bbolt-serial", true, false},
+		{"bbolt-parallel", true, true},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			q, _, _ := queueOpen(b, ocppclient.QueueOptions{NoLog: v.noLog, MaxEntries: 1 << 30})
+			var syncs0 uint64
+			if !v.noLog {
+				syncs0 = ocppclient.LogSyncsForTest(q)
+			}
+			enqueue := func() {
+				if _, err := q.Enqueue(e); err != nil {
+					b.Error(err)
+				}
+			}
+			if v.parallel {
+				b.SetParallelism(16)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						enqueue()
+					}
+				})
+			} else {
+				for b.Loop() {
+					enqueue()
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+			if !v.noLog {
+				if syncs := ocppclient.LogSyncsForTest(q) - syncs0; syncs > 0 {
+					b.ReportMetric(float64(b.N)/float64(syncs), "msgs/sync")
+				}
+			}
+		})
 	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }
 
 // BenchmarkQueueCommit measures where the storage writes of the queue's
 // share of one meter sample go, for flash-wear work: one cycle is what the
 // agent does per MeterValues while connected to a CSMS that keeps up:
-// Enqueue (a durable commit), then the drain's Head, MarkDelivered and, as
-// the queue runs empty, Flush (the group commit). The station's own
-// session checkpoint is not part of it. Each variant opens a fresh bbolt
-// file in b.TempDir, as bbolt applies Options.PageSize only when it creates
-// the file:
+// Enqueue (durable), then the drain's Head, MarkDelivered and, as the
+// queue runs empty, what the drain does before it waits (nothing with the
+// log, whose acknowledgement rides on the next Enqueue's fdatasync; a
+// Flush, the group commit, without it). The station's own session
+// checkpoint is not part of it. Each variant opens a fresh bbolt file in
+// b.TempDir, as bbolt applies Options.PageSize only when it creates the
+// file:
 //
-//   - default: the options the binary uses (nil);
-//   - page1k: PageSize 1024;
-//   - nofreelistsync: NoFreelistSync true (the freelist is not written at
-//     commit but rebuilt by scanning the file on open);
-//   - page1k-nofreelistsync: both.
+//   - log: the queue's append-only log beside the database (the default);
+//   - bbolt: NoLog, every durable change one bbolt commit (the options the
+//     binary used before the log: nil);
+//   - bbolt-page1k: NoLog, PageSize 1024;
+//   - bbolt-nofreelistsync: NoLog, NoFreelistSync true (the freelist is
+//     not written at commit but rebuilt by scanning the file on open);
+//   - bbolt-page1k-nofreelistsync: both.
 //
 // Metrics, per cycle unless named otherwise:
 //
-//   - commits/cycle: write transactions committed (the meta page's txid).
+//   - commits/cycle: bbolt write transactions committed (the meta page's
+//     txid); with the log, the folds' share.
 //   - pages/commit: bbolt pages written per commit, the meta page included
 //     (TxStats.PageCount counts the others: every dirty B+tree page, written
 //     copy-on-write to a new place, and the freelist page).
 //   - writes/commit: bbolt's write calls per commit (a run of contiguous
 //     pages is one).
 //   - written-B/cycle: bytes handed to write system calls (/proc/self/io
-//     wchar), which is pages times the page size.
+//     wchar), which is pages times the page size for bbolt, the records'
+//     bytes for the log.
 //   - storage-B/cycle: bytes this process caused to be sent to storage
 //     (/proc/self/io write_bytes). Linux counts them when a page-cache
 //     folio turns dirty, the whole folio, so where the page cache holds
@@ -76,19 +125,21 @@ func BenchmarkEnqueue(b *testing.B) {
 // are skipped with a log line.
 func BenchmarkQueueCommit(b *testing.B) {
 	for _, v := range []struct {
-		name string
-		opts *bbolt.Options
+		name  string
+		noLog bool
+		opts  *bbolt.Options
 	}{
-		{"default", nil},
-		{"page1k", &bbolt.Options{PageSize: 1024}},
-		{"nofreelistsync", &bbolt.Options{NoFreelistSync: true}},
-		{"page1k-nofreelistsync", &bbolt.Options{PageSize: 1024, NoFreelistSync: true}},
+		{"log", false, nil},
+		{"bbolt", true, nil},
+		{"bbolt-page1k", true, &bbolt.Options{PageSize: 1024}},
+		{"bbolt-nofreelistsync", true, &bbolt.Options{NoFreelistSync: true}},
+		{"bbolt-page1k-nofreelistsync", true, &bbolt.Options{PageSize: 1024, NoFreelistSync: true}},
 	} {
-		b.Run(v.name, func(b *testing.B) { benchQueueCycle(b, v.opts) })
+		b.Run(v.name, func(b *testing.B) { benchQueueCycle(b, v.opts, v.noLog) })
 	}
 }
 
-func benchQueueCycle(b *testing.B, opts *bbolt.Options) {
+func benchQueueCycle(b *testing.B, opts *bbolt.Options, noLog bool) {
 	db, err := bbolt.Open(filepath.Join(b.TempDir(), "queue.db"), 0o600, opts)
 	if err != nil {
 		b.Fatal(err)
@@ -97,7 +148,7 @@ func benchQueueCycle(b *testing.B, opts *bbolt.Options) {
 	if opts != nil && opts.PageSize != 0 && db.Info().PageSize != opts.PageSize {
 		b.Fatalf("page size %d, want %d", db.Info().PageSize, opts.PageSize)
 	}
-	q := queueMust(b, db, ocppclient.QueueOptions{})
+	q := queueMust(b, db, ocppclient.QueueOptions{NoLog: noLog})
 	e := ocppclient.Entry{Kind: ocppclient.KindMeter, Action: "MeterValues", Key: "session-1",
 		Payload: json.RawMessage(benchMeterPayload)}
 	cycle := func() {
@@ -111,8 +162,10 @@ func benchQueueCycle(b *testing.B, opts *bbolt.Options) {
 		if err := q.MarkDelivered(h.Seq); err != nil {
 			b.Fatal(err)
 		}
-		if err := q.Flush(); err != nil {
-			b.Fatal(err)
+		if noLog {
+			if err := q.Flush(); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 	// Warm up: the file has grown and the freelist holds the pages that
@@ -246,4 +299,66 @@ func readProcIO() (map[string]int64, error) {
 		}
 	}
 	return out, nil
+}
+
+// BenchmarkOpenFullQueue measures the start-up of a charger whose queue is
+// full (100,000 MeterValues, after weeks offline): bbolt.Open plus
+// OpenQueue, which counts the entries by kind. With NoFreelistSync the
+// database keeps no freelist on disk and bbolt rebuilds it on open by
+// reading every page's header, the cost that option trades for one page
+// less per commit.
+func BenchmarkOpenFullQueue(b *testing.B) {
+	const entries = 100000
+	for _, v := range []struct {
+		name string
+		opts bbolt.Options
+	}{
+		{"default", bbolt.Options{}},
+		{"nofreelistsync", bbolt.Options{NoFreelistSync: true}},
+	} {
+		b.Run(v.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "full.db")
+			fill := v.opts
+			fill.NoSync = true
+			db, err := bbolt.Open(path, 0o600, &fill)
+			if err != nil {
+				b.Fatal(err)
+			}
+			q := queueMust(b, db, ocppclient.QueueOptions{MaxEntries: entries})
+			e := ocppclient.Entry{Kind: ocppclient.KindMeter, Action: "MeterValues", Key: "session-1",
+				Payload: json.RawMessage(benchMeterPayload)}
+			for range entries {
+				if _, err := q.Enqueue(e); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := db.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			if err := db.Close(); err != nil {
+				b.Fatal(err)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				opts := v.opts
+				db, err := bbolt.Open(path, 0o600, &opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				q, err := ocppclient.OpenQueue(db, ocppclient.QueueOptions{MaxEntries: entries})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if q.Len() != entries {
+					b.Fatalf("Len = %d", q.Len())
+				}
+				_ = q.Close()
+				_ = db.Close()
+			}
+			b.ReportMetric(float64(fi.Size())/(1<<20), "db-MiB")
+		})
+	}
 }

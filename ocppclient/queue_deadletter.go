@@ -13,64 +13,65 @@ import (
 // the next attempt (attempts * RetryInterval) or, once MaxAttempts is
 // reached, deadLettered=true: the entry has moved to the dead-letter bucket.
 // The new attempt count is durable when Fail returns, and so are the
-// acknowledgements marked before (the same transaction deletes the marked
-// entries). An entry that is no longer pending, or marked delivered, gives
-// an error wrapping ErrNotFound.
+// acknowledgements marked before. An entry that is no longer pending, or
+// marked delivered, gives an error wrapping ErrNotFound.
 func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err error) {
 	q.policyMu.Lock()
 	maxAttempts, interval := q.maxAttempts, q.retryInterval
 	q.policyMu.Unlock()
 
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if _, ok := q.marks[seq]; ok {
-		return 0, false, fmt.Errorf("queue fail %d: marked delivered: %w", seq, ErrNotFound)
-	}
-	var e Entry
-	kinds := q.kinds
-	err = q.db.Update(func(tx *bbolt.Tx) error {
-		top, pending, err := q.buckets(tx)
+	var attempts int
+	_, err = q.update(syncAlways, func() (*change, error) {
+		if _, marked := q.done[seq]; marked {
+			return nil, fmt.Errorf("marked delivered: %w", ErrNotFound)
+		}
+		r, found, err := q.locateLocked(seq)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := q.deleteMarked(pending, &kinds); err != nil {
-			return err
+		if !found {
+			return nil, ErrNotFound
 		}
-		key := seqKey(seq)
-		v := pending.Get(key)
-		if v == nil {
-			return ErrNotFound
-		}
-		if e, err = decodeEntry(key, v); err != nil {
-			return err
+		e, err := q.entryLocked(r)
+		if err != nil {
+			return nil, err
 		}
 		e.Attempts++
+		attempts = e.Attempts
 		if e.Attempts < maxAttempts {
-			return pending.Put(key, encodeEntry(e))
+			deadLettered = false
+			return &change{attempts: &attemptsChange{removal: r, n: e.Attempts, value: encodeEntry(e)}}, nil
 		}
 		deadLettered = true
-		dead, err := deadOf(top)
-		if err != nil {
-			return err
-		}
-		if err := dead.Put(key, encodeEntry(e)); err != nil {
-			return err
-		}
-		return pending.Delete(key)
+		return &change{remove: []removal{r}, dead: &e}, nil
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("queue fail %d: %w", seq, err)
 	}
 	if deadLettered {
-		kinds[e.Kind]--
-	}
-	q.kinds = kinds
-	q.clearMarks()
-	q.publishLength()
-	if deadLettered {
 		return 0, true, nil
 	}
-	return time.Duration(e.Attempts) * interval, false, nil
+	return time.Duration(attempts) * interval, false, nil
+}
+
+// entryLocked decodes the waiting entry r. The caller holds q.mu.
+func (q *Queue) entryLocked(r removal) (Entry, error) {
+	if !r.inBase {
+		i, _ := q.tailIndex(r.seq)
+		return decodeEntry(seqKey(r.seq), q.tail[i].value)
+	}
+	var e Entry
+	err := q.viewBase(func(pending *bbolt.Bucket) error {
+		k := seqKey(r.seq)
+		v := pending.Get(k)
+		if v == nil {
+			return ErrNotFound
+		}
+		var err error
+		e, err = q.decodeBase(k, v)
+		return err
+	})
+	return e, err
 }
 
 // SetRetryPolicy changes MaxAttempts and RetryInterval at run time (the

@@ -15,7 +15,7 @@ import (
 // checks after every step that Head, Len and Entries skip exactly the marked
 // entries, in order.
 func TestQueueMarkDelivered(t *testing.T) {
-	q, db, _ := queueOpen(t, ocppclient.QueueOptions{FlushAfter: 3})
+	q, _, _ := queueOpen(t, ocppclient.QueueOptions{FlushAfter: 3})
 	var all []ocppclient.Entry
 	for i := range 8 {
 		all = append(all, queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, i)))
@@ -97,56 +97,62 @@ func TestQueueMarkDelivered(t *testing.T) {
 	}
 	check("flushed")
 	// Every commit above was durable: a crash now brings nothing back.
-	crashed := queueCrashImage(t, db, ocppclient.QueueOptions{})
+	crashed := queueCrashImage(t, q, ocppclient.QueueOptions{})
 	if crashed.Len() != 0 {
 		t.Fatalf("after crash: Len = %d, want 0: %s", crashed.Len(), queueDescribe(queueEntries(t, crashed)))
 	}
 }
 
-// TestQueueMarkDeliveredCrash marks part of the queue and takes the file as
-// a power cut would leave it: exactly the marked entries that no group
-// commit deleted come back, in order, before the rest; nothing else is lost
-// or repeated. After Flush, none come back.
+// TestQueueMarkDeliveredCrash marks part of the queue and takes the files
+// as a power cut would leave them: the marked entries that no sync (with
+// the log) or group commit (without) made durable come back, in order,
+// before the rest; nothing else is lost or repeated. Without the log every
+// FlushAfter-th mark commits those before it; with it, syncs in the
+// background keep fewer than FlushAfter marks unsynced (once the sync under
+// way is done). After Flush, none come back.
 func TestQueueMarkDeliveredCrash(t *testing.T) {
 	const flushAfter = 4
-	for _, marked := range []int{0, 1, 3, 4, 5, 9, 12} {
-		t.Run(fmt.Sprint(marked), func(t *testing.T) {
-			q, db, _ := queueOpen(t, ocppclient.QueueOptions{FlushAfter: flushAfter})
-			var all []ocppclient.Entry
-			for i := range 12 {
-				// No KindStart: marking one commits at once (see
-				// TestQueueMarkStartIsDurable).
-				kind := [...]ocppclient.EntryKind{ocppclient.KindMeter, ocppclient.KindOther, ocppclient.KindStop}[i%3]
-				all = append(all, queueEnqueue(t, q, queueEntry(kind, i)))
-			}
-			for i := range marked {
-				e := queueHead(t, q)
-				if e.Seq != all[i].Seq {
-					t.Fatalf("Head = seq %d, want %d", e.Seq, all[i].Seq)
+	for _, noLog := range []bool{true, false} {
+		for _, marked := range []int{0, 1, 3, 4, 5, 9, 12} {
+			t.Run(fmt.Sprintf("%s/%d", map[bool]string{true: "bbolt", false: "log"}[noLog], marked), func(t *testing.T) {
+				q, _, _ := queueOpen(t, ocppclient.QueueOptions{FlushAfter: flushAfter, NoLog: noLog})
+				var all []ocppclient.Entry
+				for i := range 12 {
+					// No KindStart: marking one commits at once (see
+					// TestQueueMarkStartIsDurable).
+					kind := [...]ocppclient.EntryKind{ocppclient.KindMeter, ocppclient.KindOther, ocppclient.KindStop}[i%3]
+					all = append(all, queueEnqueue(t, q, queueEntry(kind, i)))
 				}
-				queueMark(t, q, e.Seq)
-			}
-			if q.Len() != len(all)-marked {
-				t.Fatalf("Len = %d, want %d", q.Len(), len(all)-marked)
-			}
-
-			flushed := marked / flushAfter * flushAfter
-			crashed := queueCrashImage(t, db, ocppclient.QueueOptions{})
-			queueSameEntries(t, queueEntries(t, crashed), all[flushed:])
-			if crashed.Len() != len(all)-flushed {
-				t.Fatalf("after crash: Len = %d, want %d", crashed.Len(), len(all)-flushed)
-			}
-			if marked > flushed {
-				if e := queueHead(t, crashed); e.Seq != all[flushed].Seq {
-					t.Fatalf("after crash: Head = seq %d, want the oldest unflushed mark %d", e.Seq, all[flushed].Seq)
+				for i := range marked {
+					e := queueHead(t, q)
+					if e.Seq != all[i].Seq {
+						t.Fatalf("Head = seq %d, want %d", e.Seq, all[i].Seq)
+					}
+					queueMark(t, q, e.Seq)
 				}
-			}
+				if q.Len() != len(all)-marked {
+					t.Fatalf("Len = %d, want %d", q.Len(), len(all)-marked)
+				}
 
-			if err := q.Flush(); err != nil {
-				t.Fatal(err)
-			}
-			queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})), all[marked:])
-		})
+				flushed := marked / flushAfter * flushAfter
+				crashed := queueCrashImage(t, q, ocppclient.QueueOptions{})
+				got := queueEntries(t, crashed)
+				durable := len(all) - len(got)
+				if durable > marked || durable <= marked-flushAfter || (noLog && durable != flushed) {
+					t.Fatalf("after crash %d marks durable of %d, want %d without the log, more than %d with it",
+						durable, marked, flushed, marked-flushAfter)
+				}
+				queueSameEntries(t, got, all[durable:])
+				if crashed.Len() != len(got) {
+					t.Fatalf("after crash: Len = %d, want %d", crashed.Len(), len(got))
+				}
+
+				if err := q.Flush(); err != nil {
+					t.Fatal(err)
+				}
+				queueSameEntries(t, queueEntries(t, queueCrashImage(t, q, ocppclient.QueueOptions{})), all[marked:])
+			})
+		}
 	}
 }
 
@@ -154,22 +160,22 @@ func TestQueueMarkDeliveredCrash(t *testing.T) {
 // disk at once, with the marks before it, since sending it again would open
 // a second transaction at the CSMS.
 func TestQueueMarkStartIsDurable(t *testing.T) {
-	q, db, _ := queueOpen(t, ocppclient.QueueOptions{})
+	q, _, _ := queueOpen(t, ocppclient.QueueOptions{})
 	meter := queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, 0))
 	start := queueEnqueue(t, q, queueEntry(ocppclient.KindStart, 1))
 	rest := queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, 2))
 	queueMark(t, q, meter.Seq)
-	queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})),
+	queueSameEntries(t, queueEntries(t, queueCrashImage(t, q, ocppclient.QueueOptions{})),
 		[]ocppclient.Entry{meter, start, rest})
 	queueMark(t, q, start.Seq)
-	queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})),
+	queueSameEntries(t, queueEntries(t, queueCrashImage(t, q, ocppclient.QueueOptions{})),
 		[]ocppclient.Entry{rest})
 }
 
 // TestQueueFailKeepsMarksDurable: Fail's transaction commits the attempt
 // and the marks before it, so a crash right after loses neither.
 func TestQueueFailKeepsMarksDurable(t *testing.T) {
-	q, db, _ := queueOpen(t, ocppclient.QueueOptions{MaxAttempts: 2})
+	q, _, _ := queueOpen(t, ocppclient.QueueOptions{MaxAttempts: 2})
 	a := queueEnqueue(t, q, queueEntry(ocppclient.KindMeter, 0))
 	b := queueEnqueue(t, q, queueEntry(ocppclient.KindStop, 1))
 	c := queueEnqueue(t, q, queueEntry(ocppclient.KindOther, 2))
@@ -177,13 +183,13 @@ func TestQueueFailKeepsMarksDurable(t *testing.T) {
 	if _, _, err := q.Fail(b.Seq); err != nil {
 		t.Fatal(err)
 	}
-	crashed := queueCrashImage(t, db, ocppclient.QueueOptions{})
+	crashed := queueCrashImage(t, q, ocppclient.QueueOptions{})
 	b.Attempts = 1
 	queueSameEntries(t, queueEntries(t, crashed), []ocppclient.Entry{b, c})
 	if _, dead, err := q.Fail(b.Seq); err != nil || !dead {
 		t.Fatalf("second Fail = %v, %v; want dead letter", dead, err)
 	}
-	crashed = queueCrashImage(t, db, ocppclient.QueueOptions{})
+	crashed = queueCrashImage(t, q, ocppclient.QueueOptions{})
 	b.Attempts = 2
 	dl, err := crashed.DeadLetters()
 	if err != nil {

@@ -173,7 +173,7 @@ func TestQueueLoweredBound(t *testing.T) {
 // merged in order with what is still to send.
 func TestQueueSizePolicyWithMarks(t *testing.T) {
 	const bound = 12
-	q, db, _ := queueOpen(t, ocppclient.QueueOptions{MaxEntries: bound, FlushAfter: 1000})
+	q, _, _ := queueOpen(t, ocppclient.QueueOptions{MaxEntries: bound, FlushAfter: 1000})
 	var (
 		model     []ocppclient.Entry // still to send, in order
 		unflushed []ocppclient.Entry // marked since the last commit
@@ -266,10 +266,10 @@ func TestQueueSizePolicyWithMarks(t *testing.T) {
 
 	onDisk := slices.SortedFunc(slices.Values(append(slices.Clone(model), unflushed...)),
 		func(a, b ocppclient.Entry) int { return cmp.Compare(a.Seq, b.Seq) })
-	crashed := queueCrashImage(t, db, ocppclient.QueueOptions{MaxEntries: bound})
+	crashed := queueCrashImage(t, q, ocppclient.QueueOptions{MaxEntries: bound})
 	queueSameEntries(t, queueEntries(t, crashed), onDisk)
 	if err := q.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	queueSameEntries(t, queueEntries(t, queueCrashImage(t, db, ocppclient.QueueOptions{})), model)
+	queueSameEntries(t, queueEntries(t, queueCrashImage(t, q, ocppclient.QueueOptions{})), model)
 }

@@ -108,14 +108,22 @@ func queueDescribe(es []ocppclient.Entry) string {
 	return b.String()
 }
 
-// queueCrashImage copies the database file as it is on disk now, as a power
-// cut would leave it, and opens a queue on the copy: whatever the Queue
-// holds only in memory is lost.
-func queueCrashImage(t *testing.T, db *bbolt.DB, opts ocppclient.QueueOptions) *ocppclient.Queue {
+// queueCrashImage copies the database and log files of q as a power cut
+// would leave them now, and opens a queue with opts on the copy: whatever
+// q holds only in memory, or wrote without a sync, is lost.
+func queueCrashImage(t *testing.T, q *ocppclient.Queue, opts ocppclient.QueueOptions) *ocppclient.Queue {
+	t.Helper()
+	return queueImage(t, q, opts, false)
+}
+
+// queueImage copies q's files as a power cut (killed false) or a kill -9
+// (killed true) would leave them now and opens a queue with opts on the
+// copy.
+func queueImage(t *testing.T, q *ocppclient.Queue, opts ocppclient.QueueOptions, killed bool) *ocppclient.Queue {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "crash.db")
-	if err := db.View(func(tx *bbolt.Tx) error { return tx.CopyFile(path, 0o600) }); err != nil {
-		t.Fatalf("copy database: %v", err)
+	if _, err := ocppclient.CrashImageForTest(q, path, killed); err != nil {
+		t.Fatalf("crash image: %v", err)
 	}
 	return queueMust(t, queueOpenDB(t, path), opts)
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -49,7 +53,7 @@ func agent(ctx context.Context, t *table, bin, dir string, m mode) {
 		failAll(errors.New("needs Linux /proc"))
 		return
 	}
-	a, err := startAgent(ctx, bin, dir)
+	a, err := startAgent(ctx, bin, dir, agentOptions{})
 	if err != nil {
 		failAll(err)
 		return
@@ -91,49 +95,101 @@ func agent(ctx context.Context, t *table, bin, dir string, m mode) {
 type agentProc struct {
 	cmd  *exec.Cmd
 	api  *localapi.Client
-	csms *ocpptest.Process
+	csms *ocpptest.Process // nil when standalone
 	log  string
-	done chan error // the result of cmd.Wait
+	// logBytes counts what evsed wrote to its stdout and stderr: they are a
+	// pipe that this program copies to log, as journald would take them
+	// under systemd, so that evsed's own storage counters hold only its
+	// data dir.
+	logBytes *countingWriter
+	dataDir  string
+	free     bool       // free charging: no card swiped
+	done     chan error // the result of cmd.Wait
 }
 
-func startAgent(ctx context.Context, bin, dir string) (*agentProc, error) {
+// agentOptions vary `evsed run` between measurements. The zero value is
+// the agent of the RSS and CPU phases: CSMS on loopback, data dir in dir.
+type agentOptions struct {
+	// dataDir is evsed's data dir; "" means dir/evsed-data.
+	dataDir string
+	// standalone runs without a CSMS, so that the queue is never drained.
+	standalone bool
+	// keys are OCPP configuration keys on top of MeterValueSampleInterval.
+	keys map[string]string
+	// free sets station.free_charging: sessions start without a card.
+	free bool
+}
+
+func startAgent(ctx context.Context, bin, dir string, o agentOptions) (*agentProc, error) {
 	progress("starting the CSMS and evsed run")
-	csms, err := startCSMS(ctx, filepath.Join(dir, "csms.log"))
-	if err != nil {
-		return nil, err
+	var csms *ocpptest.Process
+	stopCSMS := func() {
+		if csms != nil {
+			csms.Stop()
+		}
+	}
+	if !o.standalone {
+		var err error
+		if csms, err = startCSMS(ctx, filepath.Join(dir, "csms.log")); err != nil {
+			return nil, err
+		}
 	}
 	addr, err := freeAddr()
 	if err != nil {
-		csms.Stop()
+		stopCSMS()
 		return nil, err
 	}
+	if o.dataDir == "" {
+		o.dataDir = filepath.Join(dir, "evsed-data")
+	}
+	keys := map[string]string{"MeterValueSampleInterval": strconv.Itoa(int(meterSampleInterval / time.Second))}
+	for k, v := range o.keys {
+		keys[k] = v
+	}
+	var yaml strings.Builder
+	fmt.Fprintf(&yaml, "station:\n  id: BENCH\n  free_charging: %v\ndata_dir: %s\napi:\n  listen: %s\n", o.free, o.dataDir, addr)
+	if csms != nil {
+		fmt.Fprintf(&yaml, "csms:\n  url: %s\n", csms.URL())
+	}
+	yaml.WriteString("ocpp:\n")
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
+		fmt.Fprintf(&yaml, "  %s: %q\n", k, keys[k])
+	}
 	cfg := filepath.Join(dir, "evsed.yaml")
-	yaml := fmt.Sprintf("station:\n  id: BENCH\ndata_dir: %s\napi:\n  listen: %s\ncsms:\n  url: %s\nocpp:\n  MeterValueSampleInterval: %q\n",
-		filepath.Join(dir, "evsed-data"), addr, csms.URL(), strconv.Itoa(int(meterSampleInterval/time.Second)))
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		csms.Stop()
+	if err := os.WriteFile(cfg, []byte(yaml.String()), 0o600); err != nil {
+		stopCSMS()
 		return nil, err
 	}
 	logPath := filepath.Join(dir, "evsed.log")
 	logf, err := os.Create(logPath)
 	if err != nil {
-		csms.Stop()
+		stopCSMS()
 		return nil, err
 	}
-	defer logf.Close() // the child has its own descriptor
+	logBytes := &countingWriter{w: logf}
 	cmd := exec.CommandContext(ctx, bin, "run", "--config", cfg)
-	cmd.Stdout, cmd.Stderr = logf, logf
+	// Not an *os.File: exec copies both through a pipe until evsed exits.
+	cmd.Stdout, cmd.Stderr = logBytes, logBytes
 	// An interrupted run stops evsed the orderly way, as systemd would.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
 	if err := cmd.Start(); err != nil {
-		csms.Stop()
+		logf.Close()
+		stopCSMS()
 		return nil, err
 	}
 	api, _ := localapi.NewClient(addr, nil)
-	a := &agentProc{cmd: cmd, api: api, csms: csms, log: logPath, done: make(chan error, 1)}
-	go func() { a.done <- cmd.Wait() }()
-	err = a.waitStatus(ctx, "registration with the CSMS", func(st localapi.Status) bool {
+	a := &agentProc{cmd: cmd, api: api, csms: csms, log: logPath, logBytes: logBytes,
+		dataDir: o.dataDir, free: o.free, done: make(chan error, 1)}
+	go func() {
+		err := cmd.Wait()
+		logf.Close()
+		a.done <- err
+	}()
+	err = a.waitStatus(ctx, "start-up", func(st localapi.Status) bool {
+		if csms == nil {
+			return true
+		}
 		return st.Station.OCPP.Connected && st.Station.OCPP.Registration == "Accepted"
 	})
 	if err != nil {
@@ -143,16 +199,32 @@ func startAgent(ctx context.Context, bin, dir string) (*agentProc, error) {
 	return a, nil
 }
 
+// countingWriter passes writes on to w and counts their bytes; the count
+// may be read while exec's copying goroutine writes.
+type countingWriter struct {
+	w io.Writer
+	n atomic.Int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
 // stop ends evsed with SIGTERM, as systemd does, then the CSMS.
 func (a *agentProc) stop() {
 	_ = a.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-a.done:
+	case err := <-a.done:
+		a.done <- err
 	case <-time.After(20 * time.Second):
 		_ = a.cmd.Process.Kill()
-		<-a.done
+		a.done <- <-a.done
 	}
-	a.csms.Stop()
+	if a.csms != nil {
+		a.csms.Stop()
+	}
 }
 
 // exited reports evsed's end, with the tail of its log.
@@ -179,6 +251,9 @@ func (a *agentProc) charge(ctx context.Context, n int) error {
 		{"charge", func(ctx context.Context) error { return a.api.Charge(ctx, n) }},
 	}
 	for _, s := range steps {
+		if s.what == "swipe" && a.free {
+			continue
+		}
 		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := s.do(cctx)
 		cancel()
@@ -200,7 +275,7 @@ func (a *agentProc) stillCharging(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	if !st.Station.OCPP.Connected {
+	if a.csms != nil && !st.Station.OCPP.Connected {
 		return errors.New("the CSMS connection dropped during the window")
 	}
 	for i := 1; i <= n; i++ {

@@ -127,11 +127,13 @@ func queue(ctx context.Context, t *table, m mode) {
 		return
 	}
 	progress("queue benchmarks: %d runs of %d messages", m.queueRuns, m.queueMsgs)
-	res, err := goBench(ctx, "^Benchmark(Enqueue|Drain)$", fmt.Sprintf("%dx", m.queueMsgs), m.queueRuns, "./ocppclient/")
+	res, err := goBench(ctx, "^Benchmark(Enqueue|Drain)$/^(serial|parallel|bbolt-serial|evsed|evsed-nosync|ocpp-go)$", fmt.Sprintf("%dx", m.queueMsgs), m.queueRuns, "./ocppclient/")
 	runs := fmt.Sprintf("%d msgs x %d runs, median", m.queueMsgs, m.queueRuns)
 	rows := []struct{ name, measure, how string }{
-		{"ocppclient.BenchmarkEnqueue", "queue enqueue (fsync)", "one fsync'd bbolt commit per message"},
-		{"ocppclient.BenchmarkDrain/evsed", "queue drain, evsed", "MeterValues to ocpp-go CSMS on loopback, 1 CALL in flight, group-committed acks"},
+		{"ocppclient.BenchmarkEnqueue/serial", "queue enqueue (fsync), one writer", "one record appended to the queue's log and fdatasync'd per message"},
+		{"ocppclient.BenchmarkEnqueue/parallel", "queue enqueue (fsync), 16 writers per core", "group commit: concurrent enqueues share the log's fdatasync"},
+		{"ocppclient.BenchmarkEnqueue/bbolt-serial", "queue enqueue (fsync), without the log", "NoLog: one fsync'd bbolt commit per message, as before the log"},
+		{"ocppclient.BenchmarkDrain/evsed", "queue drain, evsed", "MeterValues to ocpp-go CSMS on loopback, 1 CALL in flight, acks written to the log, synced per 64"},
 		{"ocppclient.BenchmarkDrain/evsed-nosync", "queue drain, evsed without fsync", "as above with the database's fsync off (the agent never runs so)"},
 		{"ocppclient.BenchmarkDrain/ocpp-go", "queue drain, ocpp-go charge point", "peer: ocpp-go's client, same MeterValues sequentially, nothing persisted"},
 	}

@@ -1,8 +1,9 @@
 // Command bench measures evsed and prints one table: the stripped binary
 // sizes per target, the memory and CPU of `evsed run` on the simulated
 // board against a loopback CSMS in another process, the safety reaction of
-// the driver and of the station loop, and the durable queue's rates next to
-// a peer built on ocpp-go. scripts/bench builds and runs it from the module
+// the driver and of the station loop, the durable queue's rates next to
+// a peer built on ocpp-go, and the bytes `evsed run` writes to storage per
+// charging hour and per message with where they go (see storage.go). scripts/bench builds and runs it from the module
 // root. It exits 1 only when something could not be measured (the table
 // then says n/a and why), 2 on a bad command line.
 //
@@ -17,6 +18,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -35,12 +38,21 @@ type mode struct {
 	// queueRuns repeats the queue benchmarks; queueMsgs is the number of
 	// messages per run.
 	queueRuns, queueMsgs int
+	// storageWindow is each storage phase (see storage.go), rounded down
+	// to whole sample intervals.
+	storageWindow time.Duration
 }
 
 var (
-	fullMode  = mode{name: "full", window: 60 * time.Second, settle: 5 * time.Second, safetyRuns: 5, queueRuns: 5, queueMsgs: 2000}
-	quickMode = mode{name: "quick", window: 10 * time.Second, settle: 2 * time.Second, safetyRuns: 3, queueRuns: 3, queueMsgs: 1000}
+	fullMode = mode{name: "full", window: 60 * time.Second, settle: 5 * time.Second, safetyRuns: 5, queueRuns: 5, queueMsgs: 2000,
+		storageWindow: 60 * time.Second}
+	quickMode = mode{name: "quick", window: 10 * time.Second, settle: 2 * time.Second, safetyRuns: 3, queueRuns: 3, queueMsgs: 1000,
+		storageWindow: 30 * time.Second}
 )
+
+// sections are the parts of a run, in the order they run, as --only names
+// them.
+var sections = []string{"sizes", "agent", "safety", "queue", "storage"}
 
 // safetyEvents is the number of events per safety benchmark run.
 const safetyEvents = 10000
@@ -54,9 +66,12 @@ func main() {
 
 func run() int {
 	fs := flag.NewFlagSet("scripts/bench", flag.ContinueOnError)
-	quick := fs.Bool("quick", false, "shorter windows (10 s) and fewer repeats, for a fast run")
+	quick := fs.Bool("quick", false, "shorter windows (10 s, storage 30 s) and fewer repeats, for a fast run")
+	only := fs.String("only", "", "comma-separated `sections` to run: "+strings.Join(sections, ",")+" (default all)")
+	storageWindow := fs.Duration("storage-window", 0, "length of each storage phase (default 60s, 30s with --quick); e.g. 30m for a soak")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: scripts/bench [--quick]\n\nPrints a table of evsed's sizes, memory, CPU, safety reaction and queue rates.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: scripts/bench [--quick] [--only sections] [--storage-window D]\n\n"+
+			"Prints a table of evsed's sizes, memory, CPU, safety reaction, queue rates and storage writes.\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -73,6 +88,25 @@ func run() int {
 	if *quick {
 		m = quickMode
 	}
+	if *storageWindow > 0 {
+		m.storageWindow = *storageWindow
+	}
+	run := map[string]bool{}
+	for _, sec := range strings.Split(*only, ",") {
+		switch {
+		case sec == "":
+		case slices.Contains(sections, sec):
+			run[sec] = true
+		default:
+			fmt.Fprintf(os.Stderr, "scripts/bench: unknown section %q (have %s)\n", sec, strings.Join(sections, ", "))
+			return 2
+		}
+	}
+	if len(run) == 0 {
+		for _, sec := range sections {
+			run[sec] = true
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -85,10 +119,24 @@ func run() int {
 
 	started := time.Now()
 	t := &table{}
-	host := sizes(ctx, t, tmp)
-	agent(ctx, t, host, tmp, m)
-	safety(ctx, t, m)
-	queue(ctx, t, m)
+	var host string
+	if run["sizes"] {
+		host = sizes(ctx, t, tmp)
+	} else if run["agent"] || run["storage"] {
+		host = hostBinary(ctx, tmp)
+	}
+	if run["agent"] {
+		agent(ctx, t, host, tmp, m)
+	}
+	if run["safety"] {
+		safety(ctx, t, m)
+	}
+	if run["queue"] {
+		queue(ctx, t, m)
+	}
+	if run["storage"] {
+		storage(ctx, t, host, tmp, m.storageWindow)
+	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "scripts/bench: interrupted")
 		return 1

@@ -52,15 +52,21 @@ func sizes(ctx context.Context, t *table, dir string) (host string) {
 		}
 	}
 	if host == "" && ctx.Err() == nil {
-		out := filepath.Join(dir, "evsed-host")
-		progress("building evsed for this machine")
-		if err := build(ctx, out, []string{"CGO_ENABLED=0"}); err != nil {
-			progress("host build: %v", err)
-			return ""
-		}
-		host = out
+		host = hostBinary(ctx, dir)
 	}
 	return host
+}
+
+// hostBinary builds evsed for this machine (release flags) and returns its
+// path, or "" when it could not be built.
+func hostBinary(ctx context.Context, dir string) string {
+	out := filepath.Join(dir, "evsed-host")
+	progress("building evsed for this machine")
+	if err := build(ctx, out, []string{"CGO_ENABLED=0"}); err != nil {
+		progress("host build: %v", err)
+		return ""
+	}
+	return out
 }
 
 func build(ctx context.Context, out string, env []string) error {

@@ -241,7 +241,11 @@ func diskFillsDuringSession(ctx context.Context, e *env, dir string) (ledgerCoun
 	defer csms.Stop()
 	csms.Stop()
 	const cp = "CPFULL"
-	a, err := newAgent(e, dir, agentConfig{id: cp, dataDir: filepath.Join(mnt, "data"), csmsURL: csms.URL(), free: true})
+	// Every measurand the simulated meters give makes each sample some
+	// 1.5 KB: the queue's log fills in a minute or two on a full disk.
+	keys := map[string]string{"MeterValuesSampledData": "Energy.Active.Import.Register,Energy.Active.Export.Register," +
+		"Power.Active.Import,Current.Import,Voltage,Frequency,Power.Factor"}
+	a, err := newAgent(e, dir, agentConfig{id: cp, dataDir: filepath.Join(mnt, "data"), csmsURL: csms.URL(), free: true, ocppKeys: keys})
 	if err != nil {
 		return ledgerCounts{}, "", []string{err.Error()}
 	}
@@ -262,14 +266,23 @@ func diskFillsDuringSession(ctx context.Context, e *env, dir string) (ledgerCoun
 	if err := fill(filler); err != nil {
 		fail("fill: %v", err)
 	}
-	// Wait for the agent to hit the full disk.
-	deadline := time.Now().Add(waitLimit)
+	// The queue's log file is allocated in advance and takes messages on
+	// a full disk until it is full itself; the database does not. A
+	// session that ends and one that starts make the station write to it.
+	last := simConnectors
+	_ = a.do(ctx, func(ctx context.Context, c *localapi.Client) error { return c.Unplug(ctx, last) })
+	_ = a.do(ctx, func(ctx context.Context, c *localapi.Client) error { return c.Plug(ctx, last) })
+	_ = a.do(ctx, func(ctx context.Context, c *localapi.Client) error { return c.Charge(ctx, last) })
+	// Wait for the agent to hit the full disk: at the latest when the
+	// queue's log is full and its contents must go to the database.
+	const fullLimit = 5 * time.Minute
+	deadline := time.Now().Add(fullLimit)
 	for !strings.Contains(a.logText(), "no space left on device") && time.Now().Before(deadline) && a.running() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	hit := strings.Contains(a.logText(), "no space left on device")
 	if !hit {
-		fail("no write error logged within %v of the disk filling up", waitLimit)
+		fail("no write error logged within %v of the disk filling up", fullLimit)
 	}
 	time.Sleep(3 * time.Second) // let it run on a full disk for a while
 	if !a.running() {

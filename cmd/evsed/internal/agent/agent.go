@@ -94,6 +94,11 @@ type Options struct {
 	// InboxSize is the station's inbox size (see station.Options.InboxSize);
 	// 0 means the station's default.
 	InboxSize int
+	// NoQueueLog keeps the durable queue wholly in bbolt, without its log
+	// file beside the database (see ocppclient.QueueOptions.NoLog): for the
+	// fleet simulator, whose stations share one database and would
+	// otherwise hold one log file each.
+	NoQueueLog bool
 	// SiteLimit is the most current per phase every connector together may
 	// draw (see station.Options.SiteLimit); 0 means none.
 	SiteLimit physic.ElectricCurrent
@@ -161,6 +166,7 @@ func New(o Options) (*Agent, error) {
 		MaxAttempts:   keys.Int(ocpp16.KeyTransactionMessageAttempts),
 		RetryInterval: keys.Duration(ocpp16.KeyTransactionMessageRetryInterval),
 		Clock:         a.clk,
+		NoLog:         o.NoQueueLog,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
@@ -279,6 +285,11 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 			if err := <-transportErr; first == nil {
 				first = err
 			}
+		}
+		// Every part that used the queue has stopped: make its last
+		// acknowledgements durable and close its log.
+		if err := a.queue.Close(); err != nil {
+			a.log.Error("agent: close the queue", "err", err)
 		}
 		return first
 	}

@@ -217,6 +217,7 @@ func (f *Fleet) newMember(index int, id string) (*member, error) {
 		// Simulated meters answer at once: no sampler goroutines.
 		InlineMeterReads: true,
 		InboxSize:        inboxSize,
+		NoQueueLog:       true,
 	})
 	if err != nil {
 		return nil, err
