@@ -398,6 +398,8 @@ type rigOpts struct {
 	inline     bool // Options.InlineMeterReads
 	// siteLimit is Options.SiteLimit.
 	siteLimit physic.ElectricCurrent
+	// energyFile is Options.EnergyFile.
+	energyFile string
 	// maxCurrent is every connector's rating; 0 means 32 A.
 	maxCurrent physic.ElectricCurrent
 }
@@ -450,6 +452,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		ID: "test", Connectors: ccs, Reporter: r.rep, Authorizer: r.auth,
 		Config: cfg, DB: o.db, Clock: r.clk, Logger: slog.New(slog.DiscardHandler),
 		MeterReadInterval: o.meterEvery, InlineMeterReads: o.inline, SiteLimit: o.siteLimit,
+		EnergyFile: o.energyFile,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -173,7 +173,13 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 		}
 		ok := s.retry(ctx, j, attempts, "SampleTaken", func() error { return s.rep.SampleTaken(ctx, f.Sample) })
 		if ok && f.SessionID != "" && f.Reading.Fields.Has(meter.FieldEnergyImport) {
-			if err := st.setLastEnergy(f.SessionID, f.Reading.EnergyImport); err != nil {
+			var err error
+			if st.energy != nil {
+				err = st.energy.put(f.Connector, f.SessionID, f.Reading.EnergyImport)
+			} else {
+				err = st.setLastEnergy(f.SessionID, f.Reading.EnergyImport)
+			}
+			if err != nil {
 				s.log.Error("station: persist last energy", "session", f.SessionID, "err", err)
 			}
 		}

@@ -110,6 +110,16 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 
 	l := &loop{s: s, ctx: ctx, cfg: normalize(s.opts.Config), store: store{db: s.opts.DB, bucket: s.bucket}}
+	if p := s.opts.EnergyFile; p != "" && s.opts.DB != nil {
+		ef, err := openEnergyFile(p)
+		if err != nil {
+			// The database still takes the checkpoints: more writes, no
+			// loss.
+			s.log.Warn("station: energy checkpoints go to the database", "err", err)
+		} else {
+			l.store.energy = ef
+		}
+	}
 	s.intervals.periodic.Store(int64(l.cfg.MeterSampleInterval))
 	s.intervals.aligned.Store(int64(l.cfg.ClockAlignedInterval))
 	saved, err := l.store.load()
@@ -117,6 +127,7 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 		cancel()
 		s.haltAll()
 		close(s.loopDone)
+		_ = l.store.energy.close()
 		return nil, err
 	}
 
@@ -178,6 +189,9 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 		l.journal.close()
 		if err := l.store.markClean(); err != nil {
 			s.log.Error("station: clean-shutdown marker", "err", err)
+		}
+		if err := l.store.energy.close(); err != nil {
+			s.log.Error("station: energy file", "err", err)
 		}
 		cancel()
 		select {

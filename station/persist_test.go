@@ -196,30 +196,88 @@ func TestNextAligned(t *testing.T) {
 // meter that starts from zero) does not shrink the bill: the session ends at
 // the last recorded sample's register.
 func TestRestartMeterBehindRecordedEnergy(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "evsed.db")
-	db := openDB(t, path)
-	clk := clock.NewFake(t0)
-	cfg := DefaultConfig()
-	r1 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, energy: 1000 * meter.WattHour})
-	first := r1.charging(1, "A")
-	r1.hw[0].meter.set(1500*meter.WattHour, false)
-	r1.advance(2 * time.Second)                         // the sampler reads 1500 Wh
-	r1.advance(cfg.MeterSampleInterval - 2*time.Second) // a periodic sample records it
-	r1.shutdown()
-	if err := db.Update(func(tx *bbolt.Tx) error { return tx.Bucket([]byte("station")).Delete(cleanKey) }); err != nil {
+	for _, withFile := range []bool{false, true} {
+		t.Run(map[bool]string{false: "checkpoints in the database", true: "checkpoints in the energy file"}[withFile], func(t *testing.T) {
+			dir := t.TempDir()
+			db := openDB(t, filepath.Join(dir, "evsed.db"))
+			energyFile := ""
+			if withFile {
+				energyFile = filepath.Join(dir, "evsed.db.energy")
+			}
+			clk := clock.NewFake(t0)
+			cfg := DefaultConfig()
+			r1 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, energy: 1000 * meter.WattHour, energyFile: energyFile})
+			first := r1.charging(1, "A")
+			r1.hw[0].meter.set(1500*meter.WattHour, false)
+			r1.advance(2 * time.Second)                         // the sampler reads 1500 Wh
+			r1.advance(cfg.MeterSampleInterval - 2*time.Second) // a periodic sample records it
+			stats := db.Stats()
+			commits := stats.TxStats.GetWrite()
+			r1.hw[0].meter.set(1600*meter.WattHour, false)
+			r1.advance(2 * time.Second)                         // read
+			r1.advance(cfg.MeterSampleInterval - 2*time.Second) // another sample: 1600 Wh
+			if withFile {
+				after := db.Stats()
+				if n := after.TxStats.GetWrite() - commits; n != 0 {
+					t.Errorf("a sample wrote %d database pages; the energy file takes the checkpoint", n)
+				}
+			}
+			r1.shutdown()
+			if err := db.Update(func(tx *bbolt.Tx) error { return tx.Bucket([]byte("station")).Delete(cleanKey) }); err != nil {
+				t.Fatal(err)
+			}
+
+			r2 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, pilot: hal.PilotA, energy: 0, energyFile: energyFile})
+			ends := r2.rep.endsCopy()
+			if len(ends) != 1 {
+				t.Fatalf("%d ends, want 1", len(ends))
+			}
+			if e := ends[0]; e.SessionID != first.Session.ID || e.Reason != ReasonPowerLoss || e.MeterStop != 1600*meter.WattHour {
+				t.Errorf("end %+v, want %s PowerLoss at the recorded 1600 Wh", e, first.Session.ID)
+			}
+			r2.shutdown()
+			db.Close()
+		})
+	}
+}
+
+// A slot of the energy file that does not check (torn, another format) is
+// ignored, and one connector's slot does not disturb another's.
+func TestEnergyFileSlots(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "e")
+	f, err := openEnergyFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-
-	r2 := newRig(t, rigOpts{db: db, cfg: &cfg, clk: clk, pilot: hal.PilotA, energy: 0})
-	ends := r2.rep.endsCopy()
-	if len(ends) != 1 {
-		t.Fatalf("%d ends, want 1", len(ends))
+	defer f.close()
+	if _, _, ok := f.get(1); ok {
+		t.Error("empty file has a slot")
 	}
-	if e := ends[0]; e.SessionID != first.Session.ID || e.Reason != ReasonPowerLoss || e.MeterStop != 1500*meter.WattHour {
-		t.Errorf("end %+v, want %s PowerLoss at the recorded 1500 Wh", e, first.Session.ID)
+	if err := f.put(2, "0123456789abcdef", 42*meter.WattHour); err != nil {
+		t.Fatal(err)
 	}
-	r2.shutdown()
-	db.Close()
+	if err := f.put(1, "s1", 7*meter.WattHour); err != nil {
+		t.Fatal(err)
+	}
+	if id, e, ok := f.get(2); !ok || id != "0123456789abcdef" || e != 42*meter.WattHour {
+		t.Errorf("slot 2: %q %v %v", id, e, ok)
+	}
+	if id, e, ok := f.get(1); !ok || id != "s1" || e != 7*meter.WattHour {
+		t.Errorf("slot 1: %q %v %v", id, e, ok)
+	}
+	// Flip one byte of slot 1's register.
+	if _, err := f.f.WriteAt([]byte{0xff}, 8+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := f.get(1); ok {
+		t.Error("a corrupt slot was read")
+	}
+	if _, _, ok := f.get(2); !ok {
+		t.Error("slot 2 lost with slot 1")
+	}
+	if err := f.put(1, string(make([]byte, energyIDMax+1)), 1); err == nil {
+		t.Error("an over-long session id fit")
+	}
 }
 
 // Sampling intervals changed while a session runs take effect at once: a

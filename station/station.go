@@ -42,6 +42,14 @@ type Options struct {
 	// Bucket is the top-level bucket name in DB; "" means "station". The
 	// fleet simulator gives each station its own.
 	Bucket string
+	// EnergyFile, when set, is the path of a small file beside DB that
+	// keeps each running session's latest energy register, written in
+	// place without fsync at every sample (see energyFile). "" records it
+	// in DB instead, one fsync'd commit per sample: too many writes for an
+	// SD card, fine for a database opened without fsync (the fleet
+	// simulator's). The register is the floor of a session's MeterStop
+	// when the next run finds a meter that reads less.
+	EnergyFile string
 	// Clock is the time source; nil means the wall clock.
 	Clock clock.Clock
 	// Logger receives structured logs; nil means slog.Default().

@@ -57,6 +57,9 @@ type saved struct {
 type store struct {
 	db     *bbolt.DB
 	bucket []byte
+	// energy, when set, takes the per-sample energy checkpoints instead of
+	// db (Options.EnergyFile).
+	energy *energyFile
 }
 
 // update runs f on the station's bucket, creating it.
@@ -106,6 +109,14 @@ func (st store) load() (saved, error) {
 			})
 			if err != nil {
 				return err
+			}
+		}
+		if st.energy != nil {
+			for i := range sv.sessions {
+				r := &sv.sessions[i]
+				if id, e, ok := st.energy.get(r.Connector); ok && id == r.ID && e > r.LastEnergy {
+					r.LastEnergy = e
+				}
 			}
 		}
 		if ab := b.Bucket(availBucket); ab != nil {

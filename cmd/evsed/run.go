@@ -197,6 +197,7 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 		Location:    cfg.Station.Location(),
 		Voltage:     physic.ElectricPotential(cfg.Station.VoltageV * float64(physic.Volt)),
 		DB:          db,
+		EnergyFile:  db.Path() + ".energy",
 		DrainOnStop: drainOnStop,
 		Clock:       clock.Real{},
 		Logger:      log,

@@ -94,6 +94,9 @@ type Options struct {
 	// InboxSize is the station's inbox size (see station.Options.InboxSize);
 	// 0 means the station's default.
 	InboxSize int
+	// EnergyFile is the file of the sessions' per-sample energy
+	// checkpoints (see station.Options.EnergyFile); "" keeps them in DB.
+	EnergyFile string
 	// NoQueueLog keeps the durable queue wholly in bbolt, without its log
 	// file beside the database (see ocppclient.QueueOptions.NoLog): for the
 	// fleet simulator, whose stations share one database and would
@@ -205,6 +208,7 @@ func New(o Options) (*Agent, error) {
 		InlineMeterReads:  o.InlineMeterReads,
 		InboxSize:         o.InboxSize,
 		SiteLimit:         o.SiteLimit,
+		EnergyFile:        o.EnergyFile,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
