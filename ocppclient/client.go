@@ -12,12 +12,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/internal/lazylog"
 	"github.com/gorilla/websocket"
 )
 
@@ -78,12 +80,16 @@ func (s Status) Registered() bool { return s.State == StateRegistered }
 // drive it with Run; Call, Connected, Registered and Status are safe for
 // concurrent use from any goroutine.
 type Client struct {
-	opts   Options // with defaults filled in; read-only after New
-	clk    clock.Clock
-	log    *slog.Logger
-	url    string
-	header http.Header // handshake headers; cloned per dial
-	dialer *websocket.Dialer
+	opts Options // with defaults filled in; read-only after New
+	clk  clock.Clock
+	log  *slog.Logger
+	url  string
+	// auth is the handshake's Authorization header, "" for none, and tls
+	// the TLS configuration of a wss:// URL, nil for ws://. The dialer and
+	// the headers are made for each dial from them: a Client dials rarely,
+	// and the fleet simulator holds thousands.
+	auth string
+	tls  *tls.Config
 
 	// rand returns jitter in [0, 1); replaced by tests for determinism.
 	rand func() float64
@@ -100,14 +106,27 @@ type Client struct {
 	// Call is queued behind the one in flight.
 	waiting atomic.Int32
 
-	running atomic.Bool // Run has been called
+	running atomic.Bool // Run or Launch has been called
 
-	mu          sync.Mutex // guards state, conn, subprotocol, lastErr, lastErrAt
+	// runCtx is Launch's context, stopped is closed once the Client has
+	// stopped, and unwatch ends the queue's calls of kick; all three are
+	// set by Launch before anything else runs.
+	runCtx  context.Context
+	stopped chan struct{}
+	unwatch func()
+
+	mu          sync.Mutex // guards state, conn, subprotocol, lastErr, lastErrAt, retry, attempt
 	state       State
 	conn        *conn // the current connection, nil when offline
 	subprotocol string
 	lastErr     error
 	lastErrAt   time.Time
+	// retry is the back-off timer that starts the next connect; nil while
+	// none was armed since the last connect started.
+	retry clock.Timer
+	// attempt counts the connects that failed since the last registered
+	// one.
+	attempt int
 }
 
 var _ Caller = (*Client)(nil)
@@ -156,29 +175,22 @@ func New(opts Options) (*Client, error) {
 		opts.Logger = slog.Default()
 	}
 
-	header := http.Header{}
+	var auth string
 	if opts.SecurityProfile == 1 || opts.SecurityProfile == 2 {
-		cred := base64.StdEncoding.EncodeToString([]byte(opts.ChargePointID + ":" + opts.Password))
-		header.Set("Authorization", "Basic "+cred)
+		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.ChargePointID+":"+opts.Password))
 	}
-	dialer := &websocket.Dialer{
-		Subprotocols:    opts.Subprotocols,
-		ReadBufferSize:  opts.ReadBufferSize,
-		WriteBufferSize: opts.WriteBufferSize,
-	}
-	if opts.WriteBufferPool != nil {
-		dialer.WriteBufferPool = opts.WriteBufferPool
-	}
+	var tlsCfg *tls.Config
 	if secure {
-		dialer.TLSClientConfig = tlsConfig(opts.TLS)
+		tlsCfg = tlsConfig(opts.TLS)
 	}
 	return &Client{
-		opts:     opts,
-		clk:      opts.Clock,
-		log:      opts.Logger.With("cp", opts.ChargePointID),
+		opts: opts,
+		clk:  opts.Clock,
+		// Lazily: the fleet simulator holds thousands of Clients.
+		log:      lazylog.With(opts.Logger, "cp", opts.ChargePointID),
 		url:      u,
-		header:   header,
-		dialer:   dialer,
+		auth:     auth,
+		tls:      tlsCfg,
 		rand:     rand.Float64,
 		idPrefix: fmt.Sprintf("%08x", rand.Uint32()),
 		slot:     make(chan struct{}, 1),
@@ -221,45 +233,63 @@ func endpointURL(base, id string) (string, error) {
 // (refused handshake, 401, OnConnect error, lost connection, keepalive
 // timeout) waits a back-off delay and starts over. A charger never gives
 // up. Run returns nil once ctx is done and every goroutine it started has
-// ended; it may be called only once.
+// ended; it may be called only once, and not after Launch.
 func (c *Client) Run(ctx context.Context) error {
-	if !c.running.CompareAndSwap(false, true) {
-		return errors.New("ocppclient: Run called twice")
+	wait, err := c.Launch(ctx)
+	if err != nil {
+		return err
 	}
-	attempt := 0
-	for {
-		registered, err := c.session(ctx)
-		c.setOffline()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if registered {
-			attempt = 0
-		}
-		c.noteErr(err)
-		d := backoff(attempt, c.opts.BackoffMin, c.opts.BackoffMax, c.rand())
-		attempt++
-		if errors.Is(err, ErrUnauthorized) {
-			c.log.Error("ocpp connect refused: check the charge point id and password (AuthorizationKey)",
-				"err", err, "retry_in", d)
-		} else {
-			c.log.Warn("ocpp disconnected", "err", err, "retry_in", d)
-		}
-		if !clock.Sleep(ctx, c.clk, d) {
-			return nil
-		}
-	}
+	return wait()
 }
 
-// session runs one connection from dial to loss. It reports whether
-// OnConnect succeeded on it and why it ended.
-func (c *Client) session(ctx context.Context) (registered bool, err error) {
+// Launch starts the Client as Run does and returns at once; wait, which
+// may be called once, returns what Run would return once ctx has ended and
+// every goroutine the Client started has ended. Launch (or Run) may be
+// called once.
+//
+// A launched Client keeps no goroutine of its own while it waits: a
+// registered connection with nothing to send holds only its reader, the
+// queue drains on a goroutine that the next Enqueue starts and that ends
+// once the queue is empty, and the back-off before a reconnect is a clock
+// timer. Dialing and OnConnect run on a goroutine that ends once the
+// connection is registered. That is what lets the fleet simulator hold
+// thousands of idle connections in one process.
+func (c *Client) Launch(ctx context.Context) (wait func() error, err error) {
+	if !c.running.CompareAndSwap(false, true) {
+		return nil, errors.New("ocppclient: Run or Launch called twice")
+	}
+	c.runCtx = ctx
+	c.stopped = make(chan struct{})
+	if q := c.opts.Queue; q != nil {
+		c.unwatch = q.watch(c.kick)
+	}
+	context.AfterFunc(ctx, c.cancelRetry)
+	go c.connect()
+	return func() error {
+		<-c.stopped
+		return nil
+	}, nil
+}
+
+// connect runs one connection from dial to registration, on a goroutine of
+// its own that ends there: from then on the connection's reader, its
+// inbound handlers and the drain hold it (see conn.hold), and the last of
+// them to finish after it closed calls ended. A connection that fails
+// before it is registered ends the same way.
+func (c *Client) connect() {
+	ctx := c.runCtx
+	if ctx.Err() != nil {
+		c.finish()
+		return
+	}
 	c.setState(StateConnecting)
 	cn, err := c.dial(ctx)
 	if err != nil {
-		return false, err
+		c.ended(false, err)
+		return
 	}
-	defer cn.shutdown(errors.New("session ended"))
+	// The dial's hold (newConn) is this goroutine's until registration.
+	defer cn.release()
 	c.mu.Lock()
 	c.conn, c.state, c.subprotocol = cn, StateConnected, cn.ws.Subprotocol()
 	c.mu.Unlock()
@@ -269,29 +299,92 @@ func (c *Client) session(ctx context.Context) (registered bool, err error) {
 	if c.opts.OnConnect != nil {
 		if err := c.opts.OnConnect(cn.ctx, boundCaller{c: c, cn: cn}); err != nil {
 			if cause := cn.cause(); cause != nil {
-				return false, fmt.Errorf("ocpp: OnConnect: %w (connection: %v)", err, cause)
+				err = fmt.Errorf("ocpp: OnConnect: %w (connection: %v)", err, cause)
+			} else {
+				err = fmt.Errorf("ocpp: OnConnect: %w", err)
 			}
-			return false, fmt.Errorf("ocpp: OnConnect: %w", err)
+			cn.fail(err)
+			return
 		}
 	}
 	c.mu.Lock()
-	if cn.cause() == nil {
+	registered := cn.cause() == nil
+	if registered {
 		c.state = StateRegistered
-		registered = true
+		cn.registered = true
 	}
 	c.mu.Unlock()
 	if !registered {
-		return false, cn.cause()
+		return // the conn closed during OnConnect: its cause is the error
 	}
 	c.log.Info("ocpp registered")
-	if c.opts.Queue != nil {
-		// The drain runs on this goroutine, which would otherwise only
-		// wait for cn to close: drain returns once it does. One goroutine
-		// per connection fewer, and thousands in the fleet simulator.
-		c.drain(cn)
+	c.kick()
+}
+
+// ended is a connection's end, or a dial's failure: registered says
+// whether OnConnect had succeeded on it, err why it ended. It runs on the
+// goroutine that let go of the connection last, and arms the back-off
+// timer for the next connect, or stops the Client once ctx has ended.
+func (c *Client) ended(registered bool, err error) {
+	if q := c.opts.Queue; registered && q != nil {
+		// Whatever the drain acknowledged on the connection becomes
+		// durable now, as it did before the connection ended.
+		if ferr := q.Flush(); ferr != nil {
+			c.drainErr(fmt.Errorf("ocpp queue flush: %w", ferr), Entry{})
+		}
 	}
-	<-cn.done
-	return true, cn.cause()
+	c.setOffline()
+	ctx := c.runCtx
+	if ctx.Err() != nil {
+		c.finish()
+		return
+	}
+	c.noteErr(err)
+	c.mu.Lock()
+	if registered {
+		c.attempt = 0
+	}
+	d := backoff(c.attempt, c.opts.BackoffMin, c.opts.BackoffMax, c.rand())
+	c.attempt++
+	c.mu.Unlock()
+	if errors.Is(err, ErrUnauthorized) {
+		c.log.Error("ocpp connect refused: check the charge point id and password (AuthorizationKey)",
+			"err", err, "retry_in", d)
+	} else {
+		c.log.Warn("ocpp disconnected", "err", err, "retry_in", d)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ctx.Err() != nil {
+		// Ended while the above ran: cancelRetry may have found no timer.
+		c.finish()
+		return
+	}
+	// The callback starts a goroutine: a Fake clock runs it inside Advance,
+	// which must not dial.
+	c.retry = c.clk.AfterFunc(d, func() { go c.connect() })
+}
+
+// cancelRetry runs once Launch's context has ended: a pending back-off
+// timer is stopped, and the Client with it (a running connection stops
+// on its own, see conn.start).
+func (c *Client) cancelRetry() {
+	c.mu.Lock()
+	t := c.retry
+	c.retry = nil
+	c.mu.Unlock()
+	if t != nil && t.Stop() {
+		c.finish()
+	}
+}
+
+// finish marks the Client stopped: nothing of it runs any more. It is
+// called once, by whichever path saw the end of Launch's context last.
+func (c *Client) finish() {
+	if c.unwatch != nil {
+		c.unwatch()
+	}
+	close(c.stopped)
 }
 
 // dial performs the websocket handshake, bounded by CallTimeout on the
@@ -302,7 +395,20 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	t := c.clk.AfterFunc(c.opts.CallTimeout, cancel)
 	defer t.Stop()
 
-	ws, resp, err := c.dialer.DialContext(dctx, c.url, c.header.Clone())
+	dialer := &websocket.Dialer{
+		Subprotocols:    c.opts.Subprotocols,
+		ReadBufferSize:  c.opts.ReadBufferSize,
+		WriteBufferSize: c.opts.WriteBufferSize,
+		TLSClientConfig: c.tls,
+	}
+	if c.opts.WriteBufferPool != nil {
+		dialer.WriteBufferPool = c.opts.WriteBufferPool
+	}
+	var header http.Header
+	if c.auth != "" {
+		header = http.Header{"Authorization": {c.auth}}
+	}
+	ws, resp, err := dialer.DialContext(dctx, c.url, header)
 	if err != nil {
 		switch {
 		case resp != nil && resp.StatusCode == http.StatusUnauthorized:
@@ -473,7 +579,9 @@ func (c *Client) acquire(ctx context.Context) error {
 // repeat across restarts: at most 8+1+20 = 29 characters, within
 // maxMessageIDLen.
 func (c *Client) newID() string {
-	return fmt.Sprintf("%s-%d", c.idPrefix, c.idSeq.Add(1))
+	b := make([]byte, 0, len(c.idPrefix)+1+20)
+	b = append(append(b, c.idPrefix...), '-')
+	return string(strconv.AppendUint(b, c.idSeq.Add(1), 10))
 }
 
 // backoff returns the delay before reconnect attempt n (0 for the first

@@ -35,18 +35,28 @@ type conn struct {
 	log *slog.Logger
 
 	// ctx is cancelled when the conn closes; OnConnect, the drain loop and
-	// inbound handlers run under it.
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{} // closed by close, after err is set
+	// inbound handlers run under it. parent is the Client's context, and
+	// unwatch ends the watch start sets on it.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	parent  context.Context
+	unwatch func() bool
+	done    chan struct{} // closed by close, after err is set
 
 	writeMu sync.Mutex // serializes data frames on ws (gorilla allows one writer)
 
-	mu           sync.Mutex   // guards pending, err, awaitingPong, pingTimer, serving, answered
-	pending      *pendingCall // the one outbound CALL awaiting its answer, or nil
-	err          error        // why the conn closed; nil while open
-	awaitingPong bool         // a keepalive ping went out at the last tick
-	pingTimer    clock.Timer  // keepalive tick; nil when pings are off
+	mu      sync.Mutex   // guards pending, err, endErr, awaitingPong, pingTimer, serving, answered, holds, draining, kicked
+	pending *pendingCall // the one outbound CALL awaiting its answer, or nil
+	err     error        // why the conn closed; nil while open
+	// endErr, when set, is why the session on the conn failed, which says
+	// more than err (an OnConnect error); see fail.
+	endErr       error
+	awaitingPong bool        // a keepalive ping went out at the last tick
+	pingTimer    clock.Timer // keepalive tick; nil when pings are off
+	// callTimer times out the pending CALL; made with the first CALL and
+	// re-armed for each, since one timer per CALL would cost an
+	// allocation and, once stopped, linger in the runtime's timer heap.
+	callTimer clock.Timer
 	// serving counts the inbound CALLs being handled and not yet answered;
 	// answered, when not nil, is closed when serving drops to 0 (see
 	// closeWhenAnswered).
@@ -57,7 +67,20 @@ type conn struct {
 	// each keepalive tick: silence between two ticks drops the connection.
 	heard atomic.Bool
 
-	wg sync.WaitGroup // reader, inbound handlers and drain loop
+	// holds counts the goroutines using the conn: the one that dialed it
+	// until it is registered, the reader, the inbound handlers and the
+	// drain. The reader holds it until the conn has closed, so the count
+	// drops to 0 only once the conn is closed and every one of them is
+	// done; the goroutine that lets go last ends the session (see
+	// Client.ended). A WaitGroup would need a goroutine to wait on it.
+	holds int
+	// draining says a drain goroutine runs on the conn; kicked that an
+	// entry was enqueued since it last looked (see Client.kick).
+	draining, kicked bool
+	// registered is set, once, when OnConnect has succeeded on the conn.
+	// Written before the dialing goroutine lets go of its hold, read by
+	// the one that lets go last.
+	registered bool
 }
 
 // pendingCall is an outbound CALL waiting for its CALLRESULT or CALLERROR.
@@ -69,8 +92,11 @@ type pendingCall struct {
 	done   chan struct{}
 	res    json.RawMessage
 	err    error
-	timer  clock.Timer // the call timeout; guarded by conn.mu
-	sent   time.Time   // when the CALL was registered, for Options.OnCall
+	// deadline is when the call times out, on the Client's clock: the
+	// conn's callTimer may fire late for a call already answered, and
+	// must not time out the next one.
+	deadline time.Time
+	sent     time.Time // when the CALL was registered, for Options.OnCall
 }
 
 func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
@@ -81,7 +107,9 @@ func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
 		log:    c.log,
 		ctx:    ctx,
 		cancel: cancel,
+		parent: parent,
 		done:   make(chan struct{}),
+		holds:  1, // the dialing goroutine's, see Client.connect
 	}
 	ws.SetReadLimit(maxFrameSize)
 	ws.SetPongHandler(func(string) error {
@@ -102,10 +130,19 @@ func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
 }
 
 // start runs the reader and arms the keepalive. The conn closes itself when
-// its parent context ends, once the CALLs being handled are answered.
+// its parent context ends, once the CALLs being handled are answered. The
+// watch is on the parent, which has one anyway (see Client.Launch), not on
+// cn.ctx, which then needs no list of its own.
 func (cn *conn) start() {
-	context.AfterFunc(cn.ctx, cn.closeWhenAnswered)
-	cn.wg.Add(1)
+	unwatch := context.AfterFunc(cn.parent, cn.closeWhenAnswered)
+	cn.mu.Lock()
+	cn.unwatch = unwatch
+	closed := cn.err != nil
+	cn.mu.Unlock()
+	if closed {
+		unwatch()
+	}
+	cn.hold()
 	go cn.readLoop()
 	if d := cn.c.opts.PingInterval; d > 0 {
 		cn.mu.Lock()
@@ -116,11 +153,40 @@ func (cn *conn) start() {
 	}
 }
 
-// shutdown closes the conn and waits for its goroutines. Inbound handlers
-// must honour their context for this to return promptly.
-func (cn *conn) shutdown(cause error) {
-	cn.close(cause)
-	cn.wg.Wait()
+// hold counts one more goroutine using the conn. It may be called only by
+// a goroutine that holds it already, or with the conn open (the reader
+// holds it then).
+func (cn *conn) hold() {
+	cn.mu.Lock()
+	cn.holds++
+	cn.mu.Unlock()
+}
+
+// release lets go of a hold; the last one ends the session. Inbound
+// handlers must honour their context for that to come promptly.
+func (cn *conn) release() {
+	cn.mu.Lock()
+	cn.holds--
+	last := cn.holds == 0
+	err := cn.endErr
+	if err == nil {
+		err = cn.err
+	}
+	cn.mu.Unlock()
+	if last {
+		cn.c.ended(cn.registered, err)
+	}
+}
+
+// fail closes the conn because the session on it failed with err, which
+// is what the session's end reports.
+func (cn *conn) fail(err error) {
+	cn.mu.Lock()
+	if cn.endErr == nil {
+		cn.endErr = err
+	}
+	cn.mu.Unlock()
+	cn.close(errors.New("session ended"))
 }
 
 // closeWhenAnswered closes the conn after its context ended: first it
@@ -144,7 +210,7 @@ func (cn *conn) closeWhenAnswered() {
 		}
 		t.Stop()
 	}
-	cn.close(context.Cause(cn.ctx))
+	cn.close(context.Cause(cn.parent))
 }
 
 // close ends the connection once; later calls do nothing. The pending CALL,
@@ -163,7 +229,13 @@ func (cn *conn) close(cause error) {
 	if cn.pingTimer != nil {
 		cn.pingTimer.Stop()
 	}
+	unwatch := cn.unwatch
 	cn.mu.Unlock()
+	if unwatch != nil {
+		// The parent outlives the conn: drop the watch, or every
+		// reconnect would leave one behind.
+		unwatch()
+	}
 
 	cn.cancel()
 	_ = cn.ws.Close() // unblocks the reader and any stuck writer
@@ -196,10 +268,9 @@ func (cn *conn) startCall(action string, payload json.RawMessage) (*pendingCall,
 	if err != nil {
 		return nil, err
 	}
-	p := &pendingCall{id: id, action: action, done: make(chan struct{})}
-	if cn.c.opts.OnCall != nil {
-		p.sent = cn.c.clk.Now()
-	}
+	timeout := cn.c.opts.CallTimeout
+	now := cn.c.clk.Now()
+	p := &pendingCall{id: id, action: action, done: make(chan struct{}), deadline: now.Add(timeout), sent: now}
 	cn.mu.Lock()
 	if cn.err != nil {
 		err := cn.err
@@ -213,12 +284,11 @@ func (cn *conn) startCall(action string, payload json.RawMessage) (*pendingCall,
 		return nil, fmt.Errorf("ocpp: %s: another CALL (%s) is in flight", action, cn.pending.action)
 	}
 	cn.pending = p
-	timeout := cn.c.opts.CallTimeout
-	p.timer = cn.c.clk.AfterFunc(timeout, func() {
-		if cn.finish(p, nil, fmt.Errorf("%s %s: no answer within %v: %w", action, id, timeout, ErrTimeout)) {
-			cn.log.Warn("ocpp call timed out", "action", action, "msg_id", id)
-		}
-	})
+	if cn.callTimer == nil {
+		cn.callTimer = cn.c.clk.AfterFunc(timeout, cn.callTimedOut)
+	} else {
+		cn.callTimer.Reset(timeout)
+	}
 	cn.mu.Unlock()
 
 	cn.log.Debug("ocpp send", "type", MsgCall, "action", action, "msg_id", id)
@@ -226,6 +296,22 @@ func (cn *conn) startCall(action string, payload json.RawMessage) (*pendingCall,
 		cn.close(fmt.Errorf("write: %w", err))
 	}
 	return p, nil
+}
+
+// callTimedOut is callTimer's callback: it fails the pending call if its
+// deadline has passed (the timer may fire for a call answered meanwhile,
+// after the next one took its place).
+func (cn *conn) callTimedOut() {
+	cn.mu.Lock()
+	p := cn.pending
+	cn.mu.Unlock()
+	if p == nil || cn.c.clk.Now().Before(p.deadline) {
+		return
+	}
+	timeout := cn.c.opts.CallTimeout
+	if cn.finish(p, nil, fmt.Errorf("%s %s: no answer within %v: %w", p.action, p.id, timeout, ErrTimeout)) {
+		cn.log.Warn("ocpp call timed out", "action", p.action, "msg_id", p.id)
+	}
 }
 
 // finish completes p if it is still the pending call; it reports whether it
@@ -237,9 +323,8 @@ func (cn *conn) finish(p *pendingCall, res json.RawMessage, err error) bool {
 		return false
 	}
 	cn.pending = nil
-	t := p.timer
+	cn.callTimer.Stop()
 	cn.mu.Unlock()
-	t.Stop()
 	p.res, p.err = res, err
 	if f := cn.c.opts.OnCall; f != nil {
 		f(CallDone{Action: p.action, Latency: cn.c.clk.Now().Sub(p.sent), Err: err})
@@ -261,7 +346,7 @@ func (cn *conn) answer(id string, res json.RawMessage, err error) bool {
 }
 
 func (cn *conn) readLoop() {
-	defer cn.wg.Done()
+	defer cn.release()
 	for {
 		_, b, err := cn.ws.ReadMessage()
 		if err != nil {
@@ -313,7 +398,7 @@ func (cn *conn) handleFrame(b []byte) {
 			cn.log.Debug("ocpp dropped CALL: connection closing", "action", f.Action, "msg_id", f.ID)
 			return
 		}
-		cn.wg.Add(1)
+		cn.hold()
 		go cn.serve(f)
 	case MsgCallResult:
 		if !cn.answer(f.ID, f.Payload, nil) {
@@ -329,7 +414,7 @@ func (cn *conn) handleFrame(b []byte) {
 // serve answers one inbound CALL on its own goroutine, then runs the
 // answer's follow-up, if any (see FollowUp).
 func (cn *conn) serve(f Frame) {
-	defer cn.wg.Done()
+	defer cn.release()
 	if then := cn.answerCall(f); then != nil {
 		cn.followUp(f, then)
 	}

@@ -9,9 +9,45 @@ import (
 	"github.com/evsed/evsed/clock"
 )
 
+// kick makes sure the queue drains on the registered connection: it starts
+// a drain goroutine unless one runs, which then looks at the queue again
+// before it ends. The queue calls it after every Enqueue, and connect once
+// the connection is registered.
+func (c *Client) kick() {
+	cn := c.registeredConn()
+	if cn == nil || c.opts.Queue == nil {
+		return
+	}
+	cn.mu.Lock()
+	cn.kicked = true
+	start := !cn.draining && cn.err == nil
+	if start {
+		// The conn is open, so the reader holds it: taking a hold is safe.
+		cn.draining = true
+		cn.holds++
+	}
+	cn.mu.Unlock()
+	if start {
+		go c.drain(cn)
+	}
+}
+
+// idle ends a drain that found the queue empty, unless a kick came since
+// it last looked; it reports whether the drain ends.
+func (cn *conn) idle() bool {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if cn.kicked {
+		return false
+	}
+	cn.draining = false
+	return true
+}
+
 // drain sends the durable queue on cn, oldest first and one entry at a
-// time, until cn closes. It runs on each registered connection; whatever is
-// not acknowledged when cn closes stays at the head and is sent again on the
+// time, until the queue is empty or cn closes. kick starts it on each
+// registered connection and after every Enqueue; whatever is not
+// acknowledged when cn closes stays at the head and is sent again on the
 // next connection, so delivery is at least once.
 //
 // An answered entry is marked delivered (Queue.MarkDelivered), which costs
@@ -19,7 +55,8 @@ import (
 // synced with the next change; without it the queue deletes marked entries
 // in batches, and drain flushes them whenever it is about to wait (queue
 // empty, retry pause), so that an idle charger keeps no acknowledged entry
-// to send again after a crash. Either way drain flushes when it stops.
+// to send again after a crash. Either way the session's end flushes them
+// (see Client.ended).
 //
 // A CALLERROR answer and a timeout (no answer within CallTimeout while cn
 // stays up) are failed attempts alike: Queue.Fail counts them on the entry's
@@ -33,6 +70,7 @@ import (
 // (a Heartbeat, an Authorize) waiting for it goes out before the next entry;
 // queued entries themselves never overtake each other.
 func (c *Client) drain(cn *conn) {
+	defer cn.release()
 	q, ctx := c.opts.Queue, cn.ctx
 	// retry is the pause after a local failure (disk, hooks) before the
 	// head entry is tried again; a CALLERROR or a timeout waits as Fail
@@ -46,13 +84,18 @@ func (c *Client) drain(cn *conn) {
 			c.drainErr(fmt.Errorf("ocpp queue flush: %w", err), e)
 		}
 	}
-	defer flush(Entry{}, q.Flush)
 	// pause waits d after settling, and reports false when ctx ended.
 	pause := func(d time.Duration, e Entry) bool {
 		flush(e, q.settle)
 		return clock.Sleep(ctx, c.clk, d)
 	}
 	for {
+		cn.mu.Lock()
+		cn.kicked = false
+		cn.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
 		e, ok, err := q.Head()
 		if err != nil {
 			c.drainErr(fmt.Errorf("ocpp queue head: %w", err), e)
@@ -63,12 +106,10 @@ func (c *Client) drain(cn *conn) {
 		}
 		if !ok {
 			flush(e, q.settle)
-			select {
-			case <-q.Changed():
-				continue
-			case <-ctx.Done():
+			if cn.idle() {
 				return
 			}
+			continue
 		}
 
 		payload := e.Payload

@@ -75,8 +75,8 @@ const maxMessageIDLen = 36
 // incomplete or malformed (wrong length, wrong element types, unknown
 // MessageTypeId, a message id longer than 36 characters).
 func ParseFrame(b []byte) (Frame, error) {
-	var elems []json.RawMessage
-	if err := json.Unmarshal(b, &elems); err != nil {
+	elems, err := frameElements(b)
+	if err != nil {
 		// Not JSON, or JSON but not an array: no message id to answer to.
 		return Frame{}, &FrameError{Code: ProtocolError, Reason: "not a JSON array: " + err.Error()}
 	}
@@ -85,7 +85,7 @@ func ParseFrame(b []byte) (Frame, error) {
 	}
 	// Recover the id first, so that every later error can be answered.
 	var id string
-	if err := json.Unmarshal(elems[1], &id); err != nil || id == "" {
+	if err := decodeString(elems[1], &id); err != nil || id == "" {
 		return Frame{}, &FrameError{Code: ProtocolError, Reason: "message id is not a non-empty string"}
 	}
 	bad := func(t MessageType, code ErrorCode, format string, args ...any) (Frame, error) {
@@ -113,7 +113,7 @@ func ParseFrame(b []byte) (Frame, error) {
 		if len(elems) != 4 {
 			return bad(t, ProtocolError, "CALL has %d elements, want 4", len(elems))
 		}
-		if err := json.Unmarshal(elems[2], &f.Action); err != nil || f.Action == "" {
+		if err := decodeString(elems[2], &f.Action); err != nil || f.Action == "" {
 			return bad(t, ProtocolError, "action is not a non-empty string")
 		}
 		if !isObject(elems[3]) {
@@ -135,10 +135,12 @@ func ParseFrame(b []byte) (Frame, error) {
 			return bad(t, ProtocolError, "CALLERROR has %d elements, want 5", len(elems))
 		}
 		ce := &CallError{}
-		if err := json.Unmarshal(elems[2], &ce.Code); err != nil || ce.Code == "" {
+		var code string
+		if err := decodeString(elems[2], &code); err != nil || code == "" {
 			return bad(t, ProtocolError, "CALLERROR code is not a non-empty string")
 		}
-		if err := json.Unmarshal(elems[3], &ce.Description); err != nil {
+		ce.Code = ErrorCode(code)
+		if err := decodeString(elems[3], &ce.Description); err != nil {
 			return bad(t, ProtocolError, "CALLERROR description is not a string")
 		}
 		if len(elems) == 5 {
@@ -157,6 +159,72 @@ func ParseFrame(b []byte) (Frame, error) {
 // Encode returns the wire form of f. A nil Payload is sent as {}, as are nil
 // CALLERROR details.
 func (f Frame) Encode() ([]byte, error) {
+	if b, ok := f.encodePlain(); ok {
+		return b, nil
+	}
+	return f.encodeJSON()
+}
+
+// encodePlain is Encode for the frames the drain and the handlers send
+// every time: when every string of f is printable ASCII that JSON writes
+// as it is (no quote, backslash or control character), the frame is put
+// together by hand around the payload, which is compacted and checked as
+// encoding/json does for a json.RawMessage. The bytes are those
+// encodeJSON writes, without its reflection and buffers; ok is false
+// for anything else (other strings, a bad payload, an unknown type), which
+// encodeJSON then handles, errors included.
+func (f Frame) encodePlain() (b []byte, ok bool) {
+	var strs [4]string
+	var payload json.RawMessage
+	n := 0
+	switch f.Type {
+	case MsgCall:
+		strs[0], strs[1], n, payload = f.ID, f.Action, 2, f.Payload
+	case MsgCallResult:
+		strs[0], n, payload = f.ID, 1, f.Payload
+	case MsgCallError:
+		if f.Err == nil {
+			return nil, false
+		}
+		strs[0], strs[1], strs[2], n, payload = f.ID, string(f.Err.Code), f.Err.Description, 3, f.Err.Details
+	default:
+		return nil, false
+	}
+	size := len(payload) + 8
+	for _, s := range strs[:n] {
+		if !plainJSON(s) {
+			return nil, false
+		}
+		size += len(s) + 3
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	buf.WriteByte('[')
+	buf.WriteString(strconv.Itoa(int(f.Type)))
+	for _, s := range strs[:n] {
+		buf.WriteString(`,"`)
+		buf.WriteString(s)
+		buf.WriteByte('"')
+	}
+	buf.WriteByte(',')
+	if err := json.Compact(buf, orEmpty(payload)); err != nil {
+		return nil, false
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), true
+}
+
+// plainJSON reports whether s is written in a JSON string as it is.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// encodeJSON is Encode through encoding/json.
+func (f Frame) encodeJSON() ([]byte, error) {
 	var v []any
 	switch f.Type {
 	case MsgCall:
@@ -183,20 +251,122 @@ func (f Frame) Encode() ([]byte, error) {
 }
 
 // messageType reads the MessageTypeId: a JSON integer (2, not 2.0 or "2").
+// raw is valid JSON, so a decimal integer is all ParseInt needs to take: a
+// fraction, an exponent, a string or a literal fails it.
 func messageType(raw json.RawMessage) (MessageType, bool) {
 	raw = bytes.TrimLeft(raw, " \t\r\n")
-	if len(raw) == 0 || raw[0] == '"' { // json.Number also accepts "2"
-		return 0, false
-	}
-	var n json.Number
-	if err := json.Unmarshal(raw, &n); err != nil {
-		return 0, false
-	}
-	i, err := strconv.ParseInt(string(n), 10, 32)
+	i, err := strconv.ParseInt(string(raw), 10, 32)
 	if err != nil {
 		return 0, false
 	}
 	return MessageType(i), true
+}
+
+// frameElements splits b, a JSON array, into its elements as json.Unmarshal
+// into a []json.RawMessage does, with the same errors, but without the
+// decoder's reflection and copies for the valid arrays every frame is: the
+// elements then alias b.
+func frameElements(b []byte) ([]json.RawMessage, error) {
+	if json.Valid(b) {
+		if elems, ok := splitArray(b); ok {
+			return elems, nil
+		}
+	}
+	var elems []json.RawMessage
+	err := json.Unmarshal(b, &elems)
+	return elems, err
+}
+
+// splitArray returns the elements of b, which must be valid JSON, when it
+// is an array; false when it is another value.
+func splitArray(b []byte) ([]json.RawMessage, bool) {
+	i := skipSpace(b, 0)
+	if i == len(b) || b[i] != '[' {
+		return nil, false
+	}
+	elems := make([]json.RawMessage, 0, 5) // every frame has 3 to 5
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return elems, true
+	}
+	for i < len(b) {
+		end := valueEnd(b, i)
+		elems = append(elems, json.RawMessage(b[i:end:end]))
+		i = skipSpace(b, end)
+		if i == len(b) || b[i] != ',' {
+			break // the closing ']' of valid JSON
+		}
+		i = skipSpace(b, i+1)
+	}
+	return elems, true
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// valueEnd returns the index just past the JSON value starting at b[i]; b
+// is valid JSON.
+func valueEnd(b []byte, i int) int {
+	depth := 0
+	for j := i; j < len(b); j++ {
+		switch c := b[j]; c {
+		case '"':
+			j = stringEnd(b, j) - 1
+			if depth == 0 {
+				return j + 1
+			}
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth <= 0 {
+				// depth < 0: the end of the enclosing array after a
+				// literal.
+				if depth < 0 {
+					return j
+				}
+				return j + 1
+			}
+		case ',', ' ', '\t', '\r', '\n':
+			if depth == 0 {
+				return j // the end of a number or literal
+			}
+		}
+	}
+	return len(b)
+}
+
+// stringEnd returns the index just past the JSON string whose opening quote
+// is b[i]; b is valid JSON.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// decodeString decodes the JSON value raw into *s as json.Unmarshal does,
+// taking a string without escapes as it is.
+func decodeString(raw json.RawMessage, s *string) error {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		inner := raw[1 : n-1]
+		if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+			*s = string(inner)
+			return nil
+		}
+	}
+	return json.Unmarshal(raw, s)
 }
 
 // isObject reports whether raw (already known to be valid JSON) is an object.

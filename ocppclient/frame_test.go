@@ -242,3 +242,61 @@ func FuzzParseFrame(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFrameCodecMatchesEncodingJSON checks the hand-written paths of
+// ParseFrame and Encode against encoding/json, which they stand in for:
+// the same elements and errors as json.Unmarshal into a []json.RawMessage,
+// the same strings as json.Unmarshal into a string, and the same bytes as
+// encoding the frame through encoding/json.
+func FuzzFrameCodecMatchesEncodingJSON(f *testing.F) {
+	for _, s := range []string{
+		`[2,"a1","Heartbeat",{}]`,
+		` [ 2 , "a1" , "Reset" , {"type" : "Soft"} ] `,
+		`[3,"a2",{"s":"]}\"[{","n":[1,{"a":[]}],"t":true,"z":null}]`,
+		`[4,"a3","NotSupported","no \"way\"",{"x":[1,2]}]`,
+		`[4,"a3","GenericError",""]`,
+		`[2,"a\u00e9","Heart\tbeat",{}]`,
+		`[2,"a\\b","x",{}]`,
+		`[2,"<&>","x",{"h":"<b>"}]`,
+		`[2,"\u2028","x",{}]`,
+		"[2,\"\xff\",\"x\",{}]",
+		`[2,-0,1e3,true,false,null,"x"]`,
+		`[[],[[]],{},""]`,
+		`[1]`, `[]`, `{}`, `null`, `"x"`, `[2,"a1"`, `[2,,]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		got, gotErr := frameElements(in)
+		var want []json.RawMessage
+		wantErr := json.Unmarshal(in, &want)
+		if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			t.Fatalf("frameElements(%q) error %v, json.Unmarshal %v", in, gotErr, wantErr)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("frameElements(%q) = %q, json.Unmarshal %q", in, got, want)
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("element %d of %q: %q, json.Unmarshal %q", i, in, got[i], want[i])
+			}
+			var gs, ws string
+			gerr, werr := decodeString(got[i], &gs), json.Unmarshal(want[i], &ws)
+			if (gerr == nil) != (werr == nil) || gs != ws {
+				t.Fatalf("decodeString(%q) = %q, %v; json.Unmarshal %q, %v", got[i], gs, gerr, ws, werr)
+			}
+		}
+		fr, err := ParseFrame(in)
+		if err != nil {
+			return
+		}
+		for _, x := range []Frame{fr, {Type: MsgCall, ID: fr.ID, Action: "A", Payload: fr.Payload},
+			{Type: MsgCallError, ID: fr.ID, Err: &CallError{Code: ErrorCode(fr.ID), Description: fr.Action, Details: fr.Payload}}} {
+			plain, ok := x.encodePlain()
+			viaJSON, err := x.encodeJSON()
+			if ok && (err != nil || !bytes.Equal(plain, viaJSON)) {
+				t.Fatalf("encodePlain(%+v) = %s, encodeJSON %s, %v", x, plain, viaJSON, err)
+			}
+		}
+	})
+}

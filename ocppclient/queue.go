@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -211,7 +212,6 @@ type Queue struct {
 	max        int
 	flushAfter int
 	clock      clock.Clock
-	changed    chan struct{} // capacity 1; a pending value means "enqueued since last receive"
 
 	// log is the append-only log; nil without one (NoLog, NoSync).
 	log *queueLog
@@ -228,12 +228,12 @@ type Queue struct {
 	// baseKinds counts the entries in bbolt's pending bucket that are still
 	// waiting (not in done), per EntryKind.
 	baseKinds [numKinds]int
-	// done holds the Seq and kind of the entries in bbolt that left the
-	// queue (acknowledged, marked, dropped) since the last fold, which
-	// deletes them from bbolt.
-	done map[uint64]EntryKind
+	// done holds the Seq of the entries in bbolt that left the queue
+	// (acknowledged, marked, dropped) since the last fold, which deletes
+	// them from bbolt.
+	done seqSet
 	// attempts holds the new attempt counts of entries in bbolt since the
-	// last fold.
+	// last fold; nil until the first.
 	attempts map[uint64]int
 	// tail holds the entries enqueued since the last fold, in Seq order;
 	// they are in the log only. Always empty without a log.
@@ -264,7 +264,23 @@ type Queue struct {
 	policyMu      sync.Mutex
 	maxAttempts   int
 	retryInterval time.Duration
+
+	// watchMu guards watchers, the functions Enqueue calls once an entry
+	// is durable (see watch), changed and enqueued. The slice is replaced,
+	// never changed, so that Enqueue calls them without the lock.
+	watchMu  sync.Mutex
+	watchers []*watcher
+	// changed is Changed's channel (capacity 1; a pending value means
+	// "enqueued since last receive"), made at the first Changed: the
+	// drain does not use it (see watch). enqueued says an entry was
+	// enqueued since OpenQueue, so that a channel made later starts with
+	// the signal it would have held.
+	changed  chan struct{}
+	enqueued bool
 }
+
+// watcher is one function of Queue.watch.
+type watcher struct{ fn func() }
 
 // tailEntry is an entry newer than the last fold.
 type tailEntry struct {
@@ -291,9 +307,6 @@ func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
 		max:        opts.MaxEntries,
 		flushAfter: opts.FlushAfter,
 		clock:      clock.Or(opts.Clock),
-		changed:    make(chan struct{}, 1),
-		done:       make(map[uint64]EntryKind),
-		attempts:   make(map[uint64]int),
 	}
 	if len(q.bucket) == 0 {
 		q.bucket = []byte(defaultQueueBucket)
@@ -435,11 +448,34 @@ func (q *Queue) Enqueue(e Entry) (Entry, error) {
 	}
 	e.Seq = c.add.seq
 	q.dropped.Add(uint64(len(c.remove)))
+	q.watchMu.Lock()
+	changed, watchers := q.changed, q.watchers
+	q.enqueued = true
+	q.watchMu.Unlock()
 	select {
-	case q.changed <- struct{}{}:
-	default: // a signal is already pending; the drain will see this entry too
+	case changed <- struct{}{}: // (nil until the first Changed: no receiver)
+	default: // a signal is already pending; a receiver will see this entry too
+	}
+	for _, w := range watchers {
+		w.fn()
 	}
 	return e, nil
+}
+
+// watch has fn called after every Enqueue, once the entry is durable (as
+// the Changed signal is sent), until the returned function is called. fn
+// must not block: a Client starts its drain from it rather than keep a
+// goroutine waiting on Changed.
+func (q *Queue) watch(fn func()) (unwatch func()) {
+	w := &watcher{fn: fn}
+	q.watchMu.Lock()
+	q.watchers = append(slices.Clip(q.watchers), w)
+	q.watchMu.Unlock()
+	return func() {
+		q.watchMu.Lock()
+		q.watchers = slices.DeleteFunc(slices.Clone(q.watchers), func(o *watcher) bool { return o == w })
+		q.watchMu.Unlock()
+	}
 }
 
 // Head returns the oldest entry that is neither dead-lettered nor marked
@@ -521,7 +557,17 @@ func (q *Queue) Dropped() uint64 { return q.dropped.Load() }
 // most one pending signal) whenever an entry is enqueued. The signal is sent
 // after the entry is durable, so a receiver that then calls Head sees it.
 // The channel lives as long as the Queue and is never closed.
-func (q *Queue) Changed() <-chan struct{} { return q.changed }
+func (q *Queue) Changed() <-chan struct{} {
+	q.watchMu.Lock()
+	defer q.watchMu.Unlock()
+	if q.changed == nil {
+		q.changed = make(chan struct{}, 1)
+		if q.enqueued {
+			q.changed <- struct{}{}
+		}
+	}
+	return q.changed
+}
 
 // Find reports whether an entry of the given kind with key and action is
 // waiting (marked-delivered ones excluded), without copying payloads: the
@@ -605,11 +651,17 @@ func (q *Queue) Entries() ([]Entry, error) {
 // holds q.mu.
 func (q *Queue) publishLength() {
 	n := q.baseWaiting()
-	for _, t := range q.tail {
-		if !q.visible(t) {
-			break
+	if k := len(q.tail); k > 0 && q.visible(q.tail[k-1]) {
+		// The usual case, and the tail's entries are visible in order:
+		// all of them are.
+		n += k
+	} else {
+		for _, t := range q.tail {
+			if !q.visible(t) {
+				break
+			}
+			n++
 		}
-		n++
 	}
 	q.length.Store(int64(n))
 }
@@ -632,8 +684,7 @@ func (q *Queue) visible(t tailEntry) bool { return q.log == nil || t.end <= q.lo
 // isDone reports whether the bbolt entry under key k has left the queue
 // since the last fold. The caller holds q.mu.
 func (q *Queue) isDone(k []byte) bool {
-	_, ok := q.done[seqOf(k)]
-	return ok
+	return q.done.has(seqOf(k))
 }
 
 // decodeBase decodes the bbolt entry (k, v) with its attempt count as

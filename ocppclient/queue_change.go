@@ -188,7 +188,7 @@ func (q *Queue) applyLocked(c *change, end int64) {
 			q.headHint = removal{}
 		}
 		if r.inBase {
-			q.done[r.seq] = r.kind
+			q.done.add(r.seq)
 			delete(q.attempts, r.seq)
 			q.baseKinds[r.kind]--
 			continue
@@ -200,7 +200,7 @@ func (q *Queue) applyLocked(c *change, end int64) {
 	}
 	if a := c.attempts; a != nil {
 		if a.inBase {
-			q.attempts[a.seq] = a.n
+			q.noteAttempts(a.seq, a.n)
 		} else if i, ok := q.tailIndex(a.seq); ok {
 			q.tail[i].value = a.value
 		}
@@ -231,7 +231,7 @@ func (q *Queue) locateLocked(seq uint64) (removal, bool, error) {
 	if i, ok := q.tailIndex(seq); ok {
 		return removal{seq: seq, kind: q.tail[i].kind}, true, nil
 	}
-	if _, ok := q.done[seq]; ok || q.baseWaiting() == 0 {
+	if q.done.has(seq) || q.baseWaiting() == 0 {
 		return removal{}, false, nil
 	}
 	if seq == q.headHint.seq {
@@ -250,6 +250,36 @@ func (q *Queue) locateLocked(seq uint64) (removal, bool, error) {
 		return err
 	})
 	return r, found, err
+}
+
+// noteAttempts records n as the attempt count of the bbolt entry seq until
+// the next fold. The caller holds q.mu.
+func (q *Queue) noteAttempts(seq uint64, n int) {
+	if q.attempts == nil {
+		q.attempts = make(map[uint64]int)
+	}
+	q.attempts[seq] = n
+}
+
+// seqSet is a set of Seqs, kept sorted. The queue's set of entries gone
+// from bbolt since the last fold is one: it stays small (a fold empties
+// it, and the drain folds as it goes idle without the log; foldDone bounds
+// it with the log), acknowledgements mostly come in Seq order, so that
+// adding is appending, and a map's table would cost every idle queue of
+// the fleet simulator a few hundred bytes.
+type seqSet []uint64
+
+// has reports whether seq is in s.
+func (s seqSet) has(seq uint64) bool {
+	_, ok := slices.BinarySearch(s, seq)
+	return ok
+}
+
+// add puts seq in s.
+func (s *seqSet) add(seq uint64) {
+	if i, ok := slices.BinarySearch(*s, seq); !ok {
+		*s = slices.Insert(*s, i, seq)
+	}
 }
 
 // foldLocked commits, in one bbolt transaction, everything the log holds
@@ -285,7 +315,7 @@ func (q *Queue) foldLocked(c *change) error {
 		// instead of splitting them half full, which halves the file of a
 		// queue that grows offline and the pages each fold writes.
 		pending.FillPercent = appendFill
-		for seq := range q.done {
+		for _, seq := range q.done {
 			if err := pending.Delete(seqKey(seq)); err != nil {
 				return err
 			}
@@ -351,7 +381,7 @@ func (q *Queue) foldLocked(c *change) error {
 		q.tailKinds[k] = 0
 	}
 	q.tail = nil
-	clear(q.done)
+	q.done = q.done[:0]
 	clear(q.attempts)
 	q.headHint = removal{}
 	if l := q.log; l != nil {
@@ -388,7 +418,7 @@ func setAttempts(pending *bbolt.Bucket, seq uint64, n int) error {
 func (q *Queue) loadLocked(limit int64) (replayed bool, err error) {
 	q.baseKinds, q.tailKinds = [numKinds]int{}, [numKinds]int{}
 	q.scanFrom, q.headFrom, q.headHint = [numKinds]uint64{}, 0, removal{}
-	clear(q.done)
+	q.done = q.done[:0]
 	clear(q.attempts)
 	q.tail = nil
 	var logData []byte
@@ -461,7 +491,7 @@ func (q *Queue) replay(pending *bbolt.Bucket, data []byte, floor uint64) (replay
 				q.tailKinds[q.tail[i].kind]--
 				q.tail = slices.Delete(q.tail, i, i+1)
 			} else if kind, ok := q.baseKind(pending, seq); ok {
-				q.done[seq] = kind
+				q.done.add(seq)
 				delete(q.attempts, seq)
 				q.baseKinds[kind]--
 			}
@@ -476,7 +506,7 @@ func (q *Queue) replay(pending *bbolt.Bucket, data []byte, floor uint64) (replay
 					q.tail[i].value = encodeEntry(e)
 				}
 			} else if _, ok := q.baseKind(pending, seq); ok {
-				q.attempts[seq] = int(a)
+				q.noteAttempts(seq, int(a))
 			}
 		default:
 			return replayed, next
@@ -489,7 +519,7 @@ func (q *Queue) replay(pending *bbolt.Bucket, data []byte, floor uint64) (replay
 // baseKind returns the kind of the waiting bbolt entry seq, false when
 // there is none.
 func (q *Queue) baseKind(pending *bbolt.Bucket, seq uint64) (EntryKind, bool) {
-	if _, done := q.done[seq]; done {
+	if q.done.has(seq) {
 		return 0, false
 	}
 	v := pending.Get(seqKey(seq))

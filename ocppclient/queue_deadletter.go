@@ -22,7 +22,7 @@ func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err err
 
 	var attempts int
 	_, err = q.update(syncAlways, func() (*change, error) {
-		if _, marked := q.done[seq]; marked {
+		if q.done.has(seq) {
 			return nil, fmt.Errorf("marked delivered: %w", ErrNotFound)
 		}
 		r, found, err := q.locateLocked(seq)

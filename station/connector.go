@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/internal/lazylog"
 	"github.com/evsed/evsed/meter"
 	"periph.io/x/conn/v3/physic"
 )
@@ -80,13 +81,13 @@ const (
 // conn is one connector's state, owned by the loop.
 type conn struct {
 	id    int
-	hw    hal.Connector
+	hw    *hal.Connector // the station's Options.Connectors[id-1].Hardware
 	meter meter.Meter
 	log   *slog.Logger
 
-	pilot     hal.PilotState // last sensed
-	faults    map[faultKind]string
-	operative bool // Available per SetAvailability
+	pilot     hal.PilotState       // last sensed
+	faults    map[faultKind]string // nil until the first fault
+	operative bool                 // Available per SetAvailability
 	scheduled availChange
 
 	pending   *pending // a start waiting for authorization or a plug
@@ -130,18 +131,29 @@ type conn struct {
 	info    string
 }
 
-func newConn(cc ConnectorConfig, log *slog.Logger) *conn {
+// newConn returns the state of the connector cc; cc must outlive it (it is
+// one of the station's Options.Connectors).
+func newConn(cc *ConnectorConfig, log *slog.Logger) *conn {
 	return &conn{
 		id:        cc.Hardware.ID,
-		hw:        cc.Hardware,
+		hw:        &cc.Hardware,
 		meter:     cc.Meter,
-		log:       log.With("connector", cc.Hardware.ID),
-		faults:    map[faultKind]string{},
+		log:       lazylog.With(log, "connector", cc.Hardware.ID),
 		operative: true,
 	}
 }
 
 func (c *conn) faulted() bool { return len(c.faults) > 0 }
+
+// setFault records k as active with detail, without anything else
+// addFault does. The map is made with the first fault: most connectors
+// never have one.
+func (c *conn) setFault(k faultKind, detail string) {
+	if c.faults == nil {
+		c.faults = make(map[faultKind]string)
+	}
+	c.faults[k] = detail
+}
 
 // fault returns the reported error code and detail of the active faults.
 func (c *conn) fault() (ErrorCode, string) {
@@ -192,7 +204,7 @@ func (l *loop) addFault(c *conn, k faultKind, detail string) {
 	if detail == "" {
 		detail = string(k.code())
 	}
-	c.faults[k] = detail
+	c.setFault(k, detail)
 	if k == faultLock {
 		c.lockCmd = false
 	}
@@ -282,7 +294,7 @@ func (l *loop) applyConn(c *conn) {
 	if c.closed && !wantClosed {
 		if err := c.hw.Contactor.Open(); err != nil {
 			// Keep c.closed: every later apply tries again.
-			c.faults[faultSwitch] = "open: " + err.Error()
+			c.setFault(faultSwitch, "open: "+err.Error())
 			c.log.Error("station: contactor did not open", "err", err)
 		} else {
 			c.closed = false

@@ -139,14 +139,29 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 		s.runJournal(jctx, l.journal, l.store)
 	})
 
-	workers := make(chan struct{}, len(s.opts.Connectors)+1)
+	// workers collects the ends of the station's own goroutines: a
+	// sampler per meter (unless read inline) and the board's Run (unless
+	// it can Start). A fleet station has none, and no channel.
+	starter, canStart := s.opts.Board.(eventStarter)
 	nworkers := 0
+	for _, cc := range s.opts.Connectors {
+		if cc.Meter != nil && !s.opts.InlineMeterReads {
+			nworkers++
+		}
+	}
+	if s.opts.Board != nil && !canStart {
+		nworkers++
+	}
+	var workers chan struct{}
+	if nworkers > 0 {
+		workers = make(chan struct{}, nworkers)
+	}
+	l.conns = make([]*conn, 0, len(s.opts.Connectors))
 	for i, cc := range s.opts.Connectors {
-		c := newConn(cc, s.log)
+		c := newConn(&s.opts.Connectors[i], s.log)
 		l.conns = append(l.conns, c)
 		if cc.Meter != nil && !s.opts.InlineMeterReads {
 			c.readReq = make(chan struct{}, 1)
-			nworkers++
 			go func() {
 				defer s.haltOnPanic()
 				defer func() { workers <- struct{}{} }()
@@ -154,23 +169,25 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 			}()
 		}
 	}
-	boardErr := make(chan error, 1)
+	// boardErr is the board's failure: set before Launch returns, or by
+	// the Run goroutine before it counts itself out on workers, so that
+	// finish reads it after collecting the workers.
+	var boardErr error
 	stopBoard := func() {}
-	if b, ok := s.opts.Board.(eventStarter); ok {
-		stop, err := b.Start(s.Event)
+	if canStart {
+		stop, err := starter.Start(s.Event)
 		if err != nil {
-			boardErr <- fmt.Errorf("station: board %s: %w", s.opts.Board.Name(), err)
+			boardErr = fmt.Errorf("station: board %s: %w", s.opts.Board.Name(), err)
 			cancel()
 		} else {
 			stopBoard = stop
 		}
 	} else if b := s.opts.Board; b != nil {
-		nworkers++
 		go func() {
 			defer s.haltOnPanic()
 			defer func() { workers <- struct{}{} }()
 			if err := b.Run(ctx, s.Event); err != nil && ctx.Err() == nil {
-				boardErr <- fmt.Errorf("station: board %s: %w", b.Name(), err)
+				boardErr = fmt.Errorf("station: board %s: %w", b.Name(), err)
 				cancel()
 			}
 		}()
@@ -194,12 +211,7 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 			s.log.Error("station: energy file", "err", err)
 		}
 		cancel()
-		select {
-		case err := <-boardErr:
-			result <- err
-		default:
-			result <- nil
-		}
+		result <- boardErr
 	}
 
 	// The inputs that came before boot (Event may be called before Run)

@@ -496,13 +496,13 @@ func (l *loop) boot(saved saved) {
 			c.operative = on
 		}
 		if c.hw.RCD != nil && c.hw.RCD.Tripped() {
-			c.faults[faultRCD] = "RCD tripped at start"
+			c.setFault(faultRCD, "RCD tripped at start")
 		}
 		if c.pilot == hal.PilotE {
-			c.faults[faultPilotE] = "CP state E at start"
+			c.setFault(faultPilotE, "CP state E at start")
 		}
 		if err := c.hw.Contactor.Open(); err != nil {
-			c.faults[faultSwitch] = "open: " + err.Error()
+			c.setFault(faultSwitch, "open: "+err.Error())
 		}
 	}
 	for _, rec := range saved.sessions {

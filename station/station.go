@@ -11,6 +11,7 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/internal/lazylog"
 	"go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/physic"
 )
@@ -148,7 +149,9 @@ func New(opts Options) (*Station, error) {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.log = s.log.With("station", opts.ID)
+	// Lazily, as the connectors' loggers: a station logs a line now and
+	// then, and the fleet simulator holds thousands of them.
+	s.log = lazylog.With(s.log, "station", opts.ID)
 	if s.rep == nil {
 		s.rep = discard{}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/internal/lazylog"
 	"github.com/evsed/evsed/meter"
 	metersim "github.com/evsed/evsed/meter/sim"
 	"periph.io/x/conn/v3/physic"
@@ -55,12 +56,11 @@ type Options struct {
 // Board is a simulated EVSE board. Build it with New; it is safe for
 // concurrent use.
 type Board struct {
-	name     string
-	clk      clock.Clock
-	log      *slog.Logger
-	voltage  physic.ElectricPotential
-	conns    []*conn // index id-1; the slice is immutable
-	halConns []hal.Connector
+	name    string
+	clk     clock.Clock
+	log     *slog.Logger
+	voltage physic.ElectricPotential
+	conns   []*conn // index id-1; the slice is immutable
 
 	// mu guards the mutable fields of every conn. It is never held while
 	// calling the sink; the meters' locks nest inside it.
@@ -115,6 +115,7 @@ func New(o Options) (*Board, error) {
 		o.Name = "sim"
 	}
 	b := &Board{
+		conns:   make([]*conn, 0, o.Connectors),
 		name:    o.Name,
 		clk:     clock.Or(o.Clock),
 		log:     o.Logger,
@@ -124,10 +125,11 @@ func New(o Options) (*Board, error) {
 	if b.log == nil {
 		b.log = slog.Default()
 	}
-	b.log = b.log.With("board", o.Name)
+	// Lazily: a fleet holds thousands of boards that rarely log.
+	b.log = lazylog.With(b.log, "board", o.Name)
 	now := b.clk.Now()
 	for id := 1; id <= o.Connectors; id++ {
-		c := &conn{id: id, maxCurrent: o.MaxCurrent, phases: o.Phases, ev: ev, sensed: hal.PilotA}
+		c := &conn{b: b, id: id, maxCurrent: o.MaxCurrent, phases: o.Phases, ev: ev, sensed: hal.PilotA}
 		c.meas = b.measure(c)
 		c.meter, err = metersim.New(metersim.Options{
 			Name:    fmt.Sprintf("%s meter %d", o.Name, id),
@@ -139,18 +141,7 @@ func New(o Options) (*Board, error) {
 			return nil, fmt.Errorf("hal/sim: connector %d: %w", id, err)
 		}
 		c.battery.Reset(now, 0, 0)
-		c.hal = hal.Connector{
-			ID:         id,
-			Pilot:      &pilot{b, c},
-			Contactor:  &contactor{b, c},
-			Lock:       &lock{b, c},
-			RCD:        &rcd{b, c},
-			Indicator:  &indicator{b, c},
-			MaxCurrent: o.MaxCurrent,
-			Phases:     o.Phases,
-		}
 		b.conns = append(b.conns, c)
-		b.halConns = append(b.halConns, c.hal)
 	}
 	return b, nil
 }
@@ -161,8 +152,25 @@ func (b *Board) String() string { return "board " + b.name }
 // Name implements hal.Board.
 func (b *Board) Name() string { return b.name }
 
-// Connectors implements hal.Board.
-func (b *Board) Connectors() []hal.Connector { return b.halConns }
+// Connectors implements hal.Board. The slice is made anew at each call
+// (callers take it once, when they wire the station), so that the board
+// keeps no second copy of what the station keeps.
+func (b *Board) Connectors() []hal.Connector {
+	out := make([]hal.Connector, 0, len(b.conns))
+	for _, c := range b.conns {
+		out = append(out, hal.Connector{
+			ID:         c.id,
+			Pilot:      (*pilot)(c),
+			Contactor:  (*contactor)(c),
+			Lock:       (*lock)(c),
+			RCD:        (*rcd)(c),
+			Indicator:  (*indicator)(c),
+			MaxCurrent: c.maxCurrent,
+			Phases:     c.phases,
+		})
+	}
+	return out
+}
 
 // Meter returns connector n's simulated meter, or nil when there is no such
 // connector. It lives as long as the board.

@@ -32,11 +32,11 @@ const (
 // conn is one simulated outlet. The fields after the first block are guarded
 // by Board.mu.
 type conn struct {
+	b          *Board
 	id         int
 	maxCurrent physic.ElectricCurrent
 	phases     int
 	meter      *metersim.Meter
-	hal        hal.Connector
 
 	ev           EV
 	out          output

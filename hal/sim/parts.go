@@ -10,32 +10,19 @@ import (
 
 // The hal parts of a simulated connector are thin handles on the board's
 // model: every method takes the board's lock, so they are safe for
-// concurrent use, and none of them blocks.
+// concurrent use, and none of them blocks. Each is the connector itself
+// under another type, so that handing out the five parts costs nothing:
+// a fleet simulator builds thousands of connectors.
 
-type pilot struct {
-	b *Board
-	c *conn
-}
+type pilot conn
 
-type contactor struct {
-	b *Board
-	c *conn
-}
+type contactor conn
 
-type lock struct {
-	b *Board
-	c *conn
-}
+type lock conn
 
-type rcd struct {
-	b *Board
-	c *conn
-}
+type rcd conn
 
-type indicator struct {
-	b *Board
-	c *conn
-}
+type indicator conn
 
 var (
 	_ hal.Pilot     = (*pilot)(nil)
@@ -46,7 +33,7 @@ var (
 )
 
 // String implements hal.Resource.
-func (p *pilot) String() string { return fmt.Sprintf("%s connector %d pilot", p.b.name, p.c.id) }
+func (p *pilot) String() string { return fmt.Sprintf("%s connector %d pilot", p.b.name, p.id) }
 
 // Halt implements hal.Resource: -12 V, as Unavailable.
 func (p *pilot) Halt() error { return p.Unavailable() }
@@ -54,7 +41,7 @@ func (p *pilot) Halt() error { return p.Unavailable() }
 // Offer implements hal.Pilot. Currents above the connector's rating are
 // clamped to it; below hal.MinOffer the PWM stops (steady +12 V).
 func (p *pilot) Offer(a physic.ElectricCurrent) error {
-	b, c := p.b, p.c
+	b, c := p.b, (*conn)(p)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	a = min(a, c.maxCurrent)
@@ -70,7 +57,7 @@ func (p *pilot) Offer(a physic.ElectricCurrent) error {
 // Unavailable implements hal.Pilot. The sensed state becomes F, which the
 // contactor driver treats like any exit from C: it opens at once.
 func (p *pilot) Unavailable() error {
-	b, c := p.b, p.c
+	b, c := p.b, (*conn)(p)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c.out, c.offer = outNegative, 0
@@ -83,12 +70,12 @@ func (p *pilot) Unavailable() error {
 func (p *pilot) State() hal.PilotState {
 	p.b.mu.Lock()
 	defer p.b.mu.Unlock()
-	return p.c.sensed
+	return p.sensed
 }
 
 // String implements hal.Resource.
 func (k *contactor) String() string {
-	return fmt.Sprintf("%s connector %d contactor", k.b.name, k.c.id)
+	return fmt.Sprintf("%s connector %d contactor", k.b.name, k.id)
 }
 
 // Halt implements hal.Resource: as Open.
@@ -98,7 +85,7 @@ func (k *contactor) Halt() error { return k.Open() }
 // sensed state is C or D, the pilot offers at least 6 A by PWM, and neither
 // an RCD trip nor a diode fault is active.
 func (k *contactor) Close() error {
-	b, c := k.b, k.c
+	b, c := k.b, (*conn)(k)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var why string
@@ -123,7 +110,7 @@ func (k *contactor) Close() error {
 // Open implements hal.Contactor. A welded contactor reports ContactorWelded
 // when it goes from commanded closed to commanded open, and keeps conducting.
 func (k *contactor) Open() error {
-	b, c := k.b, k.c
+	b, c := k.b, (*conn)(k)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.openLocked(c, "commanded")
@@ -135,11 +122,11 @@ func (k *contactor) Open() error {
 func (k *contactor) Closed() bool {
 	k.b.mu.Lock()
 	defer k.b.mu.Unlock()
-	return k.c.closed
+	return k.closed
 }
 
 // String implements hal.Resource.
-func (l *lock) String() string { return fmt.Sprintf("%s connector %d lock", l.b.name, l.c.id) }
+func (l *lock) String() string { return fmt.Sprintf("%s connector %d lock", l.b.name, l.id) }
 
 // Halt implements hal.Resource. It leaves the lock as it is (see hal.Lock).
 func (l *lock) Halt() error { return nil }
@@ -148,7 +135,7 @@ func (l *lock) Halt() error { return nil }
 func (l *lock) Lock() error {
 	l.b.mu.Lock()
 	defer l.b.mu.Unlock()
-	l.c.locked = true
+	l.locked = true
 	return nil
 }
 
@@ -156,7 +143,7 @@ func (l *lock) Lock() error {
 func (l *lock) Unlock() error {
 	l.b.mu.Lock()
 	defer l.b.mu.Unlock()
-	l.c.locked = false
+	l.locked = false
 	return nil
 }
 
@@ -164,11 +151,11 @@ func (l *lock) Unlock() error {
 func (l *lock) Locked() bool {
 	l.b.mu.Lock()
 	defer l.b.mu.Unlock()
-	return l.c.locked
+	return l.locked
 }
 
 // String implements hal.Resource.
-func (r *rcd) String() string { return fmt.Sprintf("%s connector %d RCD", r.b.name, r.c.id) }
+func (r *rcd) String() string { return fmt.Sprintf("%s connector %d RCD", r.b.name, r.id) }
 
 // Halt implements hal.Resource; an RCD monitor has nothing to make safe.
 func (r *rcd) Halt() error { return nil }
@@ -177,7 +164,7 @@ func (r *rcd) Halt() error { return nil }
 func (r *rcd) Tripped() bool {
 	r.b.mu.Lock()
 	defer r.b.mu.Unlock()
-	return r.c.rcd
+	return r.rcd
 }
 
 // SelfTest implements hal.RCD: it fails while a simulated trip is active.
@@ -193,7 +180,7 @@ func (r *rcd) SelfTest(ctx context.Context) error {
 
 // String implements hal.Resource.
 func (i *indicator) String() string {
-	return fmt.Sprintf("%s connector %d indicator", i.b.name, i.c.id)
+	return fmt.Sprintf("%s connector %d indicator", i.b.name, i.id)
 }
 
 // Halt implements hal.Resource: the light goes off.
@@ -203,6 +190,6 @@ func (i *indicator) Halt() error { return i.Show(hal.ShowOff) }
 func (i *indicator) Show(s hal.Indication) error {
 	i.b.mu.Lock()
 	defer i.b.mu.Unlock()
-	i.c.shown = s
+	i.shown = s
 	return nil
 }

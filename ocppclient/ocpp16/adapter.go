@@ -126,14 +126,12 @@ func (c *Charger) sendIdle(req *MeterValuesRequest) {
 	if caller == nil {
 		return
 	}
-	select {
-	case c.idleSend <- struct{}{}:
-	default:
+	if !c.idleSending.CompareAndSwap(false, true) {
 		c.log.Debug("ocpp16 idle meter values dropped: previous one still in flight", "connector", req.ConnectorID)
 		return
 	}
 	c.background.Go(func() {
-		defer func() { <-c.idleSend }()
+		defer c.idleSending.Store(false)
 		if err := call(context.Background(), caller, ActionMeterValues, req, &MeterValuesResponse{}); err != nil {
 			c.log.Debug("ocpp16 idle meter values not sent", "connector", req.ConnectorID, "err", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -163,14 +164,15 @@ type Charger struct {
 	// MeterValues), so that tests can wait for them.
 	background sync.WaitGroup
 
-	// idleSend admits one best-effort idle MeterValues at a time (capacity
-	// 1): a slow CSMS makes later ones drop rather than pile up.
-	idleSend chan struct{}
+	// idleSending admits one best-effort idle MeterValues at a time: a
+	// slow CSMS makes later ones drop rather than pile up.
+	idleSending atomic.Bool
 
 	// bootCaller is the Caller of the connection being registered while
 	// the BootNotification is not yet accepted (guarded by mu), for
-	// triggered messages; bootNow (capacity 1) makes the registration
-	// retry at once, for a triggered BootNotification.
+	// triggered messages; bootNow (capacity 1, guarded by mu, made by
+	// each registration and nil outside one) makes the registration retry
+	// at once, for a triggered BootNotification.
 	bootCaller ocppclient.Caller
 	bootNow    chan struct{}
 }
@@ -201,14 +203,12 @@ func New(opts Options) (*Charger, error) {
 		opts.Bucket = "ocpp16"
 	}
 	c := &Charger{
-		opts:     opts,
-		clk:      clock.Or(opts.Clock),
-		log:      opts.Logger,
-		cfg:      opts.Config,
-		queue:    opts.Queue,
-		st:       opts.Station,
-		idleSend: make(chan struct{}, 1),
-		bootNow:  make(chan struct{}, 1),
+		opts:  opts,
+		clk:   clock.Or(opts.Clock),
+		log:   opts.Logger,
+		cfg:   opts.Config,
+		queue: opts.Queue,
+		st:    opts.Station,
 	}
 	if c.log == nil {
 		c.log = slog.Default()
@@ -355,18 +355,17 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 	if err != nil {
 		return err
 	}
+	// A trigger from an earlier connection is stale: this registration
+	// listens to its own.
+	bootNow := make(chan struct{}, 1)
 	c.mu.Lock()
-	c.bootCaller = caller
+	c.bootCaller, c.bootNow = caller, bootNow
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		c.bootCaller = nil
+		c.bootCaller, c.bootNow = nil, nil
 		c.mu.Unlock()
 	}()
-	select {
-	case <-c.bootNow: // a trigger from an earlier connection: stale
-	default:
-	}
 	for {
 		var resp BootNotificationResponse
 		if err := call(ctx, caller, ActionBootNotification, req, &resp); err != nil {
@@ -397,7 +396,7 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 		t := c.clk.NewTimer(interval)
 		select {
 		case <-t.C():
-		case <-c.bootNow:
+		case <-bootNow:
 			t.Stop()
 			c.log.Info("ocpp16 boot notification triggered by the CSMS")
 		case <-ctx.Done():
@@ -464,14 +463,21 @@ func (c *Charger) scheduleHeartbeat() {
 	d := c.cfg.Duration(KeyHeartbeatInterval)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.heartbeatTimer != nil {
-		c.heartbeatTimer.Stop()
-		c.heartbeatTimer = nil
-	}
 	if c.runCtx == nil || c.runCtx.Err() != nil || d <= 0 {
+		if c.heartbeatTimer != nil {
+			c.heartbeatTimer.Stop()
+			c.heartbeatTimer = nil
+		}
 		return
 	}
-	c.heartbeatTimer = c.clk.AfterFunc(d, c.heartbeat)
+	// One timer, re-armed: a timer stopped and replaced at every beat
+	// would linger in the runtime's timer heap for a while, and the fleet
+	// simulator has thousands of chargers beating.
+	if c.heartbeatTimer == nil {
+		c.heartbeatTimer = c.clk.AfterFunc(d, c.heartbeat)
+	} else {
+		c.heartbeatTimer.Reset(d)
+	}
 }
 
 // heartbeat sends one Heartbeat if registered, then schedules the next.

@@ -474,10 +474,12 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 		c.log.Warn("ocpp16 limits", "connector", 0, "err", err)
 		return
 	}
+	// Re-armed rather than replaced, as the heartbeat's timer.
 	if c.smart.refresh != nil {
-		c.smart.refresh.Stop()
+		c.smart.refresh.Reset(limitsRefresh)
+	} else {
+		c.smart.refresh = c.clk.AfterFunc(limitsRefresh, func() { c.refreshLimits(context.Background()) })
 	}
-	c.smart.refresh = c.clk.AfterFunc(limitsRefresh, func() { c.refreshLimits(context.Background()) })
 }
 
 // limitSchedule turns a curve in amperes into the station's schedule.

@@ -107,11 +107,11 @@ func (c *Charger) sendTriggered(ctx context.Context, action string, req, resp an
 // and the heartbeat interval.
 func (c *Charger) triggeredBoot(ctx context.Context) {
 	c.mu.Lock()
-	accepted := c.accepted
+	accepted, bootNow := c.accepted, c.bootNow
 	c.mu.Unlock()
 	if !accepted {
 		select {
-		case c.bootNow <- struct{}{}:
+		case bootNow <- struct{}{}: // (nil outside a registration: dropped)
 		default: // a retry is already due
 		}
 		return

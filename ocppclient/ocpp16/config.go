@@ -301,9 +301,20 @@ type Config struct {
 	// changes in the order they were made.
 	setMu sync.Mutex
 
-	mu       sync.Mutex        // guards the fields below
-	values   map[string]string // canonical key name -> canonical value
+	mu sync.Mutex // guards the fields below
+	// changed holds the canonical value of every key whose value is not
+	// its default, in defs order; the other keys have their KeyDef's
+	// Default. Most keys of most chargers keep their default, and the
+	// fleet simulator holds thousands of Configs: a map of every key's
+	// value would cost each of them a few KiB for the same strings.
+	changed  []keyValue
 	onChange func(key, value string)
+}
+
+// keyValue is a key's value that differs from its default.
+type keyValue struct {
+	def   int // index into Config.defs
+	value string
 }
 
 // OpenConfig loads the configuration from bucket in db (created if needed).
@@ -319,17 +330,15 @@ func OpenConfig(db *bbolt.DB, bucket string, initial map[string]string) (*Config
 }
 
 func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []KeyDef) (*Config, error) {
-	c := &Config{db: db, bucket: []byte(bucket), defs: defs, values: make(map[string]string, len(defs))}
-	for _, d := range defs {
-		c.values[d.Name] = d.Default
-	}
+	c := &Config{db: db, bucket: []byte(bucket), defs: defs}
 	// Read-only keys first: the CSL MaxLength keys bound other values.
 	names := make([]string, 0, len(initial))
 	for k := range initial {
 		names = append(names, k)
 	}
+	readOnly := func(k string) bool { d := c.lookup(k); return d != nil && d.Access == ReadOnly }
 	slices.SortFunc(names, func(a, b string) int {
-		ra, rb := c.lookup(a) != nil && c.lookup(a).Access == ReadOnly, c.lookup(b) != nil && c.lookup(b).Access == ReadOnly
+		ra, rb := readOnly(a), readOnly(b)
 		switch {
 		case ra && !rb:
 			return -1
@@ -347,7 +356,7 @@ func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []K
 		if err != nil {
 			return nil, fmt.Errorf("ocpp16: config key %s: %w: %v", d.Name, ErrBadValue, err)
 		}
-		c.values[d.Name] = v
+		c.put(d, v)
 	}
 	err := db.Update(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(c.bucket)
@@ -360,7 +369,7 @@ func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []K
 				return nil
 			}
 			if cv, err := c.validate(d, string(v), true); err == nil {
-				c.values[d.Name] = cv
+				c.put(d, cv)
 			}
 			return nil
 		})
@@ -371,7 +380,8 @@ func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []K
 	return c, nil
 }
 
-// lookup finds a key's definition, ignoring case; nil when unknown.
+// lookup finds a key's definition, ignoring case; nil when unknown. The
+// result points into c.defs.
 func (c *Config) lookup(key string) *KeyDef {
 	for i := range c.defs {
 		if strings.EqualFold(c.defs[i].Name, key) {
@@ -379,6 +389,48 @@ func (c *Config) lookup(key string) *KeyDef {
 		}
 	}
 	return nil
+}
+
+// get returns the current value of d, which points into c.defs. c.mu must
+// be held, or c not yet shared.
+func (c *Config) get(d *KeyDef) string {
+	for _, kv := range c.changed {
+		if &c.defs[kv.def] == d {
+			return kv.value
+		}
+	}
+	return d.Default
+}
+
+// valueOf returns the current value of the key named name (canonical
+// spelling), "" for an unknown key. c.mu must be held, or c not yet shared.
+func (c *Config) valueOf(name string) string {
+	for i := range c.defs {
+		if c.defs[i].Name == name {
+			return c.get(&c.defs[i])
+		}
+	}
+	return ""
+}
+
+// put makes v the current value of d, which points into c.defs, keeping
+// only values that differ from the default. c.mu must be held, or c not
+// yet shared.
+func (c *Config) put(d *KeyDef, v string) {
+	i := 0
+	for &c.defs[i] != d {
+		i++
+	}
+	at, found := slices.BinarySearchFunc(c.changed, i, func(kv keyValue, i int) int { return kv.def - i })
+	switch {
+	case v == d.Default && found:
+		c.changed = slices.Delete(c.changed, at, at+1)
+	case v == d.Default:
+	case found:
+		c.changed[at].value = v
+	default:
+		c.changed = slices.Insert(c.changed, at, keyValue{def: i, value: v})
+	}
 }
 
 // validate checks value for d and returns its canonical form. c.mu must be
@@ -407,7 +459,7 @@ func (c *Config) validate(d *KeyDef, value string, loading bool) (string, error)
 	case TypeCSL:
 		items := splitCSL(value)
 		if d.MaxLengthKey != "" {
-			limit, _ := strconv.Atoi(c.values[d.MaxLengthKey])
+			limit, _ := strconv.Atoi(c.valueOf(d.MaxLengthKey))
 			if len(items) > limit {
 				return "", fmt.Errorf("%d items, at most %d allowed (%s)", len(items), limit, d.MaxLengthKey)
 			}
@@ -415,7 +467,7 @@ func (c *Config) validate(d *KeyDef, value string, loading bool) (string, error)
 		v = strings.Join(items, ",")
 	}
 	if d.check != nil {
-		return d.check(v, func(k string) string { return c.values[k] }, loading)
+		return d.check(v, c.valueOf, loading)
 	}
 	return v, nil
 }
@@ -576,7 +628,7 @@ func (c *Config) Set(key, value string) ConfigurationStatus {
 		c.mu.Unlock()
 		return ConfigurationStatusRejected
 	}
-	c.values[d.Name] = v
+	c.put(d, v)
 	hook := c.onChange
 	c.mu.Unlock()
 	if hook != nil {
@@ -600,7 +652,7 @@ func (c *Config) Get(keys []string) (known []KeyValue, unknown []string) {
 	kv := func(d *KeyDef) KeyValue {
 		out := KeyValue{Key: d.Name, Readonly: d.Access == ReadOnly}
 		if d.Access != WriteOnly {
-			v := c.values[d.Name]
+			v := c.get(d)
 			out.Value = &v
 		}
 		return out
@@ -611,7 +663,7 @@ func (c *Config) Get(keys []string) (known []KeyValue, unknown []string) {
 		}
 		return known, nil
 	}
-	limit, _ := strconv.Atoi(c.values[KeyGetConfigurationMaxKeys])
+	limit, _ := strconv.Atoi(c.valueOf(KeyGetConfigurationMaxKeys))
 	var seen []string
 	for _, k := range keys {
 		if len(seen) == limit {
@@ -639,7 +691,7 @@ func (c *Config) Value(key string) (string, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.values[d.Name], true
+	return c.get(d), true
 }
 
 // Bool returns a TypeBool key's value; false for an unknown key.

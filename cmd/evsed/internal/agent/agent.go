@@ -120,19 +120,38 @@ type Agent struct {
 	// Charger is the OCPP 1.6 adapter.
 	Charger *ocpp16.Charger
 
-	opts  Options
-	clk   clock.Clock
-	log   *slog.Logger
-	keys  *ocpp16.Config
-	queue *ocppclient.Queue
+	// id, csms and drainOnStop are what the agent keeps of its Options
+	// once built: the fleet simulator holds thousands of agents.
+	id          string
+	csms        CSMS
+	drainOnStop time.Duration
+	clk         clock.Clock
+	log         *slog.Logger
+	keys        *ocpp16.Config
+	queue       *ocppclient.Queue
 
-	mu     sync.Mutex // guards client, stopClient, redial
+	mu     sync.Mutex // guards client, stopClient, clientWait, redial, transportErr, stopStation, linkCtx
 	client *ocppclient.Client
-	// stopClient ends the running Client's Run; nil while none runs.
+	// stopClient ends the running Client; nil while none runs or while
+	// it is being replaced.
 	stopClient context.CancelFunc
+	// clientWait waits for the latest Client launched to stop; nil
+	// before the first.
+	clientWait func() error
 	// redial says a key the transport reads at connect changed since the
 	// running Client (or the one being built) read them.
 	redial bool
+	// transportErr is the first error that kept a Client from being
+	// built; stopStation stops the station then.
+	transportErr error
+	stopStation  context.CancelFunc
+	// linkCtx is the context of every Client of a launched agent.
+	linkCtx context.Context
+	// replacing tracks the goroutine that, after a change of the
+	// connection settings, waits for the old Client to stop and launches
+	// the new one: the only goroutine of the agent's own, and only for
+	// that long.
+	replacing sync.WaitGroup
 }
 
 // New opens the agent's durable state and builds its parts. Nothing runs and
@@ -141,7 +160,7 @@ func New(o Options) (*Agent, error) {
 	if o.ID == "" || o.DB == nil || len(o.Connectors) == 0 {
 		return nil, errors.New("agent: ID, DB and Connectors are required")
 	}
-	a := &Agent{opts: o, clk: clock.Or(o.Clock), log: o.Logger}
+	a := &Agent{id: o.ID, csms: o.CSMS, drainOnStop: o.DrainOnStop, clk: clock.Or(o.Clock), log: o.Logger}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -224,15 +243,12 @@ func (a *Agent) configChanged(key, _ string) {
 	case ocpp16.KeyAuthorizationKey, ocpp16.KeySecurityProfile, ocpp16.KeyWebSocketPingInterval:
 		a.mu.Lock()
 		a.redial = true
-		stop := a.stopClient
 		a.mu.Unlock()
-		if stop != nil {
-			// The change usually comes from a ChangeConfiguration handler
-			// whose answer is yet to be written: the connection closes
-			// only once it has been (ocppclient answers the CALLs in
-			// hand before it closes on a cancelled context).
-			stop()
-		}
+		// The change usually comes from a ChangeConfiguration handler
+		// whose answer is yet to be written: the connection closes only
+		// once it has been (ocppclient answers the CALLs in hand before
+		// it closes on a cancelled context).
+		a.replace()
 	}
 }
 
@@ -248,11 +264,11 @@ func (a *Agent) Run(ctx context.Context) error {
 // called once, returns what Run would return once the agent has stopped
 // (after ctx ended or a part failed).
 //
-// A launched agent keeps two goroutines: the transport's (connect, register,
-// drain the queue) and its connection's reader. The station and the
-// adapter run on goroutines of their own only while they have work (see
-// station.Station.Launch and ocpp16.Charger.Start), which is what lets the
-// fleet simulator run thousands of agents in one process.
+// A launched agent keeps one goroutine: its connection's reader. The
+// station, the adapter and the transport run on goroutines of their own
+// only while they have work (see station.Station.Launch,
+// ocpp16.Charger.Start and ocppclient.Client.Launch), which is what lets
+// the fleet simulator run thousands of agents in one process.
 func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 	stationCtx, stopStation := context.WithCancel(ctx)
 	linkCtx, stopLink := context.WithCancel(context.Background())
@@ -265,30 +281,38 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 		stopCharger()
 		return func() error { return wrap("station", err) }
 	}
-	var transportErr chan error
-	if a.opts.CSMS.URL != "" {
-		transportErr = make(chan error, 1)
-		go func() {
-			err := wrap("ocpp transport", a.runTransport(linkCtx))
-			if err != nil {
-				stopStation() // a part failed: stop the rest
-			}
-			transportErr <- err
-		}()
+	if a.csms.URL != "" {
+		a.mu.Lock()
+		a.linkCtx, a.stopStation = linkCtx, stopStation
+		a.mu.Unlock()
+		a.startClient(linkCtx)
 	}
 	return func() error {
 		first := wrap("station", stationWait())
 		stopStation()
 		a.drain()
+		// Under mu, so that replace either has counted its goroutine
+		// already or sees linkCtx ended and starts none. A replacement
+		// under way sees it too and launches nothing more; then the
+		// running Client, if any, is stopped.
+		a.mu.Lock()
 		stopLink()
+		a.mu.Unlock()
+		a.replacing.Wait()
+		a.mu.Lock()
+		stopClient, clientWait, transportErr := a.stopClient, a.clientWait, a.transportErr
+		a.mu.Unlock()
+		if stopClient != nil {
+			stopClient()
+		}
+		if clientWait != nil {
+			_ = clientWait() // Run returns nil once its context ended
+		}
 		stopCharger()
-		if transportErr != nil {
-			// The first failure wins: a station stopped by a failed
-			// transport returns nil, and so does a transport stopped
-			// by stopLink.
-			if err := <-transportErr; first == nil {
-				first = err
-			}
+		// The first failure wins: a station stopped by a failed
+		// transport returns nil.
+		if err := wrap("ocpp transport", transportErr); first == nil {
+			first = err
 		}
 		// Every part that used the queue has stopped: make its last
 		// acknowledgements durable and close its log.
@@ -308,10 +332,10 @@ func wrap(name string, err error) error {
 
 // drain waits up to DrainOnStop for the queue to empty while registered.
 func (a *Agent) drain() {
-	if a.opts.DrainOnStop <= 0 {
+	if a.drainOnStop <= 0 {
 		return
 	}
-	deadline := a.clk.Now().Add(a.opts.DrainOnStop)
+	deadline := a.clk.Now().Add(a.drainOnStop)
 	for a.queue.Len() > 0 && a.registered() && a.clk.Now().Before(deadline) {
 		t := a.clk.NewTimer(50 * time.Millisecond)
 		<-t.C()
@@ -324,45 +348,78 @@ func (a *Agent) registered() bool {
 	return a.client != nil && a.client.Registered()
 }
 
-// runTransport runs one Client at a time on the caller's goroutine,
-// building a new one whenever a key it reads at connect time changes
-// (configChanged then ends the running one).
-func (a *Agent) runTransport(ctx context.Context) error {
-	for {
+// startClient builds a Client with the keys as they are now and launches
+// it under ctx. When a key it read changes meanwhile, it is replaced at
+// once (see replace). A Client that cannot be built stops the station.
+func (a *Agent) startClient(ctx context.Context) {
+	a.mu.Lock()
+	a.redial = false // newClient reads the keys as they are from here on
+	a.mu.Unlock()
+	client, err := a.newClient()
+	if err != nil {
 		a.mu.Lock()
-		a.redial = false // newClient reads the keys as they are from here on
-		a.mu.Unlock()
-		client, err := a.newClient()
-		if err != nil {
-			return err
+		if a.transportErr == nil {
+			a.transportErr = err
 		}
-		cctx, cancel := context.WithCancel(ctx)
-		a.mu.Lock()
-		a.client, a.stopClient = client, cancel
-		if a.redial {
-			cancel() // changed while the client was built
-		}
+		stop := a.stopStation
 		a.mu.Unlock()
-		a.Charger.SetTransport(client, client.Registered)
-
-		err = client.Run(cctx)
-		a.mu.Lock()
-		redial := a.redial
-		a.stopClient = nil
-		a.mu.Unlock()
+		stop() // a part failed: stop the rest
+		return
+	}
+	a.Charger.SetTransport(client, client.Registered)
+	// Not a child of ctx: that would give ctx a list of children to keep
+	// for the agent's lifetime, for one Client at a time. Launch's wait
+	// stops the running Client itself once ctx has ended.
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	wait, err := client.Launch(cctx)
+	if err != nil {
+		// A Client just built has not been launched before.
 		cancel()
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err != nil || !redial:
-			return err
-		}
-		a.log.Info("ocpp: connection settings changed, reconnecting")
+		a.log.Error("agent: launch the transport", "err", err)
+		return
+	}
+	a.mu.Lock()
+	a.client, a.stopClient, a.clientWait = client, cancel, wait
+	changed := a.redial
+	a.mu.Unlock()
+	if changed {
+		a.replace() // changed while the client was built
 	}
 }
 
+// replace stops the running Client and launches a new one once it has
+// stopped, from a goroutine that lives that long: the CSMS must never see
+// two connections of one charge point.
+func (a *Agent) replace() {
+	a.mu.Lock()
+	stop, wait, ctx := a.stopClient, a.clientWait, a.linkCtx
+	if stop == nil || ctx.Err() != nil {
+		// None runs, it is being replaced already (the replacement
+		// reads the keys after this change), or the agent is stopping
+		// (Launch's wait stops it).
+		a.mu.Unlock()
+		return
+	}
+	a.stopClient = nil
+	a.replacing.Add(1)
+	a.mu.Unlock()
+	stop()
+	go func() {
+		defer a.replacing.Done()
+		_ = wait()
+		a.mu.Lock()
+		stopping := ctx.Err() != nil
+		a.mu.Unlock()
+		if stopping {
+			return
+		}
+		a.log.Info("ocpp: connection settings changed, reconnecting")
+		a.startClient(ctx)
+	}()
+}
+
 func (a *Agent) newClient() (*ocppclient.Client, error) {
-	c := a.opts.CSMS
+	c := a.csms
 	protocols := c.Protocols
 	if len(protocols) == 0 {
 		protocols = []string{"ocpp1.6"}
@@ -376,7 +433,7 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 	}
 	o := ocppclient.Options{
 		URL:             c.URL,
-		ChargePointID:   a.opts.ID,
+		ChargePointID:   a.id,
 		Subprotocols:    protocols,
 		SecurityProfile: profile,
 		Password:        password,

@@ -29,14 +29,17 @@ const (
 	// defaultMeterRead is how often a fleet station reads its simulated
 	// meters (a real one reads every second).
 	defaultMeterRead = 10 * time.Second
-	// defaultBufferSize is the websocket read and write buffer size of a
-	// fleet station: OCPP frames are small, and larger ones still pass in
-	// several reads.
-	defaultBufferSize = 512
+	// defaultBufferSize is the websocket write buffer size of a fleet
+	// station (lent from a pool shared by every station), and
+	// defaultReadBufferSize its read buffer's, which each connection keeps
+	// for its lifetime: what a CSMS sends a charge point is mostly answers
+	// of a few dozen bytes, and larger frames still pass in several reads.
+	defaultBufferSize     = 512
+	defaultReadBufferSize = 256
 	// inboxSize is a fleet station's inbox (station.Options.InboxSize): a
-	// simulated station sees a few inputs a minute, and the default 256
-	// slots would cost 2 KiB each.
-	inboxSize = 32
+	// simulated station sees a few inputs a minute, a burst of a few at a
+	// plug-in, and the default 256 slots would cost 2 KiB each.
+	inboxSize = 16
 )
 
 // Options configure a Fleet. Zero values are documented per field.
@@ -68,7 +71,8 @@ type Options struct {
 	// meters; 0 means 10 s.
 	MeterReadInterval time.Duration
 	// BufferSize is every websocket's read and write buffer size in bytes;
-	// 0 means 512. Write buffers are pooled across the fleet.
+	// 0 means 256 for reading and 512 for writing. Write buffers are
+	// pooled across the fleet.
 	BufferSize int
 	// BackoffMin and BackoffMax bound the reconnect delay; zero means the
 	// transport's defaults (1 s, 5 min).
@@ -96,6 +100,8 @@ type Fleet struct {
 	members  []*member
 	counters *counters
 	pool     sync.Pool // websocket write buffers, shared by every station
+	// tune sets up every station's transport (ocppclient.Options).
+	tune func(*ocppclient.Options)
 }
 
 // member is one station of the fleet.
@@ -142,8 +148,9 @@ func New(o Options) (*Fleet, error) {
 	if o.MeterReadInterval <= 0 {
 		o.MeterReadInterval = defaultMeterRead
 	}
+	readSize, writeSize := o.BufferSize, o.BufferSize
 	if o.BufferSize <= 0 {
-		o.BufferSize = defaultBufferSize
+		readSize, writeSize = defaultReadBufferSize, defaultBufferSize
 	}
 	sc, err := o.Scenario.withDefaults()
 	if err != nil {
@@ -156,6 +163,15 @@ func New(o Options) (*Fleet, error) {
 		return nil, fmt.Errorf("fleet: id prefix %q too long for %d stations (ids are at most 20 characters)", o.IDPrefix, o.Stations)
 	}
 	f := &Fleet{opts: o, clk: clock.Or(o.Clock), counters: &counters{}}
+	// One function for every station's transport, made once: each
+	// station would otherwise keep a closure (and its own copy of the
+	// OnCall method value).
+	onCall := f.counters.onCall
+	f.tune = func(co *ocppclient.Options) {
+		co.ReadBufferSize, co.WriteBufferSize = readSize, writeSize
+		co.WriteBufferPool = &f.pool
+		co.OnCall = onCall
+	}
 	base := o.Logger
 	if base == nil {
 		base = slog.Default()
@@ -191,11 +207,7 @@ func (f *Fleet) newMember(index int, id string) (*member, error) {
 		Password:   o.Password,
 		BackoffMin: o.BackoffMin,
 		BackoffMax: o.BackoffMax,
-		Tune: func(co *ocppclient.Options) {
-			co.ReadBufferSize, co.WriteBufferSize = o.BufferSize, o.BufferSize
-			co.WriteBufferPool = &f.pool
-			co.OnCall = f.counters.onCall
-		},
+		Tune:       f.tune,
 	}
 	if o.Password != "" {
 		csms.SecurityProfile = 1
