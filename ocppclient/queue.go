@@ -1,6 +1,7 @@
 package ocppclient
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -253,6 +254,13 @@ type Queue struct {
 	// waiting (seq 0: none), so that the drain's MarkDelivered or Fail of
 	// it finds it without a read transaction.
 	headHint removal
+	// ahead holds copies of the waiting bbolt entries from the head on,
+	// as Head read them in one transaction (at most headAhead), so that
+	// draining a backlog costs one read transaction per headAhead entries
+	// rather than one per entry. Entries in bbolt change only when a fold
+	// or a reload rewrites them, which empties it; entries that left the
+	// queue since are skipped through done. nil when Head found no more.
+	ahead []Entry
 	// closed is set by Close.
 	closed bool
 
@@ -487,6 +495,9 @@ func (q *Queue) Head() (Entry, bool, error) {
 	if err := q.usableLocked(); err != nil {
 		return Entry{}, false, fmt.Errorf("queue head: %w", err)
 	}
+	if e, ok := q.aheadLocked(); ok {
+		return e, true, nil
+	}
 	var (
 		e  Entry
 		ok bool
@@ -513,6 +524,7 @@ func (q *Queue) Head() (Entry, bool, error) {
 		ok = err == nil
 		if ok && e.Seq == q.headFrom {
 			q.headHint = removal{seq: e.Seq, kind: e.Kind, inBase: true}
+			q.readAhead(c, e)
 		}
 		return err
 	})
@@ -520,6 +532,55 @@ func (q *Queue) Head() (Entry, bool, error) {
 		return Entry{}, false, fmt.Errorf("queue head: %w", err)
 	}
 	return e, ok, nil
+}
+
+// headAhead is how many bbolt entries Head reads at once when there are
+// that many: enough to spread a transaction's cost thin, few enough that
+// a backlog's copies stay a few KiB.
+const headAhead = 16
+
+// readAhead fills q.ahead with head, the bbolt entry Head is about to
+// return, and the waiting ones after it under c, when there are any. The
+// caller holds q.mu, in Head's read transaction.
+func (q *Queue) readAhead(c *bbolt.Cursor, head Entry) {
+	q.ahead = q.ahead[:0]
+	for k, v := c.Next(); k != nil && len(q.ahead) < headAhead-1; k, v = c.Next() {
+		if q.isDone(k) {
+			continue
+		}
+		e, err := decodeEntry(k, v)
+		if err != nil {
+			break // Head reports it when it gets there
+		}
+		q.ahead = append(q.ahead, e)
+	}
+	if len(q.ahead) == 0 {
+		q.ahead = nil // a queue that drains one by one keeps no buffer
+		return
+	}
+	head.Payload = bytes.Clone(head.Payload)
+	q.ahead = slices.Insert(q.ahead, 0, head)
+}
+
+// aheadLocked returns the head from q.ahead when it holds it: its first
+// entry that has not left the queue, with the attempts counted since the
+// last fold, as a copy the caller owns. The caller holds q.mu.
+func (q *Queue) aheadLocked() (Entry, bool) {
+	for len(q.ahead) > 0 && q.done.has(q.ahead[0].Seq) {
+		q.ahead = q.ahead[1:]
+	}
+	if len(q.ahead) == 0 {
+		q.ahead = nil
+		return Entry{}, false
+	}
+	e := q.ahead[0]
+	if n, ok := q.attempts[e.Seq]; ok {
+		e.Attempts = n
+	}
+	e.Payload = bytes.Clone(e.Payload)
+	q.headFrom = e.Seq
+	q.headHint = removal{seq: e.Seq, kind: e.Kind, inBase: true}
+	return e, true
 }
 
 // Ack removes the delivered entry seq and returns once that is durable,

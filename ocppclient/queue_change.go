@@ -380,7 +380,7 @@ func (q *Queue) foldLocked(c *change) error {
 		q.baseKinds[k] += q.tailKinds[k]
 		q.tailKinds[k] = 0
 	}
-	q.tail = nil
+	q.tail, q.ahead = nil, nil
 	q.done = q.done[:0]
 	clear(q.attempts)
 	q.headHint = removal{}
@@ -420,7 +420,7 @@ func (q *Queue) loadLocked(limit int64) (replayed bool, err error) {
 	q.scanFrom, q.headFrom, q.headHint = [numKinds]uint64{}, 0, removal{}
 	q.done = q.done[:0]
 	clear(q.attempts)
-	q.tail = nil
+	q.tail, q.ahead = nil, nil
 	var logData []byte
 	if q.log != nil {
 		if logData, err = q.log.read(limit); err != nil {
