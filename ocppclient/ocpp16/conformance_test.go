@@ -239,7 +239,8 @@ func samples() []sample {
 		}
 		out = append(out, sample{ActionRemoteStartTransaction, "req", &RemoteStartTransactionRequest{IDTag: "TAG", ChargingProfile: p}})
 	}
-	return append(out, profileSamples(at, info)...)
+	out = append(out, profileSamples(at, info)...)
+	return append(out, securitySamples(at)...)
 }
 
 // profileSamples returns representative values of the messages of the
@@ -373,7 +374,7 @@ func TestConformanceSchemas(t *testing.T) {
 // decodeAny decodes any message: responses through DecodeResponse,
 // charge-point requests through the package's validator directly.
 func decodeAny(action, kind string, payload []byte, into any) error {
-	if kind == "conf" {
+	if kind == "conf" && newResponse(action) != nil {
 		return DecodeResponse(action, payload, into)
 	}
 	if ce := decode(payload, reflect.ValueOf(into)); ce != nil {
@@ -422,7 +423,10 @@ func TestConformanceEnumsCovered(t *testing.T) {
 		RecurrencyKind(""), ChargingRateUnit(""), ChargingProfileStatus(""), ClearChargingProfileStatus(""),
 		GetCompositeScheduleStatus(""), UpdateType(""), UpdateStatus(""), ReservationStatus(""),
 		CancelReservationStatus(""), MessageTrigger(""), TriggerMessageStatus(""), DiagnosticsStatus(""),
-		FirmwareStatus(""),
+		FirmwareStatus(""), CertificateSignedStatus(""), DeleteCertificateStatus(""), HashAlgorithm(""),
+		ExtendedMessageTrigger(""), CertificateUse(""), GetInstalledCertificateStatus(""), LogType(""),
+		LogStatus(""), InstallCertificateStatus(""), UploadLogStatus(""), GenericStatus(""),
+		SignedFirmwareStatus(""), UpdateFirmwareStatus(""),
 	}
 	for _, e := range enums {
 		typ := reflect.TypeOf(e)
@@ -468,6 +472,7 @@ func messageTypes() map[string]reflect.Type {
 		{ActionDiagnosticsStatusNotification, DiagnosticsStatusNotificationRequest{}, DiagnosticsStatusNotificationResponse{}},
 		{ActionFirmwareStatusNotification, FirmwareStatusNotificationRequest{}, FirmwareStatusNotificationResponse{}},
 	}
+	msgs = append(msgs, securityMessages...)
 	m := map[string]reflect.Type{}
 	for _, c := range msgs {
 		m["urn:"+c.action+".req"] = reflect.TypeOf(c.req)
@@ -487,12 +492,23 @@ func TestConformanceStructure(t *testing.T) {
 			t.Errorf("no schema %s", id)
 			continue
 		}
-		compareSchema(t, id, raw, typ, rules{})
+		compareSchema(t, id, raw, raw, typ, rules{})
 	}
 }
 
-func compareSchema(t *testing.T, path string, s map[string]any, typ reflect.Type, r rules) {
+// compareSchema compares the schema s, part of the document root (for its
+// "#/definitions/..." references), with the Go type typ and its rules r.
+func compareSchema(t *testing.T, path string, root, s map[string]any, typ reflect.Type, r rules) {
 	t.Helper()
+	if ref, ok := s["$ref"].(string); ok {
+		defs, _ := root["definitions"].(map[string]any)
+		d, ok := defs[strings.TrimPrefix(ref, "#/definitions/")].(map[string]any)
+		if !ok {
+			t.Errorf("%s: unresolved $ref %s", path, ref)
+			return
+		}
+		s = d
+	}
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
 	}
@@ -532,7 +548,7 @@ func compareSchema(t *testing.T, path string, s map[string]any, typ reflect.Type
 				t.Errorf("%s.%s: not in schema", path, f.name)
 				continue
 			}
-			compareSchema(t, path+"."+f.name, ps, typ.Field(f.index).Type, f.rules)
+			compareSchema(t, path+"."+f.name, root, ps, typ.Field(f.index).Type, f.rules)
 		}
 		for name := range props {
 			if !slices.ContainsFunc(fs, func(f field) bool { return f.name == name }) {
@@ -547,7 +563,7 @@ func compareSchema(t *testing.T, path string, s map[string]any, typ reflect.Type
 		items, _ := s["items"].(map[string]any)
 		item := r
 		item.required = false
-		compareSchema(t, path+"[]", items, typ.Elem(), item)
+		compareSchema(t, path+"[]", root, items, typ.Elem(), item)
 	case "string":
 		if s["format"] == "date-time" {
 			if typ != dateTimeType {
@@ -634,6 +650,9 @@ func TestConformanceCoverage(t *testing.T) {
 				continue // a charge point's own request
 			}
 		}
+		if got == nil && notYetRouted[action] {
+			continue // see TestSecurityMessagesNotSupportedYet
+		}
 		if got == nil || reflect.TypeOf(got).Elem() != typ {
 			t.Errorf("%s: routed to %T, want *%s", id, got, typ.Name())
 		}
@@ -653,7 +672,7 @@ func TestConformanceCoverage(t *testing.T) {
 		if !knownAction(action) {
 			t.Errorf("%s: action %s is not known", id, action)
 		}
-		if newResponse(action) != nil && types[id] == nil {
+		if (newResponse(action) != nil || notYetRouted[action]) && types[id] == nil {
 			t.Errorf("%s: the action is routed but has no type in messageTypes", id)
 		}
 	}

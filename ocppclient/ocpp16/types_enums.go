@@ -41,7 +41,8 @@ func (v ChargePointStatus) IsValid() bool { return slices.Contains(chargePointSt
 
 func (ChargePointStatus) enumValues() []string { return enumStrings(chargePointStatusValues[:]) }
 
-// ChargePointErrorCode is the error code of a StatusNotification; NoError when there is none.
+// ChargePointErrorCode is the error code of a StatusNotification; NoError
+// when there is none.
 type ChargePointErrorCode string
 
 // ChargePointErrorCode values.
@@ -274,7 +275,8 @@ func (v ResetStatus) IsValid() bool { return slices.Contains(resetStatusValues[:
 
 func (ResetStatus) enumValues() []string { return enumStrings(resetStatusValues[:]) }
 
-// RemoteStartStopStatus is the answer to a RemoteStartTransaction or RemoteStopTransaction.
+// RemoteStartStopStatus is the answer to a RemoteStartTransaction or
+// RemoteStopTransaction.
 type RemoteStartStopStatus string
 
 // RemoteStartStopStatus values.
@@ -391,7 +393,8 @@ func (v ReadingContext) IsValid() bool { return slices.Contains(readingContextVa
 
 func (ReadingContext) enumValues() []string { return enumStrings(readingContextValues[:]) }
 
-// ValueFormat is how a sampled value is encoded: Raw (a decimal number) or SignedData.
+// ValueFormat is how a sampled value is encoded: Raw (a decimal number) or
+// SignedData.
 type ValueFormat string
 
 // ValueFormat values.
@@ -470,7 +473,8 @@ func (v Measurand) IsValid() bool { return slices.Contains(measurandValues[:], v
 
 func (Measurand) enumValues() []string { return enumStrings(measurandValues[:]) }
 
-// Phase is the phase (or phases, for line-to-line values) a sampled value applies to.
+// Phase is the phase (or phases, for line-to-line values) a sampled value
+// applies to.
 type Phase string
 
 // Phase values.
@@ -645,7 +649,8 @@ func (v RecurrencyKind) IsValid() bool { return slices.Contains(recurrencyKindVa
 
 func (RecurrencyKind) enumValues() []string { return enumStrings(recurrencyKindValues[:]) }
 
-// ChargingRateUnit is the unit of a charging schedule's limits: A (amperes per phase) or W (watts).
+// ChargingRateUnit is the unit of a charging schedule's limits: A (amperes
+// per phase) or W (watts).
 type ChargingRateUnit string
 
 // ChargingRateUnit values.
@@ -931,6 +936,353 @@ var firmwareStatusValues = [...]FirmwareStatus{
 func (v FirmwareStatus) IsValid() bool { return slices.Contains(firmwareStatusValues[:], v) }
 
 func (FirmwareStatus) enumValues() []string { return enumStrings(firmwareStatusValues[:]) }
+
+// Security whitepaper (edition 3) enumerations.
+
+// CertificateSignedStatus is the answer to a CertificateSigned: whether the
+// charge point installed the new client certificate.
+type CertificateSignedStatus string
+
+// CertificateSignedStatus values.
+const (
+	CertificateSignedStatusAccepted CertificateSignedStatus = "Accepted"
+	CertificateSignedStatusRejected CertificateSignedStatus = "Rejected"
+)
+
+var certificateSignedStatusValues = [...]CertificateSignedStatus{
+	CertificateSignedStatusAccepted,
+	CertificateSignedStatusRejected,
+}
+
+// IsValid reports whether v is a CertificateSignedStatus of the OCPP 1.6
+// security whitepaper.
+func (v CertificateSignedStatus) IsValid() bool {
+	return slices.Contains(certificateSignedStatusValues[:], v)
+}
+
+func (CertificateSignedStatus) enumValues() []string {
+	return enumStrings(certificateSignedStatusValues[:])
+}
+
+// DeleteCertificateStatus is the answer to a DeleteCertificate.
+type DeleteCertificateStatus string
+
+// DeleteCertificateStatus values.
+const (
+	DeleteCertificateStatusAccepted DeleteCertificateStatus = "Accepted"
+	DeleteCertificateStatusFailed   DeleteCertificateStatus = "Failed"
+	DeleteCertificateStatusNotFound DeleteCertificateStatus = "NotFound"
+)
+
+var deleteCertificateStatusValues = [...]DeleteCertificateStatus{
+	DeleteCertificateStatusAccepted,
+	DeleteCertificateStatusFailed,
+	DeleteCertificateStatusNotFound,
+}
+
+// IsValid reports whether v is a DeleteCertificateStatus of the OCPP 1.6
+// security whitepaper.
+func (v DeleteCertificateStatus) IsValid() bool {
+	return slices.Contains(deleteCertificateStatusValues[:], v)
+}
+
+func (DeleteCertificateStatus) enumValues() []string {
+	return enumStrings(deleteCertificateStatusValues[:])
+}
+
+// HashAlgorithm is the hash function of a CertificateHashData.
+type HashAlgorithm string
+
+// HashAlgorithm values.
+const (
+	HashAlgorithmSHA256 HashAlgorithm = "SHA256"
+	HashAlgorithmSHA384 HashAlgorithm = "SHA384"
+	HashAlgorithmSHA512 HashAlgorithm = "SHA512"
+)
+
+var hashAlgorithmValues = [...]HashAlgorithm{
+	HashAlgorithmSHA256,
+	HashAlgorithmSHA384,
+	HashAlgorithmSHA512,
+}
+
+// IsValid reports whether v is a HashAlgorithm of the OCPP 1.6 security
+// whitepaper.
+func (v HashAlgorithm) IsValid() bool { return slices.Contains(hashAlgorithmValues[:], v) }
+
+func (HashAlgorithm) enumValues() []string { return enumStrings(hashAlgorithmValues[:]) }
+
+// ExtendedMessageTrigger is the message an ExtendedTriggerMessage asks for.
+type ExtendedMessageTrigger string
+
+// ExtendedMessageTrigger values.
+const (
+	ExtendedMessageTriggerBootNotification           ExtendedMessageTrigger = "BootNotification"
+	ExtendedMessageTriggerLogStatusNotification      ExtendedMessageTrigger = "LogStatusNotification"
+	ExtendedMessageTriggerFirmwareStatusNotification ExtendedMessageTrigger = "FirmwareStatusNotification"
+	ExtendedMessageTriggerHeartbeat                  ExtendedMessageTrigger = "Heartbeat"
+	ExtendedMessageTriggerMeterValues                ExtendedMessageTrigger = "MeterValues"
+	ExtendedMessageTriggerSignChargePointCertificate ExtendedMessageTrigger = "SignChargePointCertificate"
+	ExtendedMessageTriggerStatusNotification         ExtendedMessageTrigger = "StatusNotification"
+)
+
+var extendedMessageTriggerValues = [...]ExtendedMessageTrigger{
+	ExtendedMessageTriggerBootNotification,
+	ExtendedMessageTriggerLogStatusNotification,
+	ExtendedMessageTriggerFirmwareStatusNotification,
+	ExtendedMessageTriggerHeartbeat,
+	ExtendedMessageTriggerMeterValues,
+	ExtendedMessageTriggerSignChargePointCertificate,
+	ExtendedMessageTriggerStatusNotification,
+}
+
+// IsValid reports whether v is a ExtendedMessageTrigger of the OCPP 1.6
+// security whitepaper.
+func (v ExtendedMessageTrigger) IsValid() bool {
+	return slices.Contains(extendedMessageTriggerValues[:], v)
+}
+
+func (ExtendedMessageTrigger) enumValues() []string {
+	return enumStrings(extendedMessageTriggerValues[:])
+}
+
+// CertificateUse is the kind of a root certificate the CSMS installs, lists
+// or deletes.
+type CertificateUse string
+
+// CertificateUse values.
+const (
+	CertificateUseCentralSystemRootCertificate CertificateUse = "CentralSystemRootCertificate"
+	CertificateUseManufacturerRootCertificate  CertificateUse = "ManufacturerRootCertificate"
+)
+
+var certificateUseValues = [...]CertificateUse{
+	CertificateUseCentralSystemRootCertificate,
+	CertificateUseManufacturerRootCertificate,
+}
+
+// IsValid reports whether v is a CertificateUse of the OCPP 1.6 security
+// whitepaper.
+func (v CertificateUse) IsValid() bool { return slices.Contains(certificateUseValues[:], v) }
+
+func (CertificateUse) enumValues() []string { return enumStrings(certificateUseValues[:]) }
+
+// GetInstalledCertificateStatus is the answer to a GetInstalledCertificateIds.
+type GetInstalledCertificateStatus string
+
+// GetInstalledCertificateStatus values.
+const (
+	GetInstalledCertificateStatusAccepted GetInstalledCertificateStatus = "Accepted"
+	GetInstalledCertificateStatusNotFound GetInstalledCertificateStatus = "NotFound"
+)
+
+var getInstalledCertificateStatusValues = [...]GetInstalledCertificateStatus{
+	GetInstalledCertificateStatusAccepted,
+	GetInstalledCertificateStatusNotFound,
+}
+
+// IsValid reports whether v is a GetInstalledCertificateStatus of the OCPP
+// 1.6 security whitepaper.
+func (v GetInstalledCertificateStatus) IsValid() bool {
+	return slices.Contains(getInstalledCertificateStatusValues[:], v)
+}
+
+func (GetInstalledCertificateStatus) enumValues() []string {
+	return enumStrings(getInstalledCertificateStatusValues[:])
+}
+
+// LogType is the log a GetLog asks for.
+type LogType string
+
+// LogType values.
+const (
+	LogTypeDiagnosticsLog LogType = "DiagnosticsLog"
+	LogTypeSecurityLog    LogType = "SecurityLog"
+)
+
+var logTypeValues = [...]LogType{
+	LogTypeDiagnosticsLog,
+	LogTypeSecurityLog,
+}
+
+// IsValid reports whether v is a LogType of the OCPP 1.6 security whitepaper.
+func (v LogType) IsValid() bool { return slices.Contains(logTypeValues[:], v) }
+
+func (LogType) enumValues() []string { return enumStrings(logTypeValues[:]) }
+
+// LogStatus is the answer to a GetLog; AcceptedCanceled when it replaces an
+// upload under way.
+type LogStatus string
+
+// LogStatus values.
+const (
+	LogStatusAccepted         LogStatus = "Accepted"
+	LogStatusRejected         LogStatus = "Rejected"
+	LogStatusAcceptedCanceled LogStatus = "AcceptedCanceled"
+)
+
+var logStatusValues = [...]LogStatus{
+	LogStatusAccepted,
+	LogStatusRejected,
+	LogStatusAcceptedCanceled,
+}
+
+// IsValid reports whether v is a LogStatus of the OCPP 1.6 security whitepaper.
+func (v LogStatus) IsValid() bool { return slices.Contains(logStatusValues[:], v) }
+
+func (LogStatus) enumValues() []string { return enumStrings(logStatusValues[:]) }
+
+// InstallCertificateStatus is the answer to an InstallCertificate.
+type InstallCertificateStatus string
+
+// InstallCertificateStatus values.
+const (
+	InstallCertificateStatusAccepted InstallCertificateStatus = "Accepted"
+	InstallCertificateStatusFailed   InstallCertificateStatus = "Failed"
+	InstallCertificateStatusRejected InstallCertificateStatus = "Rejected"
+)
+
+var installCertificateStatusValues = [...]InstallCertificateStatus{
+	InstallCertificateStatusAccepted,
+	InstallCertificateStatusFailed,
+	InstallCertificateStatusRejected,
+}
+
+// IsValid reports whether v is a InstallCertificateStatus of the OCPP 1.6
+// security whitepaper.
+func (v InstallCertificateStatus) IsValid() bool {
+	return slices.Contains(installCertificateStatusValues[:], v)
+}
+
+func (InstallCertificateStatus) enumValues() []string {
+	return enumStrings(installCertificateStatusValues[:])
+}
+
+// UploadLogStatus is the state of a log upload in LogStatusNotification;
+// Idle when none is under way.
+type UploadLogStatus string
+
+// UploadLogStatus values.
+const (
+	UploadLogStatusBadMessage            UploadLogStatus = "BadMessage"
+	UploadLogStatusIdle                  UploadLogStatus = "Idle"
+	UploadLogStatusNotSupportedOperation UploadLogStatus = "NotSupportedOperation"
+	UploadLogStatusPermissionDenied      UploadLogStatus = "PermissionDenied"
+	UploadLogStatusUploaded              UploadLogStatus = "Uploaded"
+	UploadLogStatusUploadFailure         UploadLogStatus = "UploadFailure"
+	UploadLogStatusUploading             UploadLogStatus = "Uploading"
+)
+
+var uploadLogStatusValues = [...]UploadLogStatus{
+	UploadLogStatusBadMessage,
+	UploadLogStatusIdle,
+	UploadLogStatusNotSupportedOperation,
+	UploadLogStatusPermissionDenied,
+	UploadLogStatusUploaded,
+	UploadLogStatusUploadFailure,
+	UploadLogStatusUploading,
+}
+
+// IsValid reports whether v is a UploadLogStatus of the OCPP 1.6 security
+// whitepaper.
+func (v UploadLogStatus) IsValid() bool { return slices.Contains(uploadLogStatusValues[:], v) }
+
+func (UploadLogStatus) enumValues() []string { return enumStrings(uploadLogStatusValues[:]) }
+
+// GenericStatus is an Accepted or Rejected answer (SignCertificate).
+type GenericStatus string
+
+// GenericStatus values.
+const (
+	GenericStatusAccepted GenericStatus = "Accepted"
+	GenericStatusRejected GenericStatus = "Rejected"
+)
+
+var genericStatusValues = [...]GenericStatus{
+	GenericStatusAccepted,
+	GenericStatusRejected,
+}
+
+// IsValid reports whether v is a GenericStatus of the OCPP 1.6 security
+// whitepaper.
+func (v GenericStatus) IsValid() bool { return slices.Contains(genericStatusValues[:], v) }
+
+func (GenericStatus) enumValues() []string { return enumStrings(genericStatusValues[:]) }
+
+// SignedFirmwareStatus is the state of a signed firmware update in
+// SignedFirmwareStatusNotification; Idle when none is under way.
+type SignedFirmwareStatus string
+
+// SignedFirmwareStatus values.
+const (
+	SignedFirmwareStatusDownloaded                SignedFirmwareStatus = "Downloaded"
+	SignedFirmwareStatusDownloadFailed            SignedFirmwareStatus = "DownloadFailed"
+	SignedFirmwareStatusDownloading               SignedFirmwareStatus = "Downloading"
+	SignedFirmwareStatusDownloadScheduled         SignedFirmwareStatus = "DownloadScheduled"
+	SignedFirmwareStatusDownloadPaused            SignedFirmwareStatus = "DownloadPaused"
+	SignedFirmwareStatusIdle                      SignedFirmwareStatus = "Idle"
+	SignedFirmwareStatusInstallationFailed        SignedFirmwareStatus = "InstallationFailed"
+	SignedFirmwareStatusInstalling                SignedFirmwareStatus = "Installing"
+	SignedFirmwareStatusInstalled                 SignedFirmwareStatus = "Installed"
+	SignedFirmwareStatusInstallRebooting          SignedFirmwareStatus = "InstallRebooting"
+	SignedFirmwareStatusInstallScheduled          SignedFirmwareStatus = "InstallScheduled"
+	SignedFirmwareStatusInstallVerificationFailed SignedFirmwareStatus = "InstallVerificationFailed"
+	SignedFirmwareStatusInvalidSignature          SignedFirmwareStatus = "InvalidSignature"
+	SignedFirmwareStatusSignatureVerified         SignedFirmwareStatus = "SignatureVerified"
+)
+
+var signedFirmwareStatusValues = [...]SignedFirmwareStatus{
+	SignedFirmwareStatusDownloaded,
+	SignedFirmwareStatusDownloadFailed,
+	SignedFirmwareStatusDownloading,
+	SignedFirmwareStatusDownloadScheduled,
+	SignedFirmwareStatusDownloadPaused,
+	SignedFirmwareStatusIdle,
+	SignedFirmwareStatusInstallationFailed,
+	SignedFirmwareStatusInstalling,
+	SignedFirmwareStatusInstalled,
+	SignedFirmwareStatusInstallRebooting,
+	SignedFirmwareStatusInstallScheduled,
+	SignedFirmwareStatusInstallVerificationFailed,
+	SignedFirmwareStatusInvalidSignature,
+	SignedFirmwareStatusSignatureVerified,
+}
+
+// IsValid reports whether v is a SignedFirmwareStatus of the OCPP 1.6
+// security whitepaper.
+func (v SignedFirmwareStatus) IsValid() bool {
+	return slices.Contains(signedFirmwareStatusValues[:], v)
+}
+
+func (SignedFirmwareStatus) enumValues() []string { return enumStrings(signedFirmwareStatusValues[:]) }
+
+// UpdateFirmwareStatus is the answer to a SignedUpdateFirmware.
+type UpdateFirmwareStatus string
+
+// UpdateFirmwareStatus values.
+const (
+	UpdateFirmwareStatusAccepted           UpdateFirmwareStatus = "Accepted"
+	UpdateFirmwareStatusRejected           UpdateFirmwareStatus = "Rejected"
+	UpdateFirmwareStatusAcceptedCanceled   UpdateFirmwareStatus = "AcceptedCanceled"
+	UpdateFirmwareStatusInvalidCertificate UpdateFirmwareStatus = "InvalidCertificate"
+	UpdateFirmwareStatusRevokedCertificate UpdateFirmwareStatus = "RevokedCertificate"
+)
+
+var updateFirmwareStatusValues = [...]UpdateFirmwareStatus{
+	UpdateFirmwareStatusAccepted,
+	UpdateFirmwareStatusRejected,
+	UpdateFirmwareStatusAcceptedCanceled,
+	UpdateFirmwareStatusInvalidCertificate,
+	UpdateFirmwareStatusRevokedCertificate,
+}
+
+// IsValid reports whether v is a UpdateFirmwareStatus of the OCPP 1.6
+// security whitepaper.
+func (v UpdateFirmwareStatus) IsValid() bool {
+	return slices.Contains(updateFirmwareStatusValues[:], v)
+}
+
+func (UpdateFirmwareStatus) enumValues() []string { return enumStrings(updateFirmwareStatusValues[:]) }
 
 // enumStrings returns the string forms of vals, for tests that compare an
 // enumeration with the schema.
