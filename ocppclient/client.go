@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -108,14 +109,13 @@ type Client struct {
 
 	running atomic.Bool // Run or Launch has been called
 
-	// runCtx is Launch's context, stopped is closed once the Client has
-	// stopped, and unwatch ends the queue's calls of kick; all three are
-	// set by Launch before anything else runs.
-	runCtx  context.Context
+	// stopped is closed once the Client has stopped, and unwatch ends the
+	// queue's calls of kick; both are set by Launch before anything else
+	// runs.
 	stopped chan struct{}
 	unwatch func()
 
-	mu          sync.Mutex // guards state, conn, subprotocol, lastErr, lastErrAt, retry, attempt
+	mu          sync.Mutex // guards state, conn, subprotocol, lastErr, lastErrAt, retry, attempt, stopping, dialCancel
 	state       State
 	conn        *conn // the current connection, nil when offline
 	subprotocol string
@@ -127,6 +127,12 @@ type Client struct {
 	// attempt counts the connects that failed since the last registered
 	// one.
 	attempt int
+	// stopping is set by Stop; dialCancel aborts the dial under way, nil
+	// when none is. The Client stops through these rather than through
+	// contexts derived from Launch's: each of those would cost the fleet
+	// simulator a context and its list of children per station.
+	stopping   bool
+	dialCancel context.CancelFunc
 }
 
 var _ Caller = (*Client)(nil)
@@ -258,12 +264,12 @@ func (c *Client) Launch(ctx context.Context) (wait func() error, err error) {
 	if !c.running.CompareAndSwap(false, true) {
 		return nil, errors.New("ocppclient: Run or Launch called twice")
 	}
-	c.runCtx = ctx
 	c.stopped = make(chan struct{})
 	if q := c.opts.Queue; q != nil {
 		c.unwatch = q.watch(c.kick)
 	}
-	context.AfterFunc(ctx, c.cancelRetry)
+	// (No watch at all for a context that never ends, as the agent's.)
+	context.AfterFunc(ctx, c.Stop)
 	go c.connect()
 	return func() error {
 		<-c.stopped
@@ -277,13 +283,20 @@ func (c *Client) Launch(ctx context.Context) (wait func() error, err error) {
 // them to finish after it closed calls ended. A connection that fails
 // before it is registered ends the same way.
 func (c *Client) connect() {
-	ctx := c.runCtx
-	if ctx.Err() != nil {
+	dctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.mu.Lock()
+	if c.stopping {
+		c.mu.Unlock()
 		c.finish()
 		return
 	}
-	c.setState(StateConnecting)
-	cn, err := c.dial(ctx)
+	c.state, c.dialCancel = StateConnecting, cancel
+	c.mu.Unlock()
+	cn, err := c.dial(dctx)
+	c.mu.Lock()
+	c.dialCancel = nil
+	c.mu.Unlock()
 	if err != nil {
 		c.ended(false, err)
 		return
@@ -292,7 +305,14 @@ func (c *Client) connect() {
 	defer cn.release()
 	c.mu.Lock()
 	c.conn, c.state, c.subprotocol = cn, StateConnected, cn.ws.Subprotocol()
+	stopping := c.stopping
 	c.mu.Unlock()
+	if stopping {
+		// Stop came during the dial, too late to abort it: the session
+		// ends here, through the release above.
+		cn.close(errStopped)
+		return
+	}
 	c.log.Info("ocpp connected", "url", c.url, "subprotocol", cn.ws.Subprotocol())
 	cn.start()
 
@@ -334,8 +354,7 @@ func (c *Client) ended(registered bool, err error) {
 		}
 	}
 	c.setOffline()
-	ctx := c.runCtx
-	if ctx.Err() != nil {
+	if c.isStopping() {
 		c.finish()
 		return
 	}
@@ -355,8 +374,8 @@ func (c *Client) ended(registered bool, err error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if ctx.Err() != nil {
-		// Ended while the above ran: cancelRetry may have found no timer.
+	if c.stopping {
+		// Stopped while the above ran: Stop found no timer to stop.
 		c.finish()
 		return
 	}
@@ -365,17 +384,40 @@ func (c *Client) ended(registered bool, err error) {
 	c.retry = c.clk.AfterFunc(d, func() { go c.connect() })
 }
 
-// cancelRetry runs once Launch's context has ended: a pending back-off
-// timer is stopped, and the Client with it (a running connection stops
-// on its own, see conn.start).
-func (c *Client) cancelRetry() {
+// errStopped is why a connection closed by Stop ended.
+var errStopped = errors.New("ocppclient: stopped")
+
+// Stop ends the Client as the end of Launch's context does: a dial under
+// way is aborted, a pending back-off timer is stopped, and the connection
+// closes once the CSMS's CALLs in hand are answered. Launch's wait returns
+// once all of it has ended. Stop may be called more than once, from any
+// goroutine.
+func (c *Client) Stop() {
 	c.mu.Lock()
-	t := c.retry
+	if c.stopping {
+		c.mu.Unlock()
+		return
+	}
+	c.stopping = true
+	t, cn, abort := c.retry, c.conn, c.dialCancel
 	c.retry = nil
 	c.mu.Unlock()
+	if abort != nil {
+		abort()
+	}
+	if cn != nil {
+		go cn.closeWhenAnswered()
+	}
 	if t != nil && t.Stop() {
 		c.finish()
 	}
+}
+
+// isStopping reports whether Stop has been called.
+func (c *Client) isStopping() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopping
 }
 
 // finish marks the Client stopped: nothing of it runs any more. It is
@@ -404,11 +446,31 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	if c.opts.WriteBufferPool != nil {
 		dialer.WriteBufferPool = c.opts.WriteBufferPool
 	}
+	// gorilla ends the handshake (and the TLS one) on ctx's deadline only,
+	// not on its cancellation: a server that accepts the connection and
+	// then says nothing would hold the dial for ever. The socket's
+	// deadline, moved to the past when dctx ends, breaks the wait;
+	// detach lets go of it once the handshake is over.
+	var detach func() bool
+	dialer.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		detach = context.AfterFunc(dctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
+		return nc, nil
+	}
 	var header http.Header
 	if c.auth != "" {
 		header = http.Header{"Authorization": {c.auth}}
 	}
 	ws, resp, err := dialer.DialContext(dctx, c.url, header)
+	if err == nil && detach != nil && !detach() {
+		// dctx ended as the handshake finished: the socket's deadline
+		// is in the past.
+		_ = ws.Close()
+		ws, err = nil, dctx.Err()
+	}
 	if err != nil {
 		switch {
 		case resp != nil && resp.StatusCode == http.StatusUnauthorized:
@@ -425,7 +487,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		_ = ws.Close()
 		return nil, fmt.Errorf("%w: offered %v, server chose %q", ErrNoSubprotocol, c.opts.Subprotocols, p)
 	}
-	return newConn(c, ctx, ws), nil
+	return newConn(c, ws), nil
 }
 
 func (c *Client) setState(s State) {

@@ -35,13 +35,11 @@ type conn struct {
 	log *slog.Logger
 
 	// ctx is cancelled when the conn closes; OnConnect, the drain loop and
-	// inbound handlers run under it. parent is the Client's context, and
-	// unwatch ends the watch start sets on it.
-	ctx     context.Context
-	cancel  context.CancelFunc
-	parent  context.Context
-	unwatch func() bool
-	done    chan struct{} // closed by close, after err is set
+	// inbound handlers run under it. It derives from no other: Client.Stop
+	// closes the conn itself.
+	ctx    context.Context
+	cancel context.CancelFunc
+	done   chan struct{} // closed by close, after err is set
 
 	writeMu sync.Mutex // serializes data frames on ws (gorilla allows one writer)
 
@@ -99,15 +97,14 @@ type pendingCall struct {
 	sent     time.Time // when the CALL was registered, for Options.OnCall
 }
 
-func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
-	ctx, cancel := context.WithCancel(parent)
+func newConn(c *Client, ws *websocket.Conn) *conn {
+	ctx, cancel := context.WithCancel(context.Background())
 	cn := &conn{
 		c:      c,
 		ws:     ws,
 		log:    c.log,
 		ctx:    ctx,
 		cancel: cancel,
-		parent: parent,
 		done:   make(chan struct{}),
 		holds:  1, // the dialing goroutine's, see Client.connect
 	}
@@ -129,19 +126,9 @@ func newConn(c *Client, parent context.Context, ws *websocket.Conn) *conn {
 	return cn
 }
 
-// start runs the reader and arms the keepalive. The conn closes itself when
-// its parent context ends, once the CALLs being handled are answered. The
-// watch is on the parent, which has one anyway (see Client.Launch), not on
-// cn.ctx, which then needs no list of its own.
+// start runs the reader and arms the keepalive. Client.Stop closes the
+// conn, once the CALLs being handled are answered (closeWhenAnswered).
 func (cn *conn) start() {
-	unwatch := context.AfterFunc(cn.parent, cn.closeWhenAnswered)
-	cn.mu.Lock()
-	cn.unwatch = unwatch
-	closed := cn.err != nil
-	cn.mu.Unlock()
-	if closed {
-		unwatch()
-	}
 	cn.hold()
 	go cn.readLoop()
 	if d := cn.c.opts.PingInterval; d > 0 {
@@ -189,7 +176,7 @@ func (cn *conn) fail(err error) {
 	cn.close(errors.New("session ended"))
 }
 
-// closeWhenAnswered closes the conn after its context ended: first it
+// closeWhenAnswered closes the conn for Client.Stop: first it
 // waits, up to answerGrace, for the inbound CALLs being handled to be
 // answered. A handler may well be what ended the context: a
 // ChangeConfiguration of a key the connection is made with has the agent
@@ -210,7 +197,7 @@ func (cn *conn) closeWhenAnswered() {
 		}
 		t.Stop()
 	}
-	cn.close(context.Cause(cn.parent))
+	cn.close(errStopped)
 }
 
 // close ends the connection once; later calls do nothing. The pending CALL,
@@ -229,13 +216,7 @@ func (cn *conn) close(cause error) {
 	if cn.pingTimer != nil {
 		cn.pingTimer.Stop()
 	}
-	unwatch := cn.unwatch
 	cn.mu.Unlock()
-	if unwatch != nil {
-		// The parent outlives the conn: drop the watch, or every
-		// reconnect would leave one behind.
-		unwatch()
-	}
 
 	cn.cancel()
 	_ = cn.ws.Close() // unblocks the reader and any stuck writer

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/evsed/evsed/clock"
 )
 
 func TestCallRoundTrip(t *testing.T) {
@@ -452,5 +455,147 @@ func TestOnCallAndSmallBuffers(t *testing.T) {
 	case d := <-done:
 		t.Fatalf("unexpected extra OnCall %+v", d)
 	default:
+	}
+}
+
+// TestStopInEveryPhase stops a Client while it waits out a back-off, while
+// its dial hangs on a server that never answers the handshake, and
+// through the end of Launch's context: each time Launch's wait returns,
+// without the back-off timer or the dial timeout (both on a virtual clock
+// that never moves) having fired.
+func TestStopInEveryPhase(t *testing.T) {
+	// A listener that accepts and then says nothing: the handshake hangs.
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() })
+		}
+	}()
+	// A port nobody listens on: every dial is refused at once.
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedURL := "ws://" + refused.Addr().String() + "/ocpp"
+	refused.Close()
+
+	tests := []struct {
+		name string
+		url  string
+		// until reports the phase the Client must be in before it is
+		// stopped.
+		until func(c *Client) bool
+		// viaContext stops it by ending Launch's context instead of Stop.
+		viaContext bool
+	}{
+		{"back-off", refusedURL, func(c *Client) bool { return c.Status().LastError != nil }, false},
+		{"back-off via context", refusedURL, func(c *Client) bool { return c.Status().LastError != nil }, true},
+		{"dial", "ws://" + silent.Addr().String() + "/ocpp", func(c *Client) bool { return c.Status().State == StateConnecting }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := clock.NewFake(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
+			c, err := New(Options{URL: tc.url, ChargePointID: "CP", Subprotocols: []string{"ocpp1.6"},
+				Clock: clk, CallTimeout: time.Hour, BackoffMin: time.Hour, BackoffMax: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			wait, err := c.Launch(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !tc.until(c) {
+				if time.Now().After(deadline) {
+					t.Fatalf("never reached the phase: status %+v", c.Status())
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if tc.viaContext {
+				cancel()
+			} else {
+				c.Stop()
+				c.Stop() // a second Stop changes nothing
+			}
+			done := make(chan error, 1)
+			go func() { done <- wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("wait: %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("wait did not return after the stop: status %+v", c.Status())
+			}
+			if s := c.Status(); s.State != StateOffline {
+				t.Fatalf("state after stop %v, want offline", s.State)
+			}
+		})
+	}
+}
+
+// TestDialTimesOutOnSilentServer dials a server that accepts the TCP
+// connection and never answers the websocket handshake: after CallTimeout
+// on the injected clock the dial gives up with an error that says so, and
+// the Client backs off to try again, instead of waiting for ever.
+func TestDialTimesOutOnSilentServer(t *testing.T) {
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			conn, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- conn
+		}
+	}()
+	clk := clock.NewFake(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
+	c, err := New(Options{URL: "ws://" + silent.Addr().String() + "/ocpp", ChargePointID: "CP",
+		Subprotocols: []string{"ocpp1.6"}, Clock: clk, CallTimeout: 30 * time.Second, BackoffMin: time.Hour, BackoffMax: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wait, err := c.Launch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cancel()
+		_ = wait()
+	}()
+	select {
+	case conn := <-accepted:
+		defer conn.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("the Client never connected")
+	}
+	// The dial's timer is armed before the TCP connect: advancing now
+	// reaches it.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Status().LastError == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("dial still waiting after CallTimeout: %+v", c.Status())
+		}
+		clk.Advance(30 * time.Second)
+		time.Sleep(time.Millisecond)
+	}
+	if err := c.Status().LastError; !strings.Contains(err.Error(), "no handshake within 30s") {
+		t.Fatalf("last error %v, want the handshake timeout", err)
 	}
 }

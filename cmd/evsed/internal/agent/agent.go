@@ -134,7 +134,7 @@ type Agent struct {
 	client *ocppclient.Client
 	// stopClient ends the running Client; nil while none runs or while
 	// it is being replaced.
-	stopClient context.CancelFunc
+	stopClient func()
 	// clientWait waits for the latest Client launched to stop; nil
 	// before the first.
 	clientWait func() error
@@ -367,19 +367,17 @@ func (a *Agent) startClient(ctx context.Context) {
 		return
 	}
 	a.Charger.SetTransport(client, client.Registered)
-	// Not a child of ctx: that would give ctx a list of children to keep
-	// for the agent's lifetime, for one Client at a time. Launch's wait
-	// stops the running Client itself once ctx has ended.
-	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	wait, err := client.Launch(cctx)
+	// Under no context of ctx's: that would give ctx a list of children
+	// to keep for the agent's lifetime, for one Client at a time. Launch's
+	// wait and replace stop the running Client themselves.
+	wait, err := client.Launch(context.Background())
 	if err != nil {
 		// A Client just built has not been launched before.
-		cancel()
 		a.log.Error("agent: launch the transport", "err", err)
 		return
 	}
 	a.mu.Lock()
-	a.client, a.stopClient, a.clientWait = client, cancel, wait
+	a.client, a.stopClient, a.clientWait = client, client.Stop, wait
 	changed := a.redial
 	a.mu.Unlock()
 	if changed {
