@@ -56,8 +56,13 @@ type smartState struct {
 	// remote holds the charging profile of an accepted
 	// RemoteStartTransaction until its session starts, by connector.
 	remote map[int]remoteProfile
-	// refresh fires the next daily computation; nil when none is armed.
+	// refresh fires the next daily computation; nil when none was ever
+	// armed.
 	refresh clock.Timer
+	// limited says the station holds limits computed from profiles: the
+	// last computation had profiles installed. Without profiles, and
+	// limited false, the station has no limits of ours to compute again.
+	limited bool
 }
 
 // remoteProfile is a RemoteStartTransaction's TxProfile waiting for the
@@ -449,6 +454,12 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 	}
 	c.smart.mu.Lock()
 	defer c.smart.mu.Unlock()
+	installed := c.smart.profiles.Len() > 0
+	if !installed && !c.smart.limited {
+		// Most chargers never get a profile: nothing to hand over, and no
+		// daily timer to keep for it.
+		return
+	}
 	snap, err := st.Status(ctx)
 	if err != nil {
 		if !errors.Is(err, station.ErrStopped) && ctx.Err() == nil {
@@ -472,6 +483,14 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 	q.Connector, q.Phases, q.Purposes = 0, stationPhases(snap), []smartcharging.Purpose{smartcharging.PurposeStationMax}
 	if err := st.SetLimits(ctx, 0, limitSchedule(c.smart.profiles.Evaluate(q))); err != nil {
 		c.log.Warn("ocpp16 limits", "connector", 0, "err", err)
+		return
+	}
+	c.smart.limited = installed
+	if !installed {
+		// The station's limits are cleared: nothing to refresh.
+		if c.smart.refresh != nil {
+			c.smart.refresh.Stop()
+		}
 		return
 	}
 	// Re-armed rather than replaced, as the heartbeat's timer.

@@ -124,6 +124,14 @@ func TestLimitsReachTheStation(t *testing.T) {
 	if got := status(t, resp); got != "Unknown" {
 		t.Errorf("clear again: %s, want Unknown", got)
 	}
+	// Clearing the last profile lifts the station's limit too.
+	resp, _ = r.handle(ActionClearChargingProfile, `{}`)
+	if got := status(t, resp); got != "Accepted" {
+		t.Fatal(got)
+	}
+	if l0, _ := r.st.limit(0); len(l0) != 1 || l0[0].Current != station.NoLimit {
+		t.Errorf("station limits after the last clear %v, want none", l0)
+	}
 }
 
 func TestClearChargingProfileCriteria(t *testing.T) {
