@@ -208,6 +208,14 @@ type Options struct {
 	// once registered. An error drops the connection and reconnects with
 	// back-off.
 	OnConnect func(ctx context.Context, c Caller) error
+	// OnDisconnect, when set, is called once for every connection attempt
+	// that ended while the Client runs on (not for the one Stop ends):
+	// registered says whether OnConnect had succeeded on it, err is why it
+	// ended (a refused dial, a 401, an OnConnect error, a lost
+	// connection). It runs before the back-off starts and must not block;
+	// it may call Stop. The agent counts failed attempts with it to fall
+	// back from connection settings that do not work.
+	OnDisconnect func(registered bool, err error)
 	// Queue is drained in order after OnConnect succeeds; nil means no
 	// durable messages.
 	Queue *Queue

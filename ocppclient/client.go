@@ -358,6 +358,9 @@ func (c *Client) ended(registered bool, err error) {
 		c.finish()
 		return
 	}
+	if f := c.opts.OnDisconnect; f != nil {
+		f(registered, err)
+	}
 	c.noteErr(err)
 	c.mu.Lock()
 	if registered {

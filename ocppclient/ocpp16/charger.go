@@ -101,6 +101,20 @@ type Options struct {
 	// the config file, which the station's load sharing applies); 0 means
 	// none. GetCompositeSchedule includes it.
 	SiteLimit physic.ElectricCurrent
+	// Security says whether the certificates a security profile needs are
+	// installed; a ChangeConfiguration raising SecurityProfile to 2 or 3
+	// is Rejected unless it says they are. Nil rejects every raise to 2
+	// or 3 over OCPP (the config file may still set them).
+	Security SecurityReadiness
+}
+
+// SecurityReadiness is what the adapter asks the certificate store before
+// it accepts a higher security profile.
+type SecurityReadiness interface {
+	// ProfileReady returns nil when the charge point holds what security
+	// profile n needs: for 2 a CSMS root certificate, for 3 also a valid
+	// client certificate and its key; otherwise why not.
+	ProfileReady(n int) error
 }
 
 // minBootRetry is the wait before resending a BootNotification that was

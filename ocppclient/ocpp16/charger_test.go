@@ -284,12 +284,20 @@ type rig struct {
 	mu     sync.Mutex // guards online
 	c      *Charger
 	resets []bool
+	// security is the Charger's Options.Security, read at each open.
+	security SecurityReadiness
 }
 
 // newRig builds a rig with two connectors; initial sets configuration keys.
 func newRig(t *testing.T, initial map[string]string) *rig {
 	t.Helper()
-	r := &rig{t: t, path: filepath.Join(t.TempDir(), "evsed.db"), clk: clock.NewFake(t0), st: newFakeStation(2)}
+	return newRigWith(t, initial, nil)
+}
+
+// newRigWith is newRig with a certificate store's answer.
+func newRigWith(t *testing.T, initial map[string]string, security SecurityReadiness) *rig {
+	t.Helper()
+	r := &rig{t: t, path: filepath.Join(t.TempDir(), "evsed.db"), clk: clock.NewFake(t0), st: newFakeStation(2), security: security}
 	r.caller = newFakeCaller(csmsAnswers())
 	r.open(initial)
 	return r
@@ -323,6 +331,7 @@ func (r *rig) open(initial map[string]string) {
 		Clock:         r.clk,
 		Logger:        slog.New(slog.DiscardHandler),
 		OnReset:       func(hard bool) { r.resets = append(r.resets, hard) },
+		Security:      r.security,
 	})
 	if err != nil {
 		t.Fatal(err)

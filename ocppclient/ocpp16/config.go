@@ -616,13 +616,7 @@ func (c *Config) Set(key, value string) ConfigurationStatus {
 	c.mu.Lock()
 	v, err := c.validate(d, value, false)
 	if err == nil {
-		err = c.db.Update(func(tx *bbolt.Tx) error {
-			b := tx.Bucket(c.bucket)
-			if b == nil {
-				return fmt.Errorf("bucket %q missing", c.bucket)
-			}
-			return b.Put([]byte(d.Name), []byte(v))
-		})
+		err = c.persist(d, v)
 	}
 	if err != nil {
 		c.mu.Unlock()
@@ -638,6 +632,41 @@ func (c *Config) Set(key, value string) ConfigurationStatus {
 		return ConfigurationStatusRebootRequired
 	}
 	return ConfigurationStatusAccepted
+}
+
+// Restore puts back a value the key held before, as the charge point
+// decides on its own (the fallback from connection settings that failed):
+// the rules of loading apply, not those of a change (SecurityProfile may
+// go down), the value is persisted, and the OnChange hook is not called.
+func (c *Config) Restore(key, value string) error {
+	d := c.lookup(key)
+	if d == nil {
+		return fmt.Errorf("ocpp16: restore %s: unknown key", key)
+	}
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, err := c.validate(d, value, true)
+	if err != nil {
+		return fmt.Errorf("ocpp16: restore %s: %w", d.Name, err)
+	}
+	if err := c.persist(d, v); err != nil {
+		return fmt.Errorf("ocpp16: restore %s: %w", d.Name, err)
+	}
+	c.put(d, v)
+	return nil
+}
+
+// persist writes v as d's value to the database. c.mu is held.
+func (c *Config) persist(d *KeyDef, v string) error {
+	return c.db.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(c.bucket)
+		if b == nil {
+			return fmt.Errorf("bucket %q missing", c.bucket)
+		}
+		return b.Put([]byte(d.Name), []byte(v))
+	})
 }
 
 // Get answers a GetConfiguration: with no keys, every known key; otherwise

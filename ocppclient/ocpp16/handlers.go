@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/station"
@@ -32,6 +35,10 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 	}
 	switch r := req.(type) {
 	case *ChangeConfigurationRequest:
+		if err := c.profileReady(r.Key, r.Value); err != nil {
+			c.log.Warn("ocpp16 ChangeConfiguration rejected", "key", r.Key, "err", err)
+			return &ChangeConfigurationResponse{Status: ConfigurationStatusRejected}, nil
+		}
 		// Set persists and runs the change hook, which applies the value.
 		st := c.cfg.Set(r.Key, r.Value)
 		c.log.Info("ocpp16 ChangeConfiguration", "key", r.Key, "status", st)
@@ -275,4 +282,22 @@ func unknownTrigger(payload json.RawMessage) bool {
 	}
 	_, err = DecodeRequest(ActionTriggerMessage, fixed)
 	return err == nil
+}
+
+// profileReady checks a change of SecurityProfile to 2 or 3 against the
+// certificates installed (Options.Security); other changes pass, and the
+// Config's own rules (the profile only rises, 1 and 2 need an
+// AuthorizationKey) apply in Set.
+func (c *Charger) profileReady(key, value string) error {
+	if !strings.EqualFold(key, KeySecurityProfile) {
+		return nil
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 2 {
+		return nil // Set judges it
+	}
+	if c.opts.Security == nil {
+		return fmt.Errorf("security profile %d needs certificates, and this charger has no certificate store", n)
+	}
+	return c.opts.Security.ProfileReady(n)
 }

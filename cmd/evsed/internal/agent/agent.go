@@ -11,7 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,6 +57,10 @@ type Options struct {
 	// Identity is reported in BootNotification; vendor and model are
 	// required.
 	Identity ocpp16.Identity
+	// Security answers whether the certificates of security profiles 2
+	// and 3 are installed (the certificate store); nil refuses raising
+	// the profile to 2 or 3 over OCPP.
+	Security ocpp16.SecurityReadiness
 	// Connectors are the outlets with their meters. Required.
 	Connectors []station.ConnectorConfig
 	// Board is halted when the station stops; nil for boards owned
@@ -147,6 +153,13 @@ type Agent struct {
 	stopStation  context.CancelFunc
 	// linkCtx is the context of every Client of a launched agent.
 	linkCtx context.Context
+	// working holds the values of securityKeys the latest Client that
+	// registered was built with; nil before the first registration.
+	// trial, set when the CSMS changes one of them after that, is the
+	// attempt to connect with the new values, which falls back to
+	// working after fallbackAttempts failures in a row.
+	working map[string]string
+	trial   *settingsTrial
 	// replacing tracks the goroutine that, after a change of the
 	// connection settings, waits for the old Client to stop and launches
 	// the new one: the only goroutine of the agent's own, and only for
@@ -207,6 +220,7 @@ func New(o Options) (*Agent, error) {
 		Location:       o.Location,
 		Voltage:        o.Voltage,
 		SiteLimit:      o.SiteLimit,
+		Security:       o.Security,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
@@ -236,6 +250,33 @@ func New(o Options) (*Agent, error) {
 	return a, nil
 }
 
+// securityKeys are the configuration keys of the connection's security:
+// a change of one by the CSMS is tried on a new connection, and undone if
+// that connection cannot be made (see settingsTrial).
+var securityKeys = []string{ocpp16.KeySecurityProfile, ocpp16.KeyAuthorizationKey}
+
+// fallbackAttempts is how many connection attempts in a row may fail with
+// new security settings before the agent goes back to the ones that
+// worked: enough to ride out a CSMS restarting, few enough that a charger
+// given a wrong password or profile is back online within seconds.
+const fallbackAttempts = 3
+
+// settingsTrial is a connection with security settings the CSMS changed,
+// not yet registered.
+type settingsTrial struct {
+	previous map[string]string // the values that last registered
+	failures int               // attempts failed in a row
+}
+
+// securitySettings returns the current values of securityKeys.
+func (a *Agent) securitySettings() map[string]string {
+	m := make(map[string]string, len(securityKeys))
+	for _, k := range securityKeys {
+		m[k], _ = a.keys.Value(k)
+	}
+	return m
+}
+
 // configChanged restarts the connection when a key read at connect time
 // changed, so that a new AuthorizationKey is used at once.
 func (a *Agent) configChanged(key, _ string) {
@@ -243,6 +284,9 @@ func (a *Agent) configChanged(key, _ string) {
 	case ocpp16.KeyAuthorizationKey, ocpp16.KeySecurityProfile, ocpp16.KeyWebSocketPingInterval:
 		a.mu.Lock()
 		a.redial = true
+		if key != ocpp16.KeyWebSocketPingInterval && a.working != nil && a.trial == nil {
+			a.trial = &settingsTrial{previous: a.working}
+		}
 		a.mu.Unlock()
 		// The change usually comes from a ChangeConfiguration handler
 		// whose answer is yet to be written: the connection closes only
@@ -356,6 +400,11 @@ func (a *Agent) startClient(ctx context.Context) {
 	a.redial = false // newClient reads the keys as they are from here on
 	a.mu.Unlock()
 	client, err := a.newClient()
+	if err != nil && a.fallBack(err, true) {
+		// The new settings cannot even make a Client (a profile the URL
+		// does not allow): the previous ones are back, try them.
+		client, err = a.newClient()
+	}
 	if err != nil {
 		a.mu.Lock()
 		if a.transportErr == nil {
@@ -416,8 +465,59 @@ func (a *Agent) replace() {
 	}()
 }
 
+// registeredWith records settings as the ones that work, once a Client
+// built with them has registered. A Client built before the latest change
+// does not end the trial of the new settings.
+func (a *Agent) registeredWith(settings map[string]string) {
+	current := a.securitySettings()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !maps.Equal(settings, current) {
+		return
+	}
+	a.working, a.trial = settings, nil
+}
+
+// disconnected is the Client's OnDisconnect: a failed attempt with new
+// security settings counts towards the fall back.
+func (a *Agent) disconnected(registered bool, err error) {
+	if !registered && a.fallBack(err, false) {
+		a.replace()
+	}
+}
+
+// fallBack counts a failed attempt (err) of the settings on trial and,
+// at fallbackAttempts or at once when they cannot make a Client at all
+// (unbuildable), restores the previous ones; it reports whether it did.
+// Without a trial it does nothing.
+func (a *Agent) fallBack(err error, unbuildable bool) bool {
+	a.mu.Lock()
+	tr := a.trial
+	if tr == nil {
+		a.mu.Unlock()
+		return false
+	}
+	tr.failures++
+	if tr.failures < fallbackAttempts && !unbuildable {
+		a.mu.Unlock()
+		return false
+	}
+	a.trial, a.redial = nil, true
+	a.mu.Unlock()
+	for _, k := range securityKeys {
+		if rerr := a.keys.Restore(k, tr.previous[k]); rerr != nil {
+			a.log.Error("agent: restore the previous connection settings", "key", k, "err", rerr)
+		}
+	}
+	// The values stay out of the log: one of them is a password.
+	a.log.Error("ocpp: the CSMS's new connection settings failed; back to the previous ones",
+		"attempts", tr.failures, "err", err)
+	return true
+}
+
 func (a *Agent) newClient() (*ocppclient.Client, error) {
 	c := a.csms
+	settings := a.securitySettings()
 	protocols := c.Protocols
 	if len(protocols) == 0 {
 		protocols = []string{"ocpp1.6"}
@@ -429,8 +529,14 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 			profile = n
 		}
 	}
+	url := c.URL
+	if profile >= 2 && strings.HasPrefix(url, "ws://") {
+		// Raised over OCPP from a plain-text profile: the same endpoint,
+		// over TLS (1.6 has no key for a second URL).
+		url = "wss://" + strings.TrimPrefix(url, "ws://")
+	}
 	o := ocppclient.Options{
-		URL:             c.URL,
+		URL:             url,
 		ChargePointID:   a.id,
 		Subprotocols:    protocols,
 		SecurityProfile: profile,
@@ -441,10 +547,17 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 		BackoffMax:      c.BackoffMax,
 		Handler:         a.Charger,
 		Hooks:           a.Charger,
-		OnConnect:       a.Charger.OnConnect,
-		Queue:           a.queue,
-		Clock:           a.clk,
-		Logger:          a.log,
+		OnConnect: func(ctx context.Context, caller ocppclient.Caller) error {
+			if err := a.Charger.OnConnect(ctx, caller); err != nil {
+				return err
+			}
+			a.registeredWith(settings)
+			return nil
+		},
+		OnDisconnect: a.disconnected,
+		Queue:        a.queue,
+		Clock:        a.clk,
+		Logger:       a.log,
 	}
 	if c.Tune != nil {
 		c.Tune(&o)

@@ -218,3 +218,122 @@ func TestStopDrainsQueueWhileConnected(t *testing.T) {
 		})
 	}
 }
+
+// waitRegistered polls the agent's registration (its state, not a CSMS
+// record) and reports whether it came within waitLimit.
+func waitRegistered(a *Agent) bool {
+	for deadline := time.Now().Add(waitLimit); !a.registered(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
+}
+
+// The CSMS changes the AuthorizationKey to one it then refuses (a typo in
+// its back office): the agent tries the new key, and after
+// fallbackAttempts refused connections goes back to the key that worked,
+// persisted, and is registered again. A key the CSMS accepts stays.
+func TestSecuritySettingsFallBack(t *testing.T) {
+	const good, typo = "0123456789abcdef0123", "0123456789abcdefXXXX"
+	csms, err := ocpptest.Start(ocpptest.Options{Password: good})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Stop()
+	a := newAgent(t, "CPFALL", csms.URL(), func(o *Options) {
+		o.CSMS.SecurityProfile, o.CSMS.Password = 1, good
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := a.Launch(ctx)
+	defer func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("wait = %v, want nil", err)
+		}
+	}()
+	if !waitRegistered(a) {
+		t.Fatal("the agent did not register with the right key")
+	}
+	a.mu.Lock()
+	first := a.client
+	a.mu.Unlock()
+
+	conf, err := csms.ChangeConfiguration("CPFALL", ocpp16.KeyAuthorizationKey, typo)
+	if err != nil || string(conf.Status) != "Accepted" {
+		t.Fatalf("ChangeConfiguration = %+v, %v; want Accepted", conf, err)
+	}
+	// Registered again, on a Client built after the change: the fall
+	// back happened (the typo can never register).
+	deadline := time.Now().Add(waitLimit)
+	for {
+		a.mu.Lock()
+		c := a.client
+		a.mu.Unlock()
+		if c != first && c != nil && c.Registered() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not come back with the previous key")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if v, _ := a.keys.Value(ocpp16.KeyAuthorizationKey); v != good {
+		t.Error("AuthorizationKey after the fall back is not the previous one")
+	}
+	a.mu.Lock()
+	trial := a.trial
+	a.mu.Unlock()
+	if trial != nil {
+		t.Errorf("a trial is still open after the fall back: %+v", trial)
+	}
+}
+
+// The CSMS raises the security profile of a plain-text connection to 2
+// without TLS being possible at that address: the new settings cannot
+// connect, and the agent falls back to profile 1, persisted, and is
+// registered again (here the readiness check is passed by a store that
+// says yes, as if the roots were installed).
+func TestSecurityProfileRaiseFallsBack(t *testing.T) {
+	const key = "0123456789abcdef0123"
+	csms, err := ocpptest.Start(ocpptest.Options{Password: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Stop()
+	a := newAgent(t, "CPRAISE", csms.URL(), func(o *Options) {
+		o.CSMS.SecurityProfile, o.CSMS.Password = 1, key
+		o.Security = readyStore{}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := a.Launch(ctx)
+	defer func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("wait = %v, want nil", err)
+		}
+	}()
+	if !waitRegistered(a) {
+		t.Fatal("the agent did not register")
+	}
+	conf, err := csms.ChangeConfiguration("CPRAISE", ocpp16.KeySecurityProfile, "2")
+	if err != nil || string(conf.Status) != "Accepted" {
+		t.Fatalf("ChangeConfiguration = %+v, %v; want Accepted", conf, err)
+	}
+	deadline := time.Now().Add(waitLimit)
+	for {
+		v, _ := a.keys.Value(ocpp16.KeySecurityProfile)
+		if v == "1" && a.registered() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SecurityProfile %s, registered %v: no fall back to 1", v, a.registered())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// readyStore says every profile's certificates are installed.
+type readyStore struct{}
+
+func (readyStore) ProfileReady(int) error { return nil }
