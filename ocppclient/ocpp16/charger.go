@@ -103,9 +103,19 @@ type Options struct {
 	SiteLimit physic.ElectricCurrent
 	// Security says whether the certificates a security profile needs are
 	// installed; a ChangeConfiguration raising SecurityProfile to 2 or 3
-	// is Rejected unless it says they are. Nil rejects every raise to 2
-	// or 3 over OCPP (the config file may still set them).
+	// is Rejected unless it says they are. Nil means Certificates, and
+	// with neither every raise to 2 or 3 over OCPP is Rejected (the config
+	// file may still set them).
 	Security SecurityReadiness
+	// Certificates is the certificate store of the whitepaper's
+	// certificate messages (InstallCertificate, GetInstalledCertificateIds,
+	// DeleteCertificate, SignCertificate, CertificateSigned); nil answers
+	// them NotSupported.
+	Certificates CertificateStore
+	// OnClientCertificate, when set, is called after a CertificateSigned
+	// installed a new client certificate and its answer went out: the
+	// agent reconnects so that the new certificate is presented.
+	OnClientCertificate func()
 }
 
 // SecurityReadiness is what the adapter asks the certificate store before

@@ -284,8 +284,13 @@ type rig struct {
 	mu     sync.Mutex // guards online
 	c      *Charger
 	resets []bool
-	// security is the Charger's Options.Security, read at each open.
+	// security, certs, onCert and serial are the Charger's
+	// Options.Security, Certificates, OnClientCertificate and serial
+	// number, read at each open.
 	security SecurityReadiness
+	certs    CertificateStore
+	onCert   func()
+	serial   string
 }
 
 // newRig builds a rig with two connectors; initial sets configuration keys.
@@ -322,7 +327,7 @@ func (r *rig) open(initial map[string]string) {
 	}
 	r.c, err = New(Options{
 		Station:       r.st,
-		Identity:      Identity{ChargePointVendor: "evsed", ChargePointModel: "sim", FirmwareVersion: "test"},
+		Identity:      Identity{ChargePointVendor: "evsed", ChargePointModel: "sim", FirmwareVersion: "test", ChargePointSerialNumber: r.serial},
 		NumConnectors: 2,
 		DB:            db,
 		Bucket:        "cp1",
@@ -332,6 +337,12 @@ func (r *rig) open(initial map[string]string) {
 		Logger:        slog.New(slog.DiscardHandler),
 		OnReset:       func(hard bool) { r.resets = append(r.resets, hard) },
 		Security:      r.security,
+		Certificates:  r.certs,
+		OnClientCertificate: func() {
+			if r.onCert != nil {
+				r.onCert()
+			}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)

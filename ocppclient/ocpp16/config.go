@@ -88,6 +88,18 @@ const (
 	// KeySecurityProfile is the security profile in use, 0 to 3 (security
 	// whitepaper). It may only be raised.
 	KeySecurityProfile = "SecurityProfile"
+	// KeyCpoName is the organisation (O) of the charge point's certificate
+	// signing requests.
+	KeyCpoName = "CpoName"
+	// KeyCertificateStoreMaxLength is the most root certificates the
+	// charge point holds per kind.
+	KeyCertificateStoreMaxLength = "CertificateStoreMaxLength"
+	// KeyCertificateSignedMaxChainSize is the longest certificateChain a
+	// CertificateSigned may carry, in characters.
+	KeyCertificateSignedMaxChainSize = "CertificateSignedMaxChainSize"
+	// KeyAdditionalRootCertificateCheck says a new CSMS root must be
+	// signed by the one it replaces; evsed does not do that check.
+	KeyAdditionalRootCertificateCheck = "AdditionalRootCertificateCheck"
 )
 
 // Access says who may read and change a configuration key.
@@ -273,6 +285,10 @@ var keyDefs = [...]KeyDef{
 	// Security whitepaper.
 	{Name: KeyAuthorizationKey, Access: WriteOnly, Type: TypeString, Default: "", check: checkAuthorizationKey},
 	{Name: KeySecurityProfile, Access: ReadWrite, Type: TypeInt, Default: "0", Min: 0, Max: 3, check: checkSecurityProfile},
+	{Name: KeyCpoName, Access: ReadWrite, Type: TypeString, Default: ""},
+	{Name: KeyCertificateStoreMaxLength, Access: ReadOnly, Type: TypeInt, Default: "16", Min: 1, Max: 1000},
+	{Name: KeyCertificateSignedMaxChainSize, Access: ReadOnly, Type: TypeInt, Default: "10000", Min: 1, Max: 10000},
+	{Name: KeyAdditionalRootCertificateCheck, Access: ReadOnly, Type: TypeBool, Default: "false"},
 }
 
 // KeyDefs returns the descriptions of the keys Config knows, in

@@ -333,8 +333,8 @@ func TestConfigKeyTable(t *testing.T) {
 			t.Errorf("%s: empty range", d.Name)
 		}
 	}
-	if len(seen) != 44 {
-		t.Errorf("%d keys, want 33 Core keys + 3 Local Auth List + 1 Reservation + 5 Smart Charging + 2 security keys", len(seen))
+	if len(seen) != 48 {
+		t.Errorf("%d keys, want 33 Core keys + 3 Local Auth List + 1 Reservation + 5 Smart Charging + 6 security keys", len(seen))
 	}
 }
 

@@ -54,6 +54,23 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 		return &ClearCacheResponse{Status: ClearCacheStatusAccepted}, nil
 	case *TriggerMessageRequest:
 		return c.triggerMessage(r), nil
+	case *ExtendedTriggerMessageRequest:
+		return c.extendedTrigger(r), nil
+	case *InstallCertificateRequest, *GetInstalledCertificateIdsRequest, *DeleteCertificateRequest, *CertificateSignedRequest:
+		store, err := c.certificates(action)
+		if err != nil {
+			return nil, err
+		}
+		switch r := req.(type) {
+		case *InstallCertificateRequest:
+			return c.installCertificate(store, r), nil
+		case *GetInstalledCertificateIdsRequest:
+			return c.installedCertificates(store, r), nil
+		case *DeleteCertificateRequest:
+			return c.deleteCertificate(store, r), nil
+		case *CertificateSignedRequest:
+			return c.certificateSigned(store, r), nil
+		}
 	case *SendLocalListRequest:
 		return c.sendLocalList(r), nil
 	case *GetLocalListVersionRequest:
@@ -296,8 +313,12 @@ func (c *Charger) profileReady(key, value string) error {
 	if err != nil || n < 2 {
 		return nil // Set judges it
 	}
-	if c.opts.Security == nil {
+	ready := c.opts.Security
+	if ready == nil && c.opts.Certificates != nil {
+		ready = c.opts.Certificates
+	}
+	if ready == nil {
 		return fmt.Errorf("security profile %d needs certificates, and this charger has no certificate store", n)
 	}
-	return c.opts.Security.ProfileReady(n)
+	return ready.ProfileReady(n)
 }

@@ -45,8 +45,10 @@ const (
 	ActionGetDiagnostics                = "GetDiagnostics"
 	ActionUpdateFirmware                = "UpdateFirmware"
 
-	// Security whitepaper: known, not (yet) supported; DecodeRequest
-	// answers them NotSupported.
+	// Security whitepaper. DecodeRequest decodes the certificate requests
+	// and ExtendedTriggerMessage; SignedUpdateFirmware and GetLog are
+	// answered NotSupported until the firmware and log machinery is
+	// wired.
 	ActionCertificateSigned                = "CertificateSigned"
 	ActionDeleteCertificate                = "DeleteCertificate"
 	ActionExtendedTriggerMessage           = "ExtendedTriggerMessage"

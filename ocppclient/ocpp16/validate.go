@@ -28,12 +28,14 @@ import (
 //     GetCompositeSchedule;
 //   - Local Auth List Management: SendLocalList and GetLocalListVersion;
 //   - Reservation: ReserveNow and CancelReservation;
-//   - Remote Trigger: TriggerMessage.
+//   - Remote Trigger: TriggerMessage;
+//   - security whitepaper: InstallCertificate, GetInstalledCertificateIds,
+//     DeleteCertificate, CertificateSigned and ExtendedTriggerMessage.
 //
 // The error is always a *ocppclient.CallError, to be sent back as the
 // CALLERROR: NotSupported for an action OCPP 1.6 (or its security
-// whitepaper) defines but this package does not decode (those of the
-// Firmware Management profile and of the whitepaper), including the actions
+// whitepaper) defines but this package does not decode (GetDiagnostics,
+// UpdateFirmware, SignedUpdateFirmware and GetLog), including the actions
 // a charge point sends rather than receives; NotImplemented for an unknown
 // action; otherwise the validation code described in the package
 // documentation.
@@ -111,6 +113,8 @@ func newInboundRequest(action string) any {
 	switch action {
 	case ActionCancelReservation:
 		return new(CancelReservationRequest)
+	case ActionCertificateSigned:
+		return new(CertificateSignedRequest)
 	case ActionChangeAvailability:
 		return new(ChangeAvailabilityRequest)
 	case ActionChangeConfiguration:
@@ -121,12 +125,20 @@ func newInboundRequest(action string) any {
 		return new(ClearChargingProfileRequest)
 	case ActionDataTransfer:
 		return new(DataTransferRequest)
+	case ActionDeleteCertificate:
+		return new(DeleteCertificateRequest)
+	case ActionExtendedTriggerMessage:
+		return new(ExtendedTriggerMessageRequest)
 	case ActionGetCompositeSchedule:
 		return new(GetCompositeScheduleRequest)
 	case ActionGetConfiguration:
 		return new(GetConfigurationRequest)
+	case ActionGetInstalledCertificateIds:
+		return new(GetInstalledCertificateIdsRequest)
 	case ActionGetLocalListVersion:
 		return new(GetLocalListVersionRequest)
+	case ActionInstallCertificate:
+		return new(InstallCertificateRequest)
 	case ActionRemoteStartTransaction:
 		return new(RemoteStartTransactionRequest)
 	case ActionRemoteStopTransaction:
@@ -157,6 +169,8 @@ func newResponse(action string) any {
 		return new(BootNotificationResponse)
 	case ActionCancelReservation:
 		return new(CancelReservationResponse)
+	case ActionCertificateSigned:
+		return new(CertificateSignedResponse)
 	case ActionChangeAvailability:
 		return new(ChangeAvailabilityResponse)
 	case ActionChangeConfiguration:
@@ -167,18 +181,28 @@ func newResponse(action string) any {
 		return new(ClearChargingProfileResponse)
 	case ActionDataTransfer:
 		return new(DataTransferResponse)
+	case ActionDeleteCertificate:
+		return new(DeleteCertificateResponse)
 	case ActionDiagnosticsStatusNotification:
 		return new(DiagnosticsStatusNotificationResponse)
+	case ActionExtendedTriggerMessage:
+		return new(ExtendedTriggerMessageResponse)
 	case ActionFirmwareStatusNotification:
 		return new(FirmwareStatusNotificationResponse)
 	case ActionGetCompositeSchedule:
 		return new(GetCompositeScheduleResponse)
 	case ActionGetConfiguration:
 		return new(GetConfigurationResponse)
+	case ActionGetInstalledCertificateIds:
+		return new(GetInstalledCertificateIdsResponse)
 	case ActionGetLocalListVersion:
 		return new(GetLocalListVersionResponse)
 	case ActionHeartbeat:
 		return new(HeartbeatResponse)
+	case ActionInstallCertificate:
+		return new(InstallCertificateResponse)
+	case ActionLogStatusNotification:
+		return new(LogStatusNotificationResponse)
 	case ActionMeterValues:
 		return new(MeterValuesResponse)
 	case ActionRemoteStartTransaction:
@@ -189,10 +213,16 @@ func newResponse(action string) any {
 		return new(ReserveNowResponse)
 	case ActionReset:
 		return new(ResetResponse)
+	case ActionSecurityEventNotification:
+		return new(SecurityEventNotificationResponse)
 	case ActionSendLocalList:
 		return new(SendLocalListResponse)
 	case ActionSetChargingProfile:
 		return new(SetChargingProfileResponse)
+	case ActionSignCertificate:
+		return new(SignCertificateResponse)
+	case ActionSignedFirmwareStatusNotification:
+		return new(SignedFirmwareStatusNotificationResponse)
 	case ActionStartTransaction:
 		return new(StartTransactionResponse)
 	case ActionStatusNotification:
