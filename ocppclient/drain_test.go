@@ -186,6 +186,37 @@ func TestDrainCallErrorRetryThenAbandon(t *testing.T) {
 	}
 }
 
+// A message outside the transaction ones that the CSMS does not
+// implement (a 1.6 CSMS without the security extension, answering a
+// SecurityEventNotification NotSupported) goes to the dead letters at
+// once, without the retry pause that would hold back the transaction
+// messages behind it; a transaction message answered so is retried as
+// any refusal is.
+func TestDrainNotSupportedOtherAbandonedAtOnce(t *testing.T) {
+	const retry = time.Hour
+	_, clk, _, sc, q, hooks := drainSetup(t, QueueOptions{MaxAttempts: 5, RetryInterval: retry}, func(q *Queue) {
+		drainEnqueue(t, q, KindOther, "SecurityEventNotification", `{"type":"ResetOrReboot"}`)
+		drainEnqueue(t, q, KindStop, "StopTransaction", `{"transactionId":5}`)
+	})
+	f := sc.nextCall("SecurityEventNotification")
+	sc.send(`[4,"` + f.ID + `","NotSupported","unsupported action",{}]`)
+	g := sc.nextCall("StopTransaction") // no clock advance: at once
+	sc.send(`[4,"` + g.ID + `","NotImplemented","",{}]`)
+	sc.assertQuiet("a transaction message resent before its retry interval")
+	advanceUntil(t, clk, time.Minute, "the resend", func() bool { return len(sc.in) > 0 })
+	h := sc.nextCall("StopTransaction")
+	sc.result(h.ID, `{}`)
+	waitFor(t, "queue empty", func() bool { return q.Len() == 0 })
+	delivered, abandoned := hooks.snapshot()
+	if strings.Join(abandoned, ",") != "SecurityEventNotification" || strings.Join(delivered, ",") != "StopTransaction" {
+		t.Fatalf("abandoned %v delivered %v", abandoned, delivered)
+	}
+	dead, err := q.DeadLetters()
+	if err != nil || len(dead) != 1 || dead[0].Action != "SecurityEventNotification" {
+		t.Fatalf("DeadLetters %v %v", dead, err)
+	}
+}
+
 func TestDrainResendAfterConnectionLoss(t *testing.T) {
 	c, clk, fcsms, sc, q, hooks := drainSetup(t, QueueOptions{}, func(q *Queue) {
 		drainEnqueue(t, q, KindStart, "StartTransaction", `{"connectorId":1,"idTag":"T1"}`)

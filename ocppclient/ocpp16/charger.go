@@ -112,6 +112,10 @@ type Options struct {
 	// DeleteCertificate, SignCertificate, CertificateSigned); nil answers
 	// them NotSupported.
 	Certificates CertificateStore
+	// SecurityLog, when set, keeps every security event (see
+	// Charger.SecurityEvent); nil keeps none locally, and the critical
+	// ones still go to the CSMS.
+	SecurityLog SecurityLog
 	// OnClientCertificate, when set, is called after a CertificateSigned
 	// installed a new client certificate and its answer went out: the
 	// agent reconnects so that the new certificate is presented.

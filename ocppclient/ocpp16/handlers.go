@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/secevents"
 	"github.com/evsed/evsed/station"
 )
 
@@ -219,6 +220,7 @@ func (c *Charger) reset(ctx context.Context, st Station, t ResetType) {
 	bg := context.WithoutCancel(ctx)
 	c.background.Go(func() {
 		c.log.Warn("ocpp16 reset requested by the CSMS", "type", t)
+		c.SecurityEvent(secevents.ResetOrReboot, string(t)+" reset requested by the CSMS")
 		if err := st.Reset(bg, reason); err != nil {
 			// Restart anyway: sessions the station could not end resume
 			// or end as PowerLoss after the restart.
