@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -67,6 +68,10 @@ type OpenOptions struct {
 	// identifiers ids; nil means SocketCAN (Linux only). Tests inject
 	// cantest sources here.
 	CAN func(iface string, ids []uint32) (CANSource, error)
+	// GridMeter is the YAML text of the grid meter's block (see grid.go):
+	// the keys of a connector's meter block, or driver sim with a house on
+	// the simulated board. Nil means no grid meter (Built.GridMeter nil).
+	GridMeter []byte
 }
 
 // Built is an opened board and its meters. Its values live until the
@@ -84,6 +89,16 @@ type Built struct {
 	// MeterBindings are the meter blocks of a real board's connectors, by
 	// connector ID, as validated: what Meters were built from.
 	MeterBindings map[int]MeterBinding
+	// GridMeter is the grid meter of OpenOptions.GridMeter, for
+	// station.GridOptions.Meter; nil without one. A Modbus grid meter on a
+	// connector meter's line shares its bus; Close closes it with them.
+	GridMeter meter.Meter
+	// House is the simulated house behind a sim grid meter; nil otherwise.
+	House *halsim.House
+	// LimitInput is the board's limit input (the board file's
+	// limit_input; always there on the simulated board), for
+	// station.Options.LimitInput; nil when the board has none.
+	LimitInput hal.Input
 
 	meters *meterSet // nil for simulated boards
 }
@@ -229,9 +244,40 @@ func Open(nameOrPath string, opts OpenOptions) (*Built, error) {
 // meters come first: opening a CAN socket may fail, and nothing is to be
 // undone then but the other meters' buses.
 func openReal(b *Board, opts OpenOptions) (*Built, error) {
+	if opts.GridMeter != nil {
+		// Check it against the connectors' meters, then build it with
+		// them, as meter 0.
+		fm, err := parseGridMeter(opts.GridMeter)
+		if err != nil {
+			return nil, err
+		}
+		p := &problems{file: b.Source}
+		mc := newMeterCheck(p)
+		for id, cm := range b.fileMeters {
+			mc.check(fmt.Sprintf("connector %d meter", id), cm, b.phases[id])
+		}
+		p.list = nil // validated at Load: only the grid meter's mistakes count
+		if fm.Driver == MeterSim {
+			p.add(gridKey+".driver", "sim is for the simulated board")
+		}
+		bind, _ := mc.check(gridKey, fm, 1)
+		if err := p.err(); err != nil {
+			return nil, err
+		}
+		withGrid := *b
+		withGrid.Meters = maps.Clone(b.Meters)
+		withGrid.Meters[0] = bind
+		b = &withGrid
+	}
 	ms, err := buildMeters(b, opts)
 	if err != nil {
 		return nil, err
+	}
+	var grid meter.Meter
+	if opts.GridMeter != nil {
+		grid = ms.meters[0]
+		delete(ms.meters, 0)
+		delete(b.Meters, 0) // the clone's
 	}
 	pb, err := periphboard.New(b.Spec, periphboard.Env{
 		Pins: opts.Pins, ADC: opts.ADC, CardReader: opts.CardReader,
@@ -240,7 +286,7 @@ func openReal(b *Board, opts OpenOptions) (*Built, error) {
 	if err != nil {
 		return nil, errors.Join(err, ms.close())
 	}
-	return &Built{Board: pb, Meters: ms.meters, MeterBindings: b.Meters, meters: ms}, nil
+	return &Built{Board: pb, Meters: ms.meters, MeterBindings: b.Meters, GridMeter: grid, LimitInput: pb.LimitInput(), meters: ms}, nil
 }
 
 // openSim builds the simulated board with a simulated meter per connector.
@@ -249,7 +295,8 @@ func openSim(f *Board, opts OpenOptions) (*Built, error) {
 	if n == 0 {
 		n = f.Sim.Connectors
 	}
-	b, err := halsim.New(halsim.Options{Name: f.Name, Connectors: n, MaxCurrent: f.Sim.MaxCurrent, Phases: f.Sim.Phases, Clock: opts.Clock, Logger: opts.Logger})
+	b, err := halsim.New(halsim.Options{Name: f.Name, Connectors: n, MaxCurrent: f.Sim.MaxCurrent, Phases: f.Sim.Phases,
+		PhaseSwitch: f.Sim.PhaseSwitch, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
@@ -257,5 +304,27 @@ func openSim(f *Board, opts OpenOptions) (*Built, error) {
 	for _, c := range b.Connectors() {
 		meters[c.ID] = b.Meter(c.ID)
 	}
-	return &Built{Board: b, Meters: meters, Sim: b}, nil
+	built := &Built{Board: b, Meters: meters, Sim: b, LimitInput: b.Input()}
+	if opts.GridMeter != nil {
+		fm, err := parseGridMeter(opts.GridMeter)
+		if err != nil {
+			return nil, err
+		}
+		p := &problems{file: f.Source}
+		if fm.Driver != MeterSim {
+			p.add(gridKey+".driver", "%q: the simulated board's grid meter is driver sim (the simulated house)", fm.Driver)
+		}
+		newMeterCheck(p).check(gridKey, fm, 1)
+		ho := houseOptions(p, fm.House)
+		if err := p.err(); err != nil {
+			return nil, err
+		}
+		ho.Clock = opts.Clock
+		house, err := halsim.NewHouse(ho)
+		if err != nil {
+			return nil, err
+		}
+		built.House, built.GridMeter = house, house.GridMeter(b)
+	}
+	return built, nil
 }

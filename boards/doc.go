@@ -73,6 +73,39 @@
 // driver: sim is a stand-in that always reads 0 W and an unchanging
 // register, for bench tests of a board without its meter.
 //
+// # Grid meter
+//
+// OpenOptions.GridMeter is the meter at the site's grid connection, from
+// the configuration, with the keys of a connector's meter block. Open
+// checks it against the board's meters and builds it with them
+// (Built.GridMeter): one on a connector meter's RS-485 line shares that
+// line's bus. On the simulated board it is driver sim with a house block,
+// the simulated house of hal/sim (Built.House); see grid.go for its keys.
+//
+// # Phase switch
+//
+// A three-phase connector may have a relay that switches it between one
+// and three phases, for charging from a small solar surplus (see
+// station's solar modes). The relay's output selects one phase when at its
+// active level (high unless stated); the driver refuses to switch while
+// the contactor is closed:
+//
+//	phase_switch: {driver: relay, out: {pin: GPIO6, active: high}}
+//
+// A simulated board gets one on every three-phase outlet with
+// sim.phase_switch: true.
+//
+// # Limit input
+//
+// A real board's top-level limit_input is the GPIO of the grid operator's
+// limit signal (a ripple control receiver's or a section 14a control box's
+// contact), active low unless stated:
+//
+//	limit_input: {pin: GPIO5, active: low}
+//
+// Built.LimitInput is it (station.Options.LimitInput); the simulated board
+// always has one, set from the simulation.
+//
 // # Lifetime
 //
 // Open returns a Built. Its caller runs Built.Board.Run and Built.RunMeters

@@ -71,11 +71,15 @@ type (
 		Sim         *fileSim        `yaml:"sim"`
 		Connectors  []fileConnector `yaml:"connectors"`
 		CardReaders []fileReader    `yaml:"card_readers"`
+		// LimitInput is the grid operator's limit signal (a ripple control
+		// receiver's or a control box's contact): a GPIO input.
+		LimitInput *filePin `yaml:"limit_input"`
 	}
 	fileSim struct {
-		Connectors int   `yaml:"connectors"`
-		MaxCurrent *amps `yaml:"max_current"`
-		Phases     int   `yaml:"phases"`
+		Connectors  int   `yaml:"connectors"`
+		MaxCurrent  *amps `yaml:"max_current"`
+		Phases      int   `yaml:"phases"`
+		PhaseSwitch bool  `yaml:"phase_switch"`
 	}
 	filePin struct {
 		Pin    string `yaml:"pin"`
@@ -92,6 +96,13 @@ type (
 		RCD        *fileRCD       `yaml:"rcd"`
 		Lock       *fileLock      `yaml:"lock"`
 		Indicator  *fileIndicator `yaml:"indicator"`
+		// PhaseSwitch is the 1-phase/3-phase relay of a three-phase
+		// connector (see doc.go).
+		PhaseSwitch *filePhaseSwitch `yaml:"phase_switch"`
+	}
+	filePhaseSwitch struct {
+		Driver string   `yaml:"driver"`
+		Out    *filePin `yaml:"out"`
 	}
 	filePilot struct {
 		Driver     string     `yaml:"driver"`
@@ -171,6 +182,11 @@ type Board struct {
 	Meters map[int]MeterBinding
 	// Text is the board file as read.
 	Text string
+
+	// fileMeters are the connectors' meter blocks by connector ID, for
+	// checking a grid meter against them (Open).
+	fileMeters map[int]*fileMeter
+	phases     map[int]int
 }
 
 // SimParams are a simulated board's parameters.
@@ -178,6 +194,8 @@ type SimParams struct {
 	Connectors int
 	MaxCurrent physic.ElectricCurrent
 	Phases     int
+	// PhaseSwitch gives every three-phase outlet a phase relay.
+	PhaseSwitch bool
 }
 
 // problems collects a file's mistakes as "file: key: what" lines.
@@ -250,6 +268,12 @@ func Load(file string, text []byte) (*Board, error) {
 		b.Sim = validateSim(p, fb)
 	case PlatformRaspberryPi:
 		b.Spec = validateReal(p, fb, b.Meters)
+		b.fileMeters, b.phases = map[int]*fileMeter{}, map[int]int{}
+		for _, c := range fb.Connectors {
+			if c.Meter != nil {
+				b.fileMeters[c.ID], b.phases[c.ID] = c.Meter, c.Phases
+			}
+		}
 	case "":
 		p.add("platform", "missing (want %s or %s)", PlatformSim, PlatformRaspberryPi)
 	default:
@@ -264,6 +288,9 @@ func Load(file string, text []byte) (*Board, error) {
 func validateSim(p *problems, fb fileBoard) *SimParams {
 	if len(fb.Connectors) > 0 || len(fb.CardReaders) > 0 {
 		p.add("connectors", "a simulated board has no wiring; use sim.connectors")
+	}
+	if fb.LimitInput != nil {
+		p.add("limit_input", "a simulated board has no wiring; its limit input is always there (set from the simulation)")
 	}
 	s := &SimParams{Connectors: 2, MaxCurrent: 32 * physic.Ampere, Phases: 3}
 	if fb.Sim == nil {
@@ -284,6 +311,10 @@ func validateSim(p *problems, fb fileBoard) *SimParams {
 	}
 	if s.Phases != 1 && s.Phases != 3 {
 		p.add("sim.phases", "%d, want 1 or 3", s.Phases)
+	}
+	s.PhaseSwitch = fb.Sim.PhaseSwitch
+	if s.PhaseSwitch && s.Phases != 3 {
+		p.add("sim.phase_switch", "only for three-phase outlets")
 	}
 	return s
 }
@@ -447,6 +478,14 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 				Fault: used.pin(p, kk+".fault", in.Fault, gpio.High, false),
 			}
 		}
+		if ps := c.PhaseSwitch; ps != nil {
+			kk := k + ".phase_switch"
+			checkDriver(p, kk, ps.Driver, "relay")
+			if c.Phases != 3 {
+				p.add(kk, "only for a three-phase connector")
+			}
+			cs.PhaseSwitch = used.pin(p, kk+".out", ps.Out, gpio.High, true)
+		}
 		s.Connectors = append(s.Connectors, cs)
 	}
 	for i, r := range fb.CardReaders {
@@ -464,6 +503,9 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 			IRQ:   used.pin(p, k+".irq", r.IRQ, gpio.Low, true),
 		})
 	}
+	// A relay contact to ground with a pull-up reads low when closed:
+	// active low unless the file says otherwise.
+	s.LimitInput = used.pin(p, "limit_input", fb.LimitInput, gpio.Low, false)
 	return s
 }
 

@@ -81,6 +81,8 @@ type fileMeter struct {
 	OutputVoltage int       `yaml:"output_voltage"`
 	StaleCycles   int       `yaml:"stale_cycles"`
 	MinStale      *duration `yaml:"min_stale"`
+	// House is the simulated house of a sim grid meter (grid.go).
+	House *fileHouse `yaml:"house"`
 }
 
 // modbusKeys and canKeys name the keys of one driver, to reject them under
@@ -161,6 +163,9 @@ func newMeterCheck(p *problems) *meterCheck {
 func (mc *meterCheck) check(k string, fm *fileMeter, phases int) (MeterBinding, bool) {
 	before := len(mc.p.list)
 	mb := MeterBinding{Driver: fm.Driver, Model: fm.Model}
+	if fm.House != nil && (k != gridKey || fm.Driver != MeterSim) {
+		mc.p.add(k+".house", "only for a grid meter of driver sim")
+	}
 	switch fm.Driver {
 	case MeterSim:
 		for _, key := range append(fm.modbusKeys(), fm.canKeys()...) {

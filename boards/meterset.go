@@ -130,7 +130,7 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 				Initial: metersim.Measurement{Phases: phases[id]},
 			})
 			if err != nil {
-				return fail(fmt.Errorf("connector %d meter: %w", id, err))
+				return fail(fmt.Errorf("%s: %w", meterName(id), err))
 			}
 			s.meters[id] = m
 
@@ -138,12 +138,12 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 			mb := bind.Modbus
 			model, err := modbusModel(bind)
 			if err != nil {
-				return fail(fmt.Errorf("connector %d meter: %w", id, err))
+				return fail(fmt.Errorf("%s: %w", meterName(id), err))
 			}
 			mo := mb.Meter
 			m, err := modbus.NewMeter(buses[mb.Bus], model, mb.Unit, &mo)
 			if err != nil {
-				return fail(fmt.Errorf("connector %d meter: %w", id, err))
+				return fail(fmt.Errorf("%s: %w", meterName(id), err))
 			}
 			s.meters[id] = m
 
@@ -151,7 +151,7 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 			cb := bind.CAN
 			dec, err := canDecoder(bind)
 			if err != nil {
-				return fail(fmt.Errorf("connector %d meter: %w", id, err))
+				return fail(fmt.Errorf("%s: %w", meterName(id), err))
 			}
 			line := canLines[cb.Interface]
 			if line == nil {
@@ -167,7 +167,7 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 			co.Name, co.Clock, co.Logger = name, opts.Clock, log
 			m, err := can.New(line.tap(dec.IDs()), dec, &co)
 			if err != nil {
-				return fail(fmt.Errorf("connector %d meter: %w", id, err))
+				return fail(fmt.Errorf("%s: %w", meterName(id), err))
 			}
 			line.meters = append(line.meters, m)
 			s.meters[id] = m
@@ -183,6 +183,15 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 		l.src = src
 	}
 	return s, nil
+}
+
+// meterName names meter id in errors: connector id's, or (0) the grid
+// meter.
+func meterName(id int) string {
+	if id == 0 {
+		return "grid meter"
+	}
+	return fmt.Sprintf("connector %d meter", id)
 }
 
 // modbusModel returns the model a validated modbus binding names.

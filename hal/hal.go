@@ -129,6 +129,30 @@ type Indicator interface {
 	Show(Indication) error
 }
 
+// Input is a digital input of the board, such as the grid operator's
+// control signal that forces a reduced current (a ripple control receiver,
+// a section 14a control box). A driver reports its changes as InputChanged
+// events (Connector 0); Active reports the current level.
+type Input interface {
+	Resource // Halt has nothing to make safe for an input.
+	// Active reports whether the input is asserted (after the driver's
+	// polarity and debounce).
+	Active() bool
+}
+
+// PhaseSwitch is the relay of a three-phase connector that connects L2 and
+// L3 (three phases) or leaves them open (L1 only), so that a solar session
+// can charge on one phase from a small surplus. Drivers refuse to switch
+// while the connector's contactor is closed (ErrInterlock): switching
+// under load wears the relay and confuses the vehicle.
+type PhaseSwitch interface {
+	Resource // Halt leaves the relay as it is: the contactor's Halt makes the connector safe.
+	// SetPhases connects 1 or 3 phases.
+	SetPhases(n int) error
+	// Phases reports the phases connected (the commanded state).
+	Phases() int
+}
+
 // Connector is the hardware of one outlet, as a board file wires it. Nil
 // Lock, RCD and Indicator mean the outlet has none (a tethered cable has no
 // lock).
@@ -144,6 +168,9 @@ type Connector struct {
 	MaxCurrent physic.ElectricCurrent
 	// Phases is 1 or 3.
 	Phases int
+	// PhaseSwitch, on a three-phase connector, switches between one and
+	// three phases; nil means the phases are fixed.
+	PhaseSwitch PhaseSwitch
 }
 
 // Board is a whole EVSE's hardware.
@@ -184,12 +211,16 @@ const (
 	// FaultCleared: the hardware reports the earlier fault of Event.Cleared
 	// kind gone (an RCD reset, a simulated fault cleared).
 	FaultCleared
+	// InputChanged: a board input (Input) changed to Event.Active; for
+	// station-wide inputs Connector is 0.
+	InputChanged
 )
 
 var eventNames = map[EventKind]string{
 	PilotChanged: "PilotChanged", DiodeFault: "DiodeFault", RCDTripped: "RCDTripped",
 	ContactorWelded: "ContactorWelded", ContactorFailed: "ContactorFailed",
 	LockFailed: "LockFailed", CardPresented: "CardPresented", FaultCleared: "FaultCleared",
+	InputChanged: "InputChanged",
 }
 
 // String names the kind.
@@ -209,6 +240,7 @@ type Event struct {
 	Pilot     PilotState // with PilotChanged
 	IDTag     string     // with CardPresented
 	Cleared   EventKind  // with FaultCleared: which fault kind cleared; 0 = all
+	Active    bool       // with InputChanged: the input's new level
 	Detail    string     // free text for logs
 }
 

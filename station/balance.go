@@ -3,6 +3,7 @@ package station
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -34,12 +35,54 @@ func (s *Station) SetLimits(ctx context.Context, n int, sched LimitSchedule) err
 
 // budget is the most every connector together may be offered at now, per
 // phase; NoLimit when nothing caps the sum.
-func (l *loop) budget(now time.Time) physic.ElectricCurrent {
-	b := l.stationSched.at(now).Current
+func (l *loop) budget(now time.Time) physic.ElectricCurrent { return l.budgetWhy(now).a }
+
+// budgetWhy is budget with the limit that sets it: the station-wide
+// external limit and limit input, the CSMS's station limit, the charger's
+// supply (Options.SiteLimit) and the grid connection (Options.Grid), the
+// lowest winning.
+func (l *loop) budgetWhy(now time.Time) limitWhy {
+	b := limitWhy{a: NoLimit}
+	if e := l.stationExt; e.activeAt(now) {
+		b.lower(limitWhy{e.Current, LimitExternal, "station external limit" + sourceInfo(e.Source)})
+	}
+	if l.inputActive {
+		b.lower(limitWhy{l.s.opts.InputLimit, LimitExternal, "limit input active"})
+	}
+	b.lower(limitWhy{l.stationSched.at(now).Current, LimitProfile, "station charging profile"})
 	if site := l.s.opts.SiteLimit; site > 0 {
-		b = min(b, site)
+		b.lower(limitWhy{site, LimitSite, "station supply limit"})
+	}
+	if g, ok := l.gridLimit(); ok {
+		b.lower(g)
 	}
 	return b
+}
+
+// sourceInfo formats an external limit's source for a reason's detail.
+func sourceInfo(src string) string {
+	if src == "" {
+		return ""
+	}
+	return " (" + src + ")"
+}
+
+// connCap is connector c's own limit at now, before the sharing, with its
+// reason and the least worth offering; off says the connector may not
+// draw now (a pv session waiting for surplus).
+func (l *loop) connCap(c *conn, now time.Time) (w limitWhy, floor physic.ElectricCurrent, off bool) {
+	step := c.sched.at(now)
+	w = limitWhy{a: NoLimit}
+	if c.ext.activeAt(now) {
+		w.lower(limitWhy{c.ext.Current, LimitExternal, "connector external limit" + sourceInfo(c.ext.Source)})
+	}
+	w.lower(limitWhy{step.Current, LimitProfile, "connector charging profile"})
+	if sc, ok, o := c.solarCap(); ok {
+		w.lower(sc)
+		off = o
+	}
+	w.lower(limitWhy{c.hw.MaxCurrent, LimitConnector, "connector rating"})
+	return w, max(hal.MinOffer, step.MinCurrent), off
 }
 
 // drawBound is the most connector c's vehicle may draw at now: what it is
@@ -90,23 +133,34 @@ func (l *loop) shareTargets(now time.Time) (order []*conn, target, floor map[*co
 	)
 	floor = make(map[*conn]physic.ElectricCurrent, len(order))
 	for _, c := range order {
+		c.why, c.target = limitWhy{}, 0
 		if !c.energyAllowed() || !c.pilot.VehicleConnected() {
 			continue
 		}
-		step := c.sched.at(now)
-		capped := min(c.hw.MaxCurrent, step.Current)
-		f := max(hal.MinOffer, step.MinCurrent)
-		if capped < f {
+		w, f, off := l.connCap(c, now)
+		c.why = w
+		if off || w.a < f {
+			if !off {
+				c.why.info += fmt.Sprintf(": %v is below the %v minimum", w.a, f)
+			}
 			continue
 		}
-		ds = append(ds, demand{cap: capped, floor: f, draws: c.pilot.VehicleReady()})
+		ds = append(ds, demand{cap: w.a, floor: f, draws: c.pilot.VehicleReady()})
 		owners = append(owners, c)
 		floor[c] = f
 	}
-	shares := share(l.budget(now), ds)
+	b := l.budgetWhy(now)
+	shares := share(b.a, ds)
 	target = make(map[*conn]physic.ElectricCurrent, len(owners))
 	for i, c := range owners {
 		target[c] = shares[i]
+		c.target = shares[i]
+		if shares[i] < c.why.a {
+			c.why = b
+			if shares[i] == 0 {
+				c.why.info += ": no 6 A left for this connector"
+			}
+		}
 	}
 	return order, target, floor
 }
@@ -187,6 +241,9 @@ func (l *loop) nextLimitChange(now time.Time) time.Time {
 		}
 	}
 	consider(l.stationSched.next(now))
+	consider(l.nextExternalExpiry())
+	consider(l.gridDeadline())
+	consider(l.nextPhaseResume())
 	for _, c := range l.conns {
 		consider(c.sched.next(now))
 	}

@@ -111,11 +111,29 @@ type conn struct {
 	reservation *reservation
 	heldForAny  bool
 
+	// ext is the connector's external limit (SetExternalLimit); nil when
+	// none. chargeMode is its charge mode ("" = fast) and solar the solar
+	// modes' bookkeeping.
+	ext        *ExternalLimit
+	chargeMode ChargeMode
+	solar      solarState
+	// why is the limit that set the connector's target at the last
+	// apply, for the status (zero without a demand).
+	why    limitWhy
+	target physic.ElectricCurrent
+	// limitSeen is what was last reported to a LimitReporter.
+	limitSeen limitSeen
+	// phases is what the phase relay connects (with hw.PhaseSwitch; see
+	// activePhases), phaseSw the switching's bookkeeping.
+	phases  int
+	phaseSw phaseState
+
 	// The latest good meter reading and the read bookkeeping.
 	reading    meter.Reading
 	readFails  int
 	reading1st bool          // a reading arrived since Run started
 	readBusy   bool          // a read request is with the sampler
+	readRound  uint64        // the meter tick of the read in flight
 	readReq    chan struct{} // to the sampler; nil without a meter
 	orphans    []orphan      // sessions of a previous run waiting for a reading to end
 
@@ -135,11 +153,12 @@ type conn struct {
 // one of the station's Options.Connectors).
 func newConn(cc *ConnectorConfig, log *slog.Logger) *conn {
 	return &conn{
-		id:        cc.Hardware.ID,
-		hw:        &cc.Hardware,
-		meter:     cc.Meter,
-		log:       lazylog.With(log, "connector", cc.Hardware.ID),
-		operative: true,
+		id:         cc.Hardware.ID,
+		hw:         &cc.Hardware,
+		meter:      cc.Meter,
+		log:        lazylog.With(log, "connector", cc.Hardware.ID),
+		operative:  true,
+		chargeMode: cc.Mode,
 	}
 }
 
@@ -244,6 +263,9 @@ func (l *loop) apply(c *conn) {
 		l.again = false
 		held := l.refreshHolds()
 		now := l.s.clk.Now()
+		l.gridCheck(now)
+		l.expireExternal(now)
+		l.phaseResume(now)
 		order, target, floor := l.shareTargets(now)
 		for _, o := range l.lower(order, target) {
 			l.applyConn(o)
@@ -263,6 +285,8 @@ func (l *loop) apply(c *conn) {
 			break
 		}
 	}
+	l.phaseRelays(l.s.clk.Now())
+	l.reportLimits(l.s.clk.Now())
 	l.armLimitTimer()
 }
 
@@ -436,8 +460,12 @@ func indication(s Status) hal.Indication {
 
 // onEvent handles a hardware event.
 func (l *loop) onEvent(ev hal.Event) {
-	if ev.Kind == hal.CardPresented {
+	switch ev.Kind {
+	case hal.CardPresented:
 		l.presentCard(ev.Connector, ev.IDTag, func(error) {})
+		return
+	case hal.InputChanged:
+		l.onInput(ev)
 		return
 	}
 	c := l.conn(ev.Connector)

@@ -45,6 +45,18 @@
 // a steady +12 V so that plugging in is still seen; unavailability requested
 // during a session is Scheduled for its end.
 //
+// # Energy management
+//
+// Besides the CSMS's limits (SetLimits) and the load sharing, the station
+// follows the site (see docs/energy.md): with Options.Grid, a grid meter
+// read with the connectors' meters gives the other loads per phase, and
+// the main fuse less them (and a margin) caps what every connector
+// together may draw, falling to a fallback current when the meter is
+// lost; SetExternalLimit and Options.LimitInput add limits from outside;
+// the solar modes (ConnectorConfig.Mode, SetChargeMode) charge from the
+// surplus, switching phases where the board has a phase relay. The lowest
+// limit wins, and ConnectorSnapshot.Reason says which one.
+//
 // # Persistence
 //
 // With Options.DB the journal goroutine records a session once its start is

@@ -22,3 +22,14 @@ var (
 
 // ErrCancelled: a start request was withdrawn (Stop, Reset) before it began.
 var ErrCancelled = errors.New("station: start cancelled")
+
+// Errors of the energy management (SetExternalLimit, SetChargeMode).
+var (
+	// ErrInvalidLimit: a negative or already expired external limit.
+	ErrInvalidLimit = errors.New("station: invalid limit")
+	// ErrInvalidMode: a charge mode other than fast, pv and minpv.
+	ErrInvalidMode = errors.New("station: invalid charge mode")
+	// ErrNoGridMeter: a solar mode was asked for without a grid meter
+	// (Options.Grid.Meter) to see the surplus.
+	ErrNoGridMeter = errors.New("station: solar modes need a grid meter")
+)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/hal/sim"
 	"github.com/evsed/evsed/meter"
 	"go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/physic"
@@ -28,15 +29,18 @@ type fakePilot struct {
 	offered     physic.ElectricCurrent
 	unavailable bool
 	halted      bool
-	// clk, when set, stamps every change of the PWM into history.
+	// clk, when set, stamps every change of the PWM into history; wall,
+	// when set too, stamps it with the wall clock as well (benchmarks).
 	clk     clock.Clock
+	wall    clock.Clock
 	history []pwmChange
 }
 
 // pwmChange is a change of the current a pilot offers (0: no PWM).
 type pwmChange struct {
-	at time.Time
-	a  physic.ElectricCurrent
+	at   time.Time
+	a    physic.ElectricCurrent
+	wall time.Time // with fakePilot.wall
 }
 
 // note records the PWM now offered if it changed; p.mu is held.
@@ -51,7 +55,11 @@ func (p *fakePilot) note() {
 	if n := len(p.history); n > 0 && p.history[n-1].a == a {
 		return
 	}
-	p.history = append(p.history, pwmChange{p.clk.Now(), a})
+	ch := pwmChange{at: p.clk.Now(), a: a}
+	if p.wall != nil {
+		ch.wall = p.wall.Now()
+	}
+	p.history = append(p.history, ch)
 }
 
 // changes returns the PWM history.
@@ -114,12 +122,37 @@ type fakeContactor struct {
 	// it; a non-empty answer is a safety violation, recorded in violations.
 	check      func() string
 	violations []string
+	// clk, when set, stamps every commanded change into switches.
+	clk      clock.Clock
+	switches []switchChange
+}
+
+// switchChange is a commanded change of a contactor.
+type switchChange struct {
+	at     time.Time
+	closed bool
+}
+
+// note records a change of the commanded state; c.mu is held.
+func (c *fakeContactor) note(closed bool) {
+	if c.clk == nil || c.closed == closed {
+		return
+	}
+	c.switches = append(c.switches, switchChange{c.clk.Now(), closed})
+}
+
+// history returns the contactor's commanded changes.
+func (c *fakeContactor) history() []switchChange {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]switchChange(nil), c.switches...)
 }
 
 func (c *fakeContactor) String() string { return fmt.Sprintf("connector %d contactor", c.id) }
 func (c *fakeContactor) Halt() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.note(false)
 	c.closed, c.halted = false, true
 	return nil
 }
@@ -136,6 +169,7 @@ func (c *fakeContactor) Close() error {
 	if v != "" {
 		c.violations = append(c.violations, v)
 	}
+	c.note(true)
 	c.closed = true
 	c.closes++
 	return nil
@@ -143,6 +177,7 @@ func (c *fakeContactor) Close() error {
 func (c *fakeContactor) Open() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.note(false)
 	c.closed = false
 	return nil
 }
@@ -234,6 +269,9 @@ type fakeMeter struct {
 	fail   bool
 	reads  int
 	failed int // consecutive failed reads
+	// draw, when set, is the current per phase the meter measures on 3
+	// phases (FieldCurrent), asked at every read.
+	draw func() physic.ElectricCurrent
 }
 
 func (m *fakeMeter) String() string { return "fake meter" }
@@ -246,7 +284,14 @@ func (m *fakeMeter) Read(context.Context) (meter.Reading, error) {
 		return meter.Reading{}, fmt.Errorf("read: %w", meter.ErrNoResponse)
 	}
 	m.failed = 0
-	return meter.Reading{Fields: meter.FieldEnergyImport, EnergyImport: m.energy}, nil
+	r := meter.Reading{Fields: meter.FieldEnergyImport, EnergyImport: m.energy}
+	if m.draw != nil {
+		a := m.draw()
+		r.Fields |= meter.FieldCurrent
+		r.Phases = 3
+		r.Current = [3]physic.ElectricCurrent{a, a, a}
+	}
+	return r, nil
 }
 func (m *fakeMeter) set(e meter.Energy, fail bool) {
 	m.mu.Lock()
@@ -369,7 +414,7 @@ type hw struct {
 
 // rig runs a Station on fakes in virtual time.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	clk   *clock.Fake
 	st    *Station
 	hw    []*hw
@@ -378,6 +423,20 @@ type rig struct {
 	stop  context.CancelFunc
 	done  chan error
 	ended bool
+	// grid is the house's grid meter of a rig with rigOpts.house.
+	grid *sim.GridMeter
+	// limits records the LimitChange facts of a rig with rigOpts.limits.
+	limits *limitRec
+}
+
+// evDraw is what connector h's fake vehicle draws per phase: what the
+// pilot offers, up to evMax, while it is in C or D behind a closed
+// contactor. The fake vehicles follow a new offer at once.
+func evDraw(h *hw, evMax physic.ElectricCurrent) physic.ElectricCurrent {
+	if !h.contactor.Closed() || !h.pilot.State().VehicleReady() {
+		return 0
+	}
+	return min(h.pilot.pwm(), evMax)
 }
 
 // rigOpts shape a rig; the zero value is one connector with lock and meter.
@@ -402,12 +461,50 @@ type rigOpts struct {
 	energyFile string
 	// maxCurrent is every connector's rating; 0 means 32 A.
 	maxCurrent physic.ElectricCurrent
+	// grid is Options.Grid; with house set and no grid.Meter the rig's
+	// grid meter is the house's, with the fake vehicles as the charger
+	// (see rig.evDraw), and every fake meter measures its vehicle's
+	// current.
+	grid  GridOptions
+	house *sim.House
+	// solar, modes, limitInput and inputLimit are Options.Solar, the
+	// connectors' modes (by index; missing means fast), Options.LimitInput
+	// and Options.InputLimit.
+	solar      SolarConfig
+	modes      []ChargeMode
+	limitInput hal.Input
+	inputLimit physic.ElectricCurrent
+	// evMax is what every fake vehicle draws at most per phase; 0 means
+	// 32 A.
+	evMax physic.ElectricCurrent
+	// limits makes the Reporter a LimitReporter (rig.limits).
+	limits bool
+}
+
+// limitRec is a recReporter that records LimitChange facts too.
+type limitRec struct {
+	*recReporter
+	mu      sync.Mutex // guards changes
+	changes []LimitChange
+}
+
+// LimitChanged implements LimitReporter.
+func (r *limitRec) LimitChanged(c LimitChange) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.changes = append(r.changes, c)
+}
+
+func (r *limitRec) changesCopy() []LimitChange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]LimitChange(nil), r.changes...)
 }
 
 // t0 is the rigs' start time: 10:07:30 UTC, not on a 15-minute boundary.
 var t0 = time.Date(2026, 3, 1, 10, 7, 30, 0, time.UTC)
 
-func newRig(t *testing.T, o rigOpts) *rig {
+func newRig(t testing.TB, o rigOpts) *rig {
 	t.Helper()
 	if o.n == 0 {
 		o.n = 1
@@ -418,6 +515,9 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	}
 	if o.pilot == 0 {
 		o.pilot = hal.PilotA
+	}
+	if o.house != nil && o.clk == nil {
+		o.clk, _ = o.house.Clock().(*clock.Fake)
 	}
 	r := &rig{t: t, clk: o.clk, rep: o.rep, auth: &fakeAuth{table: o.auth}, done: make(chan error, 1)}
 	if r.clk == nil {
@@ -430,7 +530,7 @@ func newRig(t *testing.T, o rigOpts) *rig {
 	for i := 1; i <= o.n; i++ {
 		h := &hw{
 			pilot:     &fakePilot{id: i, sensed: o.pilot, clk: r.clk},
-			contactor: &fakeContactor{id: i},
+			contactor: &fakeContactor{id: i, clk: r.clk},
 			rcd:       &fakeRCD{id: i},
 		}
 		cc := ConnectorConfig{Hardware: hal.Connector{
@@ -443,16 +543,40 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		}
 		if !o.noMeter {
 			h.meter = &fakeMeter{energy: o.energy}
+			if o.house != nil {
+				evMax := cmp.Or(o.evMax, 32*physic.Ampere)
+				h.meter.draw = func() physic.ElectricCurrent { return evDraw(h, evMax) }
+			}
 			cc.Meter = h.meter
+		}
+		if i <= len(o.modes) {
+			cc.Mode = o.modes[i-1]
 		}
 		r.hw = append(r.hw, h)
 		ccs = append(ccs, cc)
 	}
+	if o.house != nil && o.grid.Meter == nil {
+		evMax := cmp.Or(o.evMax, 32*physic.Ampere)
+		r.grid = sim.NewGridMeter(o.house, func() [3]physic.ElectricCurrent {
+			var sum physic.ElectricCurrent
+			for _, h := range r.hw {
+				sum += evDraw(h, evMax)
+			}
+			return [3]physic.ElectricCurrent{sum, sum, sum}
+		})
+		o.grid.Meter = r.grid
+	}
+	var rep Reporter = r.rep
+	if o.limits {
+		r.limits = &limitRec{recReporter: r.rep}
+		rep = r.limits
+	}
 	st, err := New(Options{
-		ID: "test", Connectors: ccs, Reporter: r.rep, Authorizer: r.auth,
+		ID: "test", Connectors: ccs, Reporter: rep, Authorizer: r.auth,
 		Config: cfg, DB: o.db, Clock: r.clk, Logger: slog.New(slog.DiscardHandler),
 		MeterReadInterval: o.meterEvery, InlineMeterReads: o.inline, SiteLimit: o.siteLimit,
-		EnergyFile: o.energyFile,
+		EnergyFile: o.energyFile, Grid: o.grid, Solar: o.solar,
+		LimitInput: o.limitInput, InputLimit: o.inputLimit,
 	})
 	if err != nil {
 		t.Fatal(err)

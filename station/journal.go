@@ -9,7 +9,8 @@ import (
 )
 
 // fact is one item for the journal goroutine: statusFact, startFact,
-// sampleFact, endFact, txFact, availFact, resvFact or cleanFact.
+// sampleFact, endFact, txFact, availFact, resvFact, cleanFact or
+// limitFact.
 type fact any
 
 type (
@@ -148,6 +149,8 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 	switch f := f.(type) {
 	case statusFact:
 		s.rep.StatusChanged(f.StatusChange)
+	case limitFact:
+		s.limitRep.LimitChanged(f.LimitChange)
 	case startFact:
 		// The record goes first, marked pending: were it saved only after
 		// the Reporter took the start, a power cut in between would leave

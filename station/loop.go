@@ -51,6 +51,16 @@ type loop struct {
 
 	// stationSched is the station-wide limit schedule (SetLimits(0, ...)).
 	stationSched LimitSchedule
+	// grid is the grid meter's state (Options.Grid); stationExt the
+	// station-wide external limit (nil: none); inputActive the level of
+	// Options.LimitInput.
+	grid        gridState
+	stationExt  *ExternalLimit
+	inputActive bool
+	siteSeen    limitSeen // the site's limit as last reported
+	// meterRound counts the meter ticks, so that a grid reading is paired
+	// with the connectors' readings of its tick.
+	meterRound uint64
 	// limitTimer fires at limitDue, the next change of a limit schedule or
 	// the time a held-back rise may go ahead (wake); nil when none.
 	limitTimer clock.Timer
@@ -152,6 +162,10 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 	if s.opts.Board != nil && !canStart {
 		nworkers++
 	}
+	gm := s.opts.Grid.Meter
+	if gm != nil && !s.opts.InlineMeterReads {
+		nworkers++
+	}
 	var workers chan struct{}
 	if nworkers > 0 {
 		workers = make(chan struct{}, nworkers)
@@ -168,6 +182,14 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 				s.runSampler(ctx, i+1, cc.Meter, c.readReq)
 			}()
 		}
+	}
+	if gm != nil && !s.opts.InlineMeterReads {
+		l.grid.readReq = make(chan struct{}, 1)
+		go func() {
+			defer s.haltOnPanic()
+			defer func() { workers <- struct{}{} }()
+			s.runGridSampler(ctx, gm, l.grid.readReq)
+		}()
 	}
 	// boardErr is the board's failure: set before Launch returns, or by
 	// the Run goroutine before it counts itself out on workers, so that
@@ -485,21 +507,29 @@ func (l *loop) snapshot() Snapshot {
 	snap := Snapshot{At: l.s.clk.Now()}
 	for _, c := range l.conns {
 		cs := ConnectorSnapshot{
-			ID:         c.id,
-			Status:     c.status,
-			Error:      c.errCode,
-			Pilot:      c.pilot,
-			Offered:    c.offered,
-			MaxCurrent: c.hw.MaxCurrent,
-			Limit:      min(c.hw.MaxCurrent, c.sched.at(snap.At).Current),
-			Phases:     c.hw.Phases,
-			Contactor:  c.closed,
-			Fault:      c.info,
-			Meter:      c.reading,
+			ID:           c.id,
+			Status:       c.status,
+			Error:        c.errCode,
+			Pilot:        c.pilot,
+			Offered:      c.offered,
+			MaxCurrent:   c.hw.MaxCurrent,
+			Limit:        min(c.hw.MaxCurrent, c.sched.at(snap.At).Current),
+			Phases:       c.hw.Phases,
+			ActivePhases: c.activePhases(),
+			Contactor:    c.closed,
+			Fault:        c.info,
+			Meter:        c.reading,
 		}
 		if r := c.reservation; r != nil {
 			cs.ReservationID = r.ID
 		}
+		cs.Mode = c.mode()
+		cs.Target, cs.Reason, cs.ReasonInfo = c.target, c.why.reason, c.why.info
+		if c.ext.activeAt(snap.At) {
+			e := *c.ext
+			cs.External = &e
+		}
+		cs.Solar = l.solarSnapshot(c, snap.At)
 		if c.sess != nil {
 			cs.Session = &SessionSnapshot{
 				ID:            c.sess.id,
@@ -511,5 +541,6 @@ func (l *loop) snapshot() Snapshot {
 		}
 		snap.Connectors = append(snap.Connectors, cs)
 	}
+	snap.Site = l.siteSnapshot(snap.At)
 	return snap
 }

@@ -166,11 +166,12 @@ func (l *loop) sample(c *conn, ctx SampleContext, at time.Time) {
 // the previous read is skipped rather than queued. With InlineMeterReads
 // the loop reads the meters itself.
 func (l *loop) readMeters() {
+	l.meterRound++
 	for _, c := range l.conns {
 		if c.meter == nil || c.readBusy {
 			continue
 		}
-		c.readBusy = true
+		c.readBusy, c.readRound = true, l.meterRound
 		l.readsInFlight++
 		if c.readReq == nil {
 			r, err := c.meter.Read(l.ctx)
@@ -179,6 +180,9 @@ func (l *loop) readMeters() {
 		}
 		c.readReq <- struct{}{} // cannot block: readBusy keeps it empty
 	}
+	// After the connectors' reads, so that an inline grid reading finds
+	// theirs done.
+	l.readGrid(l.meterRound)
 }
 
 // runSampler reads m whenever the loop asks, off the loop, until ctx ends.
@@ -206,6 +210,8 @@ func (l *loop) onReading(n int, r meter.Reading, err error) {
 	c := l.conn(n)
 	c.readBusy = false
 	l.readsInFlight--
+	// A grid reading of the same tick may be waiting for this one.
+	defer l.useGridReading()
 	if err != nil {
 		c.readFails++
 		c.log.Warn("station: meter read", "meter", c.meter.String(), "err", err, "consecutive", c.readFails)

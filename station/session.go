@@ -362,6 +362,7 @@ func (l *loop) endSession(c *conn, reason StopReason, idTag string) {
 	c.scheduled = availNone
 	l.apply(c) // opens the contactor
 	l.release(c)
+	l.resetPhases(c)
 }
 
 // stopConnector ends n's session, or cancels its pending start.
@@ -486,12 +487,17 @@ func (l *loop) setOperative(c *conn, on bool) {
 // boot restores the state a previous run left, commands the hardware to a
 // known state and reports every status.
 func (l *loop) boot(saved saved) {
+	l.limitInputState()
+	l.grid.freshAt = l.s.clk.Now() // the timeout for the first reading runs from the start
 	reason := ReasonPowerLoss
 	if saved.clean {
 		reason = ReasonReboot
 	}
 	for _, c := range l.conns {
 		c.pilot = c.hw.Pilot.State()
+		if ps := c.hw.PhaseSwitch; ps != nil {
+			c.phases = ps.Phases()
+		}
 		if on, ok := saved.avail[c.id]; ok {
 			c.operative = on
 		}
@@ -558,6 +564,9 @@ func (l *loop) boot(saved saved) {
 			c.periodic = l.startPeriodic(c)
 		}
 		l.apply(c)
+	}
+	for _, c := range l.conns {
+		l.resetPhases(c) // contactors open; a resumed session keeps its phases
 	}
 	l.booted = true
 	l.report0()

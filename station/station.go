@@ -70,6 +70,25 @@ type Options struct {
 	// them by the load sharing (see SetLimits); 0 means no limit beyond each
 	// connector's own.
 	SiteLimit physic.ElectricCurrent
+	// Grid configures dynamic load management from a meter at the site's
+	// grid connection (the main fuse less the other loads, shared by the
+	// load sharing, with a fallback current when the meter is lost); the
+	// zero value turns it off. See GridOptions.
+	Grid GridOptions
+	// Solar tunes the solar charge modes (ConnectorConfig.Mode,
+	// SetChargeMode); the zero value is the defaults of SolarConfig.
+	Solar SolarConfig
+	// LimitInput is the board's digital input that forces a reduced
+	// current (a grid operator's control signal, a ripple control
+	// receiver): while it is active every connector together may draw at
+	// most InputLimit per phase. Nil means the board has none. Its
+	// changes arrive as hal.InputChanged events on the station's Event.
+	LimitInput hal.Input
+	// InputLimit is the most every connector together may draw per phase
+	// while LimitInput is active; 0 means nothing (charging blocked, as a
+	// classic utility lock does). German section 14a controllable devices
+	// must keep at least 4.2 kW: 6 A on three phases.
+	InputLimit physic.ElectricCurrent
 	// InboxSize is how many inputs (hardware events, timer expiries, API
 	// requests, acknowledgements) may wait for the loop before their
 	// senders block; 0 means 256. Every slot costs 8 bytes whether used or
@@ -87,12 +106,14 @@ const defaultInboxSize = 256
 // Station is one charging station. Build it with New, start it with Run; all
 // other methods are safe for concurrent use and talk to the loop.
 type Station struct {
-	opts   Options
-	clk    clock.Clock
-	log    *slog.Logger
-	rep    Reporter
-	auth   Authorizer
-	bucket []byte
+	opts Options
+	clk  clock.Clock
+	log  *slog.Logger
+	rep  Reporter
+	auth Authorizer
+	// limitRep is rep when it is a LimitReporter, else nil.
+	limitRep LimitReporter
+	bucket   []byte
 
 	// inbox carries every input of the loop, in order. Closures run on the
 	// loop goroutine with exclusive access to the state.
@@ -134,6 +155,28 @@ func New(opts Options) (*Station, error) {
 		if hw.MaxCurrent <= 0 {
 			return nil, fmt.Errorf("station: connector %d: MaxCurrent must be positive", hw.ID)
 		}
+		if !c.Mode.valid() {
+			return nil, fmt.Errorf("station: connector %d: %w: %q", hw.ID, ErrInvalidMode, c.Mode)
+		}
+		if c.Mode.solar() && opts.Grid.Meter == nil {
+			return nil, fmt.Errorf("station: connector %d: mode %s: %w", hw.ID, c.Mode, ErrNoGridMeter)
+		}
+	}
+	if g := opts.Grid; g.Meter != nil {
+		switch {
+		case g.Fuse <= 0:
+			return nil, errors.New("station: grid meter without a positive main fuse (Grid.Fuse)")
+		case g.Margin < 0 || g.Fallback < 0 || g.Timeout < 0:
+			return nil, errors.New("station: negative grid margin, fallback or timeout")
+		case g.Margin >= g.Fuse:
+			return nil, fmt.Errorf("station: grid margin %v leaves nothing of the %v fuse", g.Margin, g.Fuse)
+		}
+	}
+	if sc := opts.Solar.withDefaults(); sc.StopCurrent >= sc.StartCurrent {
+		return nil, fmt.Errorf("station: solar stop current %v must be below the start current %v", sc.StopCurrent, sc.StartCurrent)
+	}
+	if opts.InputLimit < 0 {
+		return nil, errors.New("station: negative InputLimit")
 	}
 	s := &Station{
 		opts:     opts,
@@ -155,6 +198,7 @@ func New(opts Options) (*Station, error) {
 	if s.rep == nil {
 		s.rep = discard{}
 	}
+	s.limitRep, _ = s.rep.(LimitReporter)
 	if s.auth == nil {
 		s.auth = acceptAll{}
 	}

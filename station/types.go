@@ -222,12 +222,18 @@ func DefaultConfig() Config {
 type ConnectorConfig struct {
 	Hardware hal.Connector
 	Meter    meter.Meter // nil: the connector has no meter (energy reads 0)
+	// Mode is the connector's charge mode at start (SetChargeMode changes
+	// it); "" means ModeFast. The solar modes need Options.Grid.Meter.
+	Mode ChargeMode
 }
 
 // Snapshot is the station's state at one moment, as the local API shows it.
 type Snapshot struct {
 	At         time.Time
 	Connectors []ConnectorSnapshot
+	// Site is the grid meter, the budget every connector together may
+	// draw and the station-wide limits.
+	Site SiteSnapshot
 }
 
 // ConnectorSnapshot is one connector's state.
@@ -241,14 +247,30 @@ type ConnectorSnapshot struct {
 	// Limit is the most its own limit schedule allows now, at most
 	// MaxCurrent (the station-wide share may offer less: Offered).
 	MaxCurrent, Limit physic.ElectricCurrent
-	// Phases is 1 or 3.
-	Phases    int
-	Contactor bool // closed
+	// Phases is 1 or 3: the connector's wiring. ActivePhases is what it
+	// connects now: Phases, or 1 while a phase relay holds a three-phase
+	// connector on one phase.
+	Phases       int
+	ActivePhases int
+	Contactor    bool // closed
 	// ReservationID is the reservation holding the connector; 0 when none.
 	ReservationID int
 	Fault         string
 	Session       *SessionSnapshot // nil when no session
 	Meter         meter.Reading    // the latest reading
+	// Mode is the charge mode (never "").
+	Mode ChargeMode
+	// Target is what the limits allow the connector now, which Offered
+	// reaches once the rise delay allows; Reason says which limit sets
+	// it, and ReasonInfo says more, for people. Without a session whose
+	// vehicle is plugged in, Target is 0 and Reason "".
+	Target     physic.ElectricCurrent
+	Reason     LimitReason
+	ReasonInfo string
+	// External is the connector's external limit; nil when none.
+	External *ExternalLimit
+	// Solar is the solar state in modes pv and minpv; nil in fast.
+	Solar *SolarSnapshot
 }
 
 // SessionSnapshot is a session's state.

@@ -102,6 +102,10 @@ type ConnectorSpec struct {
 	RCD        *RCDSpec
 	Lock       *LockSpec
 	Indicator  *IndicatorSpec
+	// PhaseSwitch is the relay that switches a three-phase connector
+	// between one and three phases (Active selects one); the zero Pin
+	// means none.
+	PhaseSwitch Pin
 }
 
 // CardReaderSpec is an MFRC522 on SPI.
@@ -119,8 +123,11 @@ type Spec struct {
 	Connectors  []ConnectorSpec
 	CardReaders []CardReaderSpec
 	// Poll is the period of the input watch (contactor feedback, RCD,
-	// lock); 0 means 10 ms.
+	// lock, limit input); 0 means 10 ms.
 	Poll time.Duration
+	// LimitInput is the station-wide input of the grid operator's limit
+	// signal (see hal.Input); the zero Pin means none.
+	LimitInput Pin
 }
 
 // Env reaches the hardware. Nil functions mean periph's: host drivers
@@ -141,6 +148,7 @@ type Board struct {
 	pilots  []*pilot.Pilot
 	pollers []relay.Poller
 	readers []*rfid.Reader
+	input   *relay.Input   // the limit input; nil when none
 	halts   []hal.Resource // everything with a safe state, contactors first
 	closers []io.Closer    // buses opened by the default Env
 	poll    time.Duration
@@ -290,6 +298,7 @@ func New(s Spec, env Env) (_ *Board, err error) {
 			get(&p.busy, c.Indicator.Busy)
 			get(&p.flt, c.Indicator.Fault)
 		}
+		get(&p.phase, c.PhaseSwitch)
 		var e error
 		p.high, e = env.ADC(c.Pilot.High)
 		errs = append(errs, e)
@@ -309,6 +318,18 @@ func New(s Spec, env Env) (_ *Board, err error) {
 		if err := b.connector(c, &all[i], env); err != nil {
 			return nil, fmt.Errorf("periphboard %s: connector %d: %w", s.Name, c.ID, err)
 		}
+	}
+	if s.LimitInput.Name != "" {
+		g, err := pinOf(s.LimitInput)
+		if err != nil {
+			return nil, fmt.Errorf("periphboard %s: limit input: %w", s.Name, err)
+		}
+		in, err := relay.NewInput(relay.InputOptions{Name: "limit input", Pin: g, Active: s.LimitInput.Active})
+		if err != nil {
+			return nil, fmt.Errorf("periphboard %s: %w", s.Name, err)
+		}
+		b.input = in
+		b.pollers = append(b.pollers, in)
 	}
 	for _, c := range s.CardReaders {
 		reset, err := pinOf(c.Reset)
@@ -351,8 +372,8 @@ func inOrNil(p gpio.PinIO) gpio.PinIn {
 // parts are one connector's pins and channels, looked up; nil where the
 // board file names none.
 type parts struct {
-	pwm, enable, out, fb, fault, test, lock, unlock, act, lfb, ready, busy, flt gpio.PinIO
-	high, low, pp                                                               pilot.Channel
+	pwm, enable, out, fb, fault, test, lock, unlock, act, lfb, ready, busy, flt, phase gpio.PinIO
+	high, low, pp                                                                      pilot.Channel
 }
 
 // connector builds one outlet's drivers on its looked-up parts.
@@ -435,6 +456,16 @@ func (b *Board) connector(c ConnectorSpec, ps *parts, env Env) error {
 		hc.Indicator = in
 		b.halts = append(b.halts, in)
 	}
+	if ps.phase != nil {
+		sw, err := relay.NewPhaseSwitch(relay.PhaseSwitchOptions{
+			Connector: c.ID, Out: ps.phase, Active: c.PhaseSwitch.Active, Contactor: k,
+		})
+		if err != nil {
+			return err
+		}
+		hc.PhaseSwitch = sw
+		b.halts = append(b.halts, sw)
+	}
 	b.conns = append(b.conns, hc)
 	return nil
 }
@@ -447,6 +478,15 @@ func (b *Board) Name() string { return b.name }
 
 // Connectors implements hal.Board.
 func (b *Board) Connectors() []hal.Connector { return b.conns }
+
+// LimitInput returns the board's limit input, or nil (a nil interface)
+// when the board file names none. Its changes arrive through Run's sink.
+func (b *Board) LimitInput() hal.Input {
+	if b.input == nil {
+		return nil
+	}
+	return b.input
+}
 
 // Pilot returns connector id's pilot driver (for its Latency), or nil.
 func (b *Board) Pilot(id int) *pilot.Pilot {

@@ -336,3 +336,76 @@ func TestIndicator(t *testing.T) {
 		t.Fatal("Halt left an LED on")
 	}
 }
+
+// TestInput: the limit input takes its level at start without an event,
+// reports a debounced change once, and ignores a bounce shorter than the
+// debounce.
+func TestInput(t *testing.T) {
+	p := pin("GPIO5", gpio.High) // active low: released
+	in, err := relay.NewInput(relay.InputOptions{Name: "limit input", Pin: p, Active: gpio.Low, Debounce: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Active() {
+		t.Fatal("active at start with the pin released")
+	}
+	poll := func(n int) []hal.Event {
+		var evs []hal.Event
+		for range n {
+			evs = append(evs, in.Poll()...)
+		}
+		return evs
+	}
+	setLevel := func(l gpio.Level) { p.Lock(); p.L = l; p.Unlock() }
+	setLevel(gpio.Low)
+	if evs := poll(2); len(evs) != 0 {
+		t.Fatalf("after 2 polls of 3: %v, want none yet", evs)
+	}
+	setLevel(gpio.High) // a bounce
+	if evs := poll(3); len(evs) != 0 || in.Active() {
+		t.Fatalf("bounce: %v, active %v; want nothing", evs, in.Active())
+	}
+	setLevel(gpio.Low)
+	evs := poll(5)
+	if len(evs) != 1 || evs[0].Kind != hal.InputChanged || !evs[0].Active || evs[0].Connector != 0 || !in.Active() {
+		t.Fatalf("asserted: %+v, active %v; want one InputChanged(true) for connector 0", evs, in.Active())
+	}
+	setLevel(gpio.High)
+	if evs := poll(3); len(evs) != 1 || evs[0].Active || in.Active() {
+		t.Fatalf("released: %+v, active %v; want one InputChanged(false)", evs, in.Active())
+	}
+	if _, err := relay.NewInput(relay.InputOptions{}); err == nil {
+		t.Error("NewInput without a pin: no error")
+	}
+}
+
+// closedFlag is a contactor's Closed for the phase switch's interlock.
+type closedFlag struct {
+	mu     sync.Mutex
+	closed bool
+}
+
+func (c *closedFlag) Closed() bool { c.mu.Lock(); defer c.mu.Unlock(); return c.closed }
+
+// TestPhaseSwitch: the relay starts on three phases, switches to one with
+// the contactor open, and refuses under a closed contactor.
+func TestPhaseSwitch(t *testing.T) {
+	out := pin("GPIO6", gpio.High)
+	k := &closedFlag{}
+	s, err := relay.NewPhaseSwitch(relay.PhaseSwitchOptions{Connector: 1, Out: out, Active: gpio.High, Contactor: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Phases() != 3 || out.Read() != gpio.Low {
+		t.Fatalf("at start: %d phases, out %v; want 3, low", s.Phases(), out.Read())
+	}
+	if err := s.SetPhases(1); err != nil || s.Phases() != 1 || out.Read() != gpio.High {
+		t.Fatalf("to one phase: %v, %d phases, out %v", err, s.Phases(), out.Read())
+	}
+	k.mu.Lock()
+	k.closed = true
+	k.mu.Unlock()
+	if err := s.SetPhases(3); !errors.Is(err, hal.ErrInterlock) || s.Phases() != 1 || out.Read() != gpio.High {
+		t.Fatalf("under load: %v, %d phases; want ErrInterlock, unchanged", err, s.Phases())
+	}
+}

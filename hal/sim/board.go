@@ -41,6 +41,9 @@ type Options struct {
 	MaxCurrent physic.ElectricCurrent
 	// Phases is each outlet's number of phases, 1 or 3; 0 means 3.
 	Phases int
+	// PhaseSwitch gives each three-phase outlet a phase relay
+	// (hal.PhaseSwitch), starting on three phases.
+	PhaseSwitch bool
 	// Voltage is the supply's nominal phase-to-neutral voltage; 0 means 230 V.
 	Voltage physic.ElectricPotential
 	// EV is the vehicle model of every connector (see SetEV to change one).
@@ -62,9 +65,10 @@ type Board struct {
 	voltage physic.ElectricPotential
 	conns   []*conn // index id-1; the slice is immutable
 
-	// mu guards the mutable fields of every conn. It is never held while
-	// calling the sink; the meters' locks nest inside it.
-	mu sync.Mutex
+	// mu guards the mutable fields of every conn, and input. It is never
+	// held while calling the sink; the meters' locks nest inside it.
+	mu    sync.Mutex
+	input bool // the limit input is asserted (SetInput)
 
 	qmu     sync.Mutex // guards queue, dropped, running, sink and pumping
 	queue   []hal.Event
@@ -129,7 +133,8 @@ func New(o Options) (*Board, error) {
 	b.log = lazylog.With(b.log, "board", o.Name)
 	now := b.clk.Now()
 	for id := 1; id <= o.Connectors; id++ {
-		c := &conn{b: b, id: id, maxCurrent: o.MaxCurrent, phases: o.Phases, ev: ev, sensed: hal.PilotA}
+		c := &conn{b: b, id: id, maxCurrent: o.MaxCurrent, phases: o.Phases, wired: o.Phases, ev: ev, sensed: hal.PilotA,
+			phaseSwitch: o.PhaseSwitch && o.Phases == 3}
 		c.meas = b.measure(c)
 		c.meter, err = metersim.New(metersim.Options{
 			Name:    fmt.Sprintf("%s meter %d", o.Name, id),
@@ -158,7 +163,7 @@ func (b *Board) Name() string { return b.name }
 func (b *Board) Connectors() []hal.Connector {
 	out := make([]hal.Connector, 0, len(b.conns))
 	for _, c := range b.conns {
-		out = append(out, hal.Connector{
+		hc := hal.Connector{
 			ID:         c.id,
 			Pilot:      (*pilot)(c),
 			Contactor:  (*contactor)(c),
@@ -166,8 +171,12 @@ func (b *Board) Connectors() []hal.Connector {
 			RCD:        (*rcd)(c),
 			Indicator:  (*indicator)(c),
 			MaxCurrent: c.maxCurrent,
-			Phases:     c.phases,
-		})
+			Phases:     c.wired,
+		}
+		if c.phaseSwitch {
+			hc.PhaseSwitch = (*phaseRelay)(c)
+		}
+		out = append(out, hc)
 	}
 	return out
 }

@@ -32,33 +32,36 @@ const (
 // conn is one simulated outlet. The fields after the first block are guarded
 // by Board.mu.
 type conn struct {
-	b          *Board
-	id         int
-	maxCurrent physic.ElectricCurrent
-	phases     int
-	meter      *metersim.Meter
+	b           *Board
+	id          int
+	maxCurrent  physic.ElectricCurrent
+	wired       int  // phases wired to the outlet, 1 or 3
+	phaseSwitch bool // a phase relay switches between 1 and wired
+	meter       *metersim.Meter
 
-	ev           EV
-	out          output
-	offer        physic.ElectricCurrent // with outPWM: the current offered (>= 6 A)
-	plugged      bool
-	wantCharge   bool // the EV asks for energy (Charge, not yet Pause)
-	evReady      bool // the EV presents C
-	full         bool // the battery reached ev.Capacity since plug-in
-	sensed       hal.PilotState
-	closed       bool // commanded state of the contactor
-	welded       bool
-	rcd          bool
-	diode        bool
-	meterFail    bool
-	locked       bool
-	shown        hal.Indication
-	meas         metersim.Measurement // what the meter was last told
-	battery      metersim.Integrator  // energy into the EV since plug-in
-	batteryTimer clock.Timer          // fires when the battery is due full; nil when none
-	batteryGen   uint64               // invalidates stale battery timer callbacks
-	forceTimer   clock.Timer          // the 6 s rule; nil when not armed
-	forceGen     uint64               // invalidates stale force-open callbacks
+	phases        int // phases connected now: wired, or 1 by the phase relay
+	ev            EV
+	out           output
+	offer         physic.ElectricCurrent // with outPWM: the current offered (>= 6 A)
+	plugged       bool
+	wantCharge    bool // the EV asks for energy (Charge, not yet Pause)
+	evReady       bool // the EV presents C
+	full          bool // the battery reached ev.Capacity since plug-in
+	sensed        hal.PilotState
+	closed        bool // commanded state of the contactor
+	welded        bool
+	rcd           bool
+	diode         bool
+	meterFail     bool
+	locked        bool
+	shown         hal.Indication
+	meas          metersim.Measurement // what the meter was last told
+	battery       metersim.Integrator  // energy into the EV since plug-in
+	batteryTimer  clock.Timer          // fires when the battery is due full; nil when none
+	batteryGen    uint64               // invalidates stale battery timer callbacks
+	forceTimer    clock.Timer          // the 6 s rule; nil when not armed
+	forceGen      uint64               // invalidates stale force-open callbacks
+	phaseSwitches int                  // times the phase relay switched
 }
 
 // evOffered returns the current the EV reads from the pilot: the current of

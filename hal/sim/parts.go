@@ -24,12 +24,15 @@ type rcd conn
 
 type indicator conn
 
+type phaseRelay conn
+
 var (
-	_ hal.Pilot     = (*pilot)(nil)
-	_ hal.Contactor = (*contactor)(nil)
-	_ hal.Lock      = (*lock)(nil)
-	_ hal.RCD       = (*rcd)(nil)
-	_ hal.Indicator = (*indicator)(nil)
+	_ hal.PhaseSwitch = (*phaseRelay)(nil)
+	_ hal.Pilot       = (*pilot)(nil)
+	_ hal.Contactor   = (*contactor)(nil)
+	_ hal.Lock        = (*lock)(nil)
+	_ hal.RCD         = (*rcd)(nil)
+	_ hal.Indicator   = (*indicator)(nil)
 )
 
 // String implements hal.Resource.
@@ -192,4 +195,40 @@ func (i *indicator) Show(s hal.Indication) error {
 	defer i.b.mu.Unlock()
 	i.shown = s
 	return nil
+}
+
+// String implements hal.Resource.
+func (r *phaseRelay) String() string {
+	return fmt.Sprintf("%s connector %d phase relay", r.b.name, r.id)
+}
+
+// Halt implements hal.Resource; the relay stays as it is.
+func (r *phaseRelay) Halt() error { return nil }
+
+// SetPhases implements hal.PhaseSwitch. It refuses with hal.ErrInterlock
+// while the contactor is electrically closed (commanded or welded).
+func (r *phaseRelay) SetPhases(n int) error {
+	b, c := r.b, (*conn)(r)
+	if n != 1 && n != 3 {
+		return fmt.Errorf("%s: %d phases, want 1 or 3", r, n)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c.closed || c.welded {
+		return fmt.Errorf("%s: %w: contactor closed", r, hal.ErrInterlock)
+	}
+	if c.phases != n {
+		c.phases = n
+		c.phaseSwitches++
+		b.log.Debug("phase relay switched", "connector", c.id, "phases", n)
+	}
+	b.update(c)
+	return nil
+}
+
+// Phases implements hal.PhaseSwitch.
+func (r *phaseRelay) Phases() int {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	return r.phases
 }

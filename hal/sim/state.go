@@ -12,23 +12,25 @@ import (
 // ConnectorState is a snapshot of one simulated connector, for the local API
 // and tests.
 type ConnectorState struct {
-	Plugged    bool
-	Charging   bool // the EV asks for energy (Charge, not yet Pause or full)
-	Full       bool // the EV's battery reached its capacity
-	Pilot      hal.PilotState
-	PWM        bool                   // the pilot runs PWM
-	Offered    physic.ElectricCurrent // what the EV reads from the duty cycle; 0 without PWM
-	Closed     bool                   // the contactor's commanded state
-	Energized  bool                   // electrically closed: commanded or welded
-	Welded     bool
-	RCDTripped bool
-	DiodeFault bool
-	MeterFault bool
-	Locked     bool
-	Indication hal.Indication
-	Power      physic.Power // what the EV draws
-	EVEnergy   meter.Energy // into the EV since plug-in
-	Meter      metersim.Measurement
+	Plugged       bool
+	Charging      bool // the EV asks for energy (Charge, not yet Pause or full)
+	Full          bool // the EV's battery reached its capacity
+	Pilot         hal.PilotState
+	PWM           bool                   // the pilot runs PWM
+	Offered       physic.ElectricCurrent // what the EV reads from the duty cycle; 0 without PWM
+	Closed        bool                   // the contactor's commanded state
+	Energized     bool                   // electrically closed: commanded or welded
+	Welded        bool
+	RCDTripped    bool
+	DiodeFault    bool
+	MeterFault    bool
+	Locked        bool
+	Indication    hal.Indication
+	Phases        int          // phases connected now (the phase relay's)
+	PhaseSwitches int          // times the phase relay switched
+	Power         physic.Power // what the EV draws
+	EVEnergy      meter.Energy // into the EV since plug-in
+	Meter         metersim.Measurement
 }
 
 // State returns a snapshot of connector n.
@@ -43,23 +45,25 @@ func (b *Board) State(n int) (ConnectorState, error) {
 	c.battery.Advance(now)
 	offered, _ := evOffered(c)
 	return ConnectorState{
-		Plugged:    c.plugged,
-		Charging:   c.wantCharge && !c.full,
-		Full:       c.full,
-		Pilot:      c.sensed,
-		PWM:        c.out == outPWM,
-		Offered:    offered,
-		Closed:     c.closed,
-		Energized:  c.closed || c.welded,
-		Welded:     c.welded,
-		RCDTripped: c.rcd,
-		DiodeFault: c.diode,
-		MeterFault: c.meterFail,
-		Locked:     c.locked,
-		Indication: c.shown,
-		Power:      c.meas.Power(),
-		EVEnergy:   c.battery.Import(),
-		Meter:      c.meas,
+		Plugged:       c.plugged,
+		Charging:      c.wantCharge && !c.full,
+		Full:          c.full,
+		Pilot:         c.sensed,
+		PWM:           c.out == outPWM,
+		Offered:       offered,
+		Closed:        c.closed,
+		Energized:     c.closed || c.welded,
+		Welded:        c.welded,
+		RCDTripped:    c.rcd,
+		DiodeFault:    c.diode,
+		MeterFault:    c.meterFail,
+		Locked:        c.locked,
+		Indication:    c.shown,
+		Phases:        c.phases,
+		PhaseSwitches: c.phaseSwitches,
+		Power:         c.meas.Power(),
+		EVEnergy:      c.battery.Import(),
+		Meter:         c.meas,
 	}, nil
 }
 

@@ -1,0 +1,165 @@
+package station
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/evsed/evsed/hal"
+	"periph.io/x/conn/v3/physic"
+)
+
+// One-phase / three-phase switching, for connectors whose board has a
+// phase relay (hal.Connector.PhaseSwitch). In the solar modes a surplus
+// too small for 6 A on three phases (4.1 kW) may still charge on one
+// (1.4 kW): the connector goes down to one phase once the surplus has
+// stayed below the three-phase stop current for StopDelay while it would
+// carry one phase at StartCurrent (minpv: below 6 A, whatever it carries),
+// and back to three once it has carried StartCurrent on three for
+// StartDelay. Fast mode always charges on three.
+//
+// A switch never happens under load, and the vehicle gets a pause: the PWM
+// stops (the session is SuspendedEVSE), the contactor opens, the relay
+// switches with the contactor open, and only PhaseSwitchPause later is
+// current offered again, which the vehicle reads as a fresh start. Two
+// switches are at least PhaseSwitchInterval apart.
+
+// phaseState is a connector's phase-switching bookkeeping.
+type phaseState struct {
+	since     time.Time // when the condition to switch began to hold; zero when it does not
+	switching bool      // a switch is under way: nothing is offered
+	target    int       // the phases being switched to
+	relayDone bool      // the relay has switched; resumeAt is set
+	resumeAt  time.Time // when current is offered again
+	lastAt    time.Time // when the last switch ended; zero when none this run
+}
+
+// Defaults of the phase switching (SolarConfig).
+const (
+	defaultPhasePause    = 2 * time.Minute
+	defaultPhaseInterval = 10 * time.Minute
+)
+
+// activePhases is how many phases c connects now.
+func (c *conn) activePhases() int {
+	if c.hw.PhaseSwitch != nil && c.phases > 0 {
+		return c.phases
+	}
+	return min(max(c.hw.Phases, 1), 3)
+}
+
+// updatePhases decides whether c should switch phases, given share, the
+// surplus available to it summed over the phases (known false: no fresh
+// grid reading), and starts the switch.
+func (l *loop) updatePhases(c *conn, share physic.ElectricCurrent, known bool, now time.Time) {
+	ps := &c.phaseSw
+	if c.hw.PhaseSwitch == nil || c.hw.Phases != 3 || ps.switching || c.sess == nil {
+		ps.since = time.Time{}
+		return
+	}
+	cfg := l.s.opts.Solar.withDefaults()
+	want, hold := c.phases, time.Duration(0)
+	switch {
+	case !c.mode().solar():
+		want = 3
+	case !known:
+	case c.phases == 3:
+		low := cfg.StopCurrent
+		if c.mode() == ModeMinPV {
+			low = hal.MinOffer
+		}
+		// A vehicle that charges on one phase anyway gains nothing.
+		if share/3 < low && c.solarPhases() == 3 && (c.mode() == ModeMinPV || share >= cfg.StartCurrent) {
+			want, hold = 1, cfg.StopDelay
+		}
+	case c.phases == 1:
+		if share/3 >= cfg.StartCurrent {
+			want, hold = 3, cfg.StartDelay
+		}
+	}
+	if want == c.phases {
+		ps.since = time.Time{}
+		return
+	}
+	if ps.since.IsZero() {
+		ps.since = now
+	}
+	if now.Sub(ps.since) < hold || (!ps.lastAt.IsZero() && now.Sub(ps.lastAt) < cfg.PhaseSwitchInterval) {
+		return
+	}
+	c.log.Info("station: phase switch: pausing", "from", c.phases, "to", want, "surplus", share)
+	*ps = phaseState{switching: true, target: want, lastAt: ps.lastAt}
+}
+
+// phaseResume ends the switches whose pause is over; apply calls it before
+// deriving the shares.
+func (l *loop) phaseResume(now time.Time) {
+	for _, c := range l.conns {
+		ps := &c.phaseSw
+		if ps.switching && ps.relayDone && !now.Before(ps.resumeAt) {
+			c.log.Info("station: phase switch done: charging again", "phases", c.phases)
+			*ps = phaseState{lastAt: now}
+		}
+	}
+}
+
+// phaseRelays switches the relays of the connectors whose contactor has
+// opened for a switch; apply calls it once the hardware has been
+// commanded. A relay that refuses ends the switch where it is.
+func (l *loop) phaseRelays(now time.Time) {
+	cfg := l.s.opts.Solar.withDefaults()
+	for _, c := range l.conns {
+		ps := &c.phaseSw
+		if !ps.switching || ps.relayDone || c.closed {
+			continue
+		}
+		if err := c.hw.PhaseSwitch.SetPhases(ps.target); err != nil {
+			c.log.Warn("station: phase switch refused", "to", ps.target, "err", err)
+			c.phases = c.hw.PhaseSwitch.Phases()
+			ps.relayDone, ps.resumeAt = true, now.Add(cfg.PhaseSwitchPause)
+			continue
+		}
+		c.phases = ps.target
+		ps.relayDone, ps.resumeAt = true, now.Add(cfg.PhaseSwitchPause)
+	}
+}
+
+// nextPhaseResume is the earliest end of a switch's pause; zero when none.
+func (l *loop) nextPhaseResume() time.Time {
+	var next time.Time
+	for _, c := range l.conns {
+		if ps := c.phaseSw; ps.switching && ps.relayDone && (next.IsZero() || ps.resumeAt.Before(next)) {
+			next = ps.resumeAt
+		}
+	}
+	return next
+}
+
+// phaseInfo describes a switch under way; "" when none.
+func (c *conn) phaseInfo(now time.Time) string {
+	ps := c.phaseSw
+	switch {
+	case !ps.switching:
+		return ""
+	case !ps.relayDone:
+		return fmt.Sprintf("switching to %d phase(s): waiting for the contactor to open", ps.target)
+	}
+	return fmt.Sprintf("switched to %d phase(s): pausing until %s", c.phases, ps.resumeAt.UTC().Format(time.RFC3339))
+}
+
+// resetPhases puts an idle connector's phase relay back on all its phases
+// (at start, and when a session ends): no vehicle charges, the contactor
+// is open, and the next session starts as the connector is wired.
+func (l *loop) resetPhases(c *conn) {
+	ps := c.hw.PhaseSwitch
+	if ps == nil || c.closed || c.sess != nil {
+		return
+	}
+	c.phaseSw = phaseState{lastAt: c.phaseSw.lastAt}
+	if c.phases == c.hw.Phases {
+		return
+	}
+	if err := ps.SetPhases(c.hw.Phases); err != nil {
+		c.log.Warn("station: phase relay back to all phases", "err", err)
+	}
+	c.phases = ps.Phases()
+}
