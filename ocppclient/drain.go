@@ -152,19 +152,18 @@ func (c *Client) drain(cn *conn) {
 		case errors.As(err, &ce) && e.Kind == KindOther && (ce.Code == NotImplemented || ce.Code == NotSupported):
 			// A message outside the transaction ones (a security event)
 			// that this CSMS does not implement: asking again cannot
-			// help, and would hold back every entry behind it.
-			if aerr := q.Abandon(e.Seq); aerr != nil {
-				c.drainErr(fmt.Errorf("ocpp queue abandon: %w", aerr), e)
+			// help and would hold back every entry behind it, and the
+			// dead-letter bucket, never emptied, would gain one at every
+			// start. It is dropped, durably, as answered.
+			if aerr := q.Ack(e.Seq); aerr != nil {
+				c.drainErr(fmt.Errorf("ocpp queue drop: %w", aerr), e)
 				if !pause(retry, e) {
 					return
 				}
 				continue
 			}
-			c.log.Warn("ocpp queued message not supported by the CSMS; kept in the dead-letter bucket",
+			c.log.Warn("ocpp queued message dropped: the CSMS does not implement it",
 				"seq", e.Seq, "action", e.Action, "err", ce)
-			if c.opts.Hooks != nil {
-				c.opts.Hooks.Abandoned(e, ce)
-			}
 		case errors.As(err, &ce) || errors.Is(err, ErrTimeout):
 			// A refusal and a CALL left unanswered on a live connection
 			// are both failed attempts (TransactionMessageAttempts), on

@@ -54,36 +54,6 @@ func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err err
 	return time.Duration(attempts) * interval, false, nil
 }
 
-// Abandon moves entry seq to the dead-letter bucket at once, whatever its
-// attempts: for an answer no retry can change (a CSMS that does not
-// implement the action). It is durable when Abandon returns. An entry
-// that is no longer pending, or marked delivered, gives an error wrapping
-// ErrNotFound.
-func (q *Queue) Abandon(seq uint64) error {
-	_, err := q.update(syncAlways, func() (*change, error) {
-		if q.done.has(seq) {
-			return nil, fmt.Errorf("marked delivered: %w", ErrNotFound)
-		}
-		r, found, err := q.locateLocked(seq)
-		if err != nil {
-			return nil, err
-		}
-		if !found {
-			return nil, ErrNotFound
-		}
-		e, err := q.entryLocked(r)
-		if err != nil {
-			return nil, err
-		}
-		e.Attempts++
-		return &change{remove: []removal{r}, dead: &e}, nil
-	})
-	if err != nil {
-		return fmt.Errorf("queue abandon %d: %w", seq, err)
-	}
-	return nil
-}
-
 // entryLocked decodes the waiting entry r. The caller holds q.mu.
 func (q *Queue) entryLocked(r removal) (Entry, error) {
 	if !r.inBase {
