@@ -315,7 +315,7 @@ func (c *Charger) cacheIDTag(payload json.RawMessage, info IdTagInfo) {
 // human: it is logged at error level with everything needed to find it in
 // the dead-letter bucket.
 func (c *Charger) Abandoned(e ocppclient.Entry, last *ocppclient.CallError) {
-	c.log.Error("ocpp16 queued message abandoned (repeated CALLERRORs, or an action the CSMS does not implement); kept in the dead-letter bucket",
+	c.log.Error("ocpp16 transaction message abandoned after repeated CALLERRORs; kept in the dead-letter bucket",
 		"action", e.Action, "session", e.Key, "seq", e.Seq, "attempts", e.Attempts,
 		"enqueuedAt", e.EnqueuedAt, "err", last, "payload", string(e.Payload))
 }
