@@ -186,8 +186,14 @@ type Options struct {
 	// charge point id as user (profiles 1 and 2).
 	Password string
 	// TLS configures wss (CA pool, client certificate); nil means system
-	// roots. The client enforces TLS >= 1.2.
+	// roots. The client enforces TLS >= 1.2 and, for TLS 1.2, the security
+	// whitepaper's cipher suites unless TLS names its own.
 	TLS *tls.Config
+	// TLSFor, when set, is called at every wss dial for the configuration
+	// to use instead of TLS, so that roots and a client certificate
+	// installed meanwhile (the certificate store) are used from the next
+	// connection on; an error fails the dial.
+	TLSFor func() (*tls.Config, error)
 	// PingInterval is the websocket ping period (WebSocketPingInterval); 0
 	// disables pings. A missing pong within the interval drops the
 	// connection.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/internal/lazylog"
+	"github.com/evsed/evsed/ocppclient/certstore"
 	"github.com/gorilla/websocket"
 )
 
@@ -157,7 +158,7 @@ func New(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("ocppclient: security profile %d needs a wss:// URL, got %q", p, opts.URL)
 	case (p == 1 || p == 2) && opts.Password == "":
 		return nil, fmt.Errorf("ocppclient: security profile %d needs a password", p)
-	case p == 3 && (opts.TLS == nil || len(opts.TLS.Certificates) == 0 && opts.TLS.GetClientCertificate == nil):
+	case p == 3 && opts.TLSFor == nil && (opts.TLS == nil || len(opts.TLS.Certificates) == 0 && opts.TLS.GetClientCertificate == nil):
 		return nil, errors.New("ocppclient: security profile 3 needs a client certificate in TLS")
 	}
 	if opts.CallTimeout <= 0 {
@@ -212,6 +213,11 @@ func tlsConfig(cfg *tls.Config) *tls.Config {
 	}
 	if cfg.MinVersion < tls.VersionTLS12 {
 		cfg.MinVersion = tls.VersionTLS12
+	}
+	if cfg.CipherSuites == nil {
+		// TLS 1.2's suites as the whitepaper lists them; Go fixes TLS
+		// 1.3's.
+		cfg.CipherSuites = certstore.CipherSuites()
 	}
 	return cfg
 }
@@ -455,13 +461,28 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	// deadline, moved to the past when dctx ends, breaks the wait;
 	// detach lets go of it once the handshake is over.
 	var detach func() bool
-	dialer.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	netDial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
 		if err != nil {
 			return nil, err
 		}
 		detach = context.AfterFunc(dctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 		return nc, nil
+	}
+	dialer.NetDialContext = netDial
+	if strings.HasPrefix(c.url, "wss://") {
+		cfg := c.tls
+		if c.opts.TLSFor != nil {
+			fresh, err := c.opts.TLSFor()
+			if err != nil {
+				return nil, fmt.Errorf("ocpp: dial %s: TLS configuration: %w", c.url, err)
+			}
+			cfg = tlsConfig(fresh)
+		}
+		// The handshake on our side, so that a failure says how far it
+		// got (certstore.HandshakeError): a refused client certificate
+		// and a refused cipher suite are different security events.
+		dialer.NetDialTLSContext = certstore.DialTLS(cfg, netDial)
 	}
 	var header http.Header
 	if c.auth != "" {

@@ -21,7 +21,9 @@ import (
 	"github.com/evsed/evsed/hal"
 	"github.com/evsed/evsed/localapi"
 	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/certstore"
 	"github.com/evsed/evsed/ocppclient/ocpp16"
+	"github.com/evsed/evsed/ocppclient/secevents"
 	"github.com/evsed/evsed/station"
 	"go.etcd.io/bbolt"
 	"periph.io/x/conn/v3/physic"
@@ -111,6 +113,22 @@ type Options struct {
 	// SiteLimit is the most current per phase every connector together may
 	// draw (see station.Options.SiteLimit); 0 means none.
 	SiteLimit physic.ElectricCurrent
+	// Grid, Solar, LimitInput and InputLimit are the site's energy
+	// management: the grid meter and main fuse, the solar modes' tuning,
+	// and the board's limit input (see the station.Options of the same
+	// names); zero values mean none and the defaults.
+	Grid       station.GridOptions
+	Solar      station.SolarConfig
+	LimitInput hal.Input
+	InputLimit physic.ElectricCurrent
+	// Certificates is the certificate store: the whitepaper's
+	// certificate messages, the TLS of security profiles 2 and 3 once it
+	// holds a CSMS root, and the client certificate's rotation. Nil
+	// leaves them out (and Security, if set, answers for profile raises).
+	Certificates *certstore.Store
+	// SecurityLog keeps the charger's security events; nil keeps them in
+	// the agent's log only (the critical ones still go to the CSMS).
+	SecurityLog *secevents.Log
 	// Location is the station's time zone, for daily and weekly charging
 	// profiles; nil means UTC.
 	Location *time.Location
@@ -160,6 +178,14 @@ type Agent struct {
 	// working after fallbackAttempts failures in a row.
 	working map[string]string
 	trial   *settingsTrial
+	// lastConnEvent is the security event the last failed connection
+	// raised, "" after a registration (see connectionEvent).
+	lastConnEvent secevents.Type
+	// certs is Options.Certificates.
+	certs *certstore.Store
+	// startupEvent says Launch raises StartupOfTheDevice: a charger with
+	// a security log (evsed run), not a fleet station.
+	startupEvent bool
 	// replacing tracks the goroutine that, after a change of the
 	// connection settings, waits for the old Client to stop and launches
 	// the new one: the only goroutine of the agent's own, and only for
@@ -173,7 +199,8 @@ func New(o Options) (*Agent, error) {
 	if o.ID == "" || o.DB == nil || len(o.Connectors) == 0 {
 		return nil, errors.New("agent: ID, DB and Connectors are required")
 	}
-	a := &Agent{id: o.ID, csms: o.CSMS, drainOnStop: o.DrainOnStop, clk: clock.Or(o.Clock), log: o.Logger}
+	a := &Agent{id: o.ID, csms: o.CSMS, drainOnStop: o.DrainOnStop, clk: clock.Or(o.Clock), log: o.Logger,
+		certs: o.Certificates, startupEvent: o.SecurityLog != nil}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -221,6 +248,11 @@ func New(o Options) (*Agent, error) {
 		Voltage:        o.Voltage,
 		SiteLimit:      o.SiteLimit,
 		Security:       o.Security,
+		Certificates:   certificateStore(o.Certificates),
+		SecurityLog:    securityLog(o.SecurityLog),
+		OnClientCertificate: func() {
+			a.certificateChanged()
+		},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
@@ -242,6 +274,10 @@ func New(o Options) (*Agent, error) {
 		InboxSize:         o.InboxSize,
 		SiteLimit:         o.SiteLimit,
 		EnergyFile:        o.EnergyFile,
+		Grid:              o.Grid,
+		Solar:             o.Solar,
+		LimitInput:        o.LimitInput,
+		InputLimit:        o.InputLimit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
@@ -264,8 +300,9 @@ const fallbackAttempts = 3
 // settingsTrial is a connection with security settings the CSMS changed,
 // not yet registered.
 type settingsTrial struct {
-	previous map[string]string // the values that last registered
-	failures int               // attempts failed in a row
+	what     string       // what is tried, for the log
+	undo     func() error // puts back what worked
+	failures int          // attempts failed in a row
 }
 
 // securitySettings returns the current values of securityKeys.
@@ -285,7 +322,8 @@ func (a *Agent) configChanged(key, _ string) {
 		a.mu.Lock()
 		a.redial = true
 		if key != ocpp16.KeyWebSocketPingInterval && a.working != nil && a.trial == nil {
-			a.trial = &settingsTrial{previous: a.working}
+			previous := a.working
+			a.trial = &settingsTrial{what: "the CSMS's new connection settings", undo: func() error { return a.restoreKeys(previous) }}
 		}
 		a.mu.Unlock()
 		// The change usually comes from a ChangeConfiguration handler
@@ -318,6 +356,11 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 	linkCtx, stopLink := context.WithCancel(context.Background())
 
 	stopCharger := a.Charger.Start(linkCtx)
+	if a.startupEvent {
+		// Queued before the first connection: the CSMS learns of every
+		// start, however long the charger stays offline.
+		a.Charger.SecurityEvent(secevents.StartupOfTheDevice, "evsed started")
+	}
 	stationWait, err := a.Station.Launch(stationCtx)
 	if err != nil {
 		stopStation()
@@ -475,12 +518,13 @@ func (a *Agent) registeredWith(settings map[string]string) {
 	if !maps.Equal(settings, current) {
 		return
 	}
-	a.working, a.trial = settings, nil
+	a.working, a.trial, a.lastConnEvent = settings, nil, ""
 }
 
 // disconnected is the Client's OnDisconnect: a failed attempt with new
 // security settings counts towards the fall back.
 func (a *Agent) disconnected(registered bool, err error) {
+	a.connectionEvent(err)
 	if !registered && a.fallBack(err, false) {
 		a.replace()
 	}
@@ -504,15 +548,76 @@ func (a *Agent) fallBack(err error, unbuildable bool) bool {
 	}
 	a.trial, a.redial = nil, true
 	a.mu.Unlock()
-	for _, k := range securityKeys {
-		if rerr := a.keys.Restore(k, tr.previous[k]); rerr != nil {
-			a.log.Error("agent: restore the previous connection settings", "key", k, "err", rerr)
-		}
+	if uerr := tr.undo(); uerr != nil {
+		a.log.Error("agent: put back what worked before "+tr.what, "err", uerr)
 	}
 	// The values stay out of the log: one of them is a password.
-	a.log.Error("ocpp: the CSMS's new connection settings failed; back to the previous ones",
-		"attempts", tr.failures, "err", err)
+	a.log.Error("ocpp: "+tr.what+" failed; back to what worked before", "attempts", tr.failures, "err", err)
 	return true
+}
+
+// restoreKeys puts back the values of securityKeys in previous.
+func (a *Agent) restoreKeys(previous map[string]string) error {
+	var errs []error
+	for _, k := range securityKeys {
+		errs = append(errs, a.keys.Restore(k, previous[k]))
+	}
+	return errors.Join(errs...)
+}
+
+// certificateChanged runs after a CertificateSigned installed a new client
+// certificate: with security profile 3 the connection moves to it, on
+// trial, and falls back to the previous certificate if it cannot connect.
+// Under a lower profile the certificate waits for the profile to rise.
+func (a *Agent) certificateChanged() {
+	if a.certs == nil || a.keys.Int(ocpp16.KeySecurityProfile) < 3 && a.csms.SecurityProfile < 3 {
+		return
+	}
+	a.mu.Lock()
+	a.redial = true
+	if a.trial == nil {
+		a.trial = &settingsTrial{what: "the new client certificate", undo: a.certs.RollbackClient}
+	}
+	a.mu.Unlock()
+	a.replace()
+}
+
+// connectionEvent raises the security event a failed connection calls for
+// (a CSMS certificate that does not verify, a refused TLS version or
+// suite, a refused client or password), once per kind until the next
+// registration: a charger retrying every few seconds would otherwise
+// fill its security log with the same event.
+func (a *Agent) connectionEvent(err error) {
+	ev, ok := secevents.FromTLSError(err)
+	if !ok && errors.Is(err, ocppclient.ErrUnauthorized) {
+		ev, ok = secevents.Event{Type: secevents.FailedToAuthenticateAtCsms, TechInfo: "HTTP 401 at the websocket handshake"}, true
+	}
+	if !ok {
+		return
+	}
+	a.mu.Lock()
+	repeated := a.lastConnEvent == ev.Type
+	a.lastConnEvent = ev.Type
+	a.mu.Unlock()
+	if !repeated {
+		a.Charger.SecurityEvent(ev.Type, ev.TechInfo)
+	}
+}
+
+// certificateStore and securityLog turn a nil pointer into a nil
+// interface, which the adapter takes for "none".
+func certificateStore(s *certstore.Store) ocpp16.CertificateStore {
+	if s == nil {
+		return nil
+	}
+	return s
+}
+
+func securityLog(l *secevents.Log) ocpp16.SecurityLog {
+	if l == nil {
+		return nil
+	}
+	return l
 }
 
 func (a *Agent) newClient() (*ocppclient.Client, error) {
@@ -529,6 +634,14 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 			profile = n
 		}
 	}
+	tlsConf, tlsFor := c.TLS, (func() (*tls.Config, error))(nil)
+	if profile >= 2 && a.certs != nil && len(a.certs.Certificates(certstore.CSMSRoot)) > 0 {
+		// The store's roots and client certificate, read at every dial:
+		// a root or certificate installed over OCPP is used from the
+		// next connection on. (Without a root in the store, the config
+		// file's csms.ca_file / client certificate still apply.)
+		tlsConf, tlsFor = nil, func() (*tls.Config, error) { return a.certs.TLSConfig(profile) }
+	}
 	url := c.URL
 	if profile >= 2 && strings.HasPrefix(url, "ws://") {
 		// Raised over OCPP from a plain-text profile: the same endpoint,
@@ -541,7 +654,8 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 		Subprotocols:    protocols,
 		SecurityProfile: profile,
 		Password:        password,
-		TLS:             c.TLS,
+		TLS:             tlsConf,
+		TLSFor:          tlsFor,
 		PingInterval:    a.keys.Duration(ocpp16.KeyWebSocketPingInterval),
 		BackoffMin:      c.BackoffMin,
 		BackoffMax:      c.BackoffMax,
