@@ -1,6 +1,8 @@
 package ocpptest
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -18,8 +20,13 @@ import (
 // every id tag, and does not ask for a password.
 type Options struct {
 	// Password, when set, requires HTTP Basic auth with the charge point id
-	// as user and this password (security profile 1).
+	// as user and this password (security profiles 1 and 2).
 	Password string
+	// TLS, when set, serves wss:// (security profiles 2 and 3) with the
+	// server certificate and key in these PEM files; with ClientCAs set
+	// too it requires a client certificate issued by one of them
+	// (profile 3).
+	TLS *TLSOptions
 	// HeartbeatInterval is returned in BootNotification.conf; 0 means 300 s.
 	HeartbeatInterval time.Duration
 	// PendingBoots answers the first n BootNotifications of each charge point
@@ -42,6 +49,12 @@ type Options struct {
 	// CALLERROR that comes too late for the charge point, which has timed
 	// them out. Change it with SetSilent.
 	Silent bool
+}
+
+// TLSOptions make the CSMS serve over TLS; see Options.TLS.
+type TLSOptions struct {
+	CertFile, KeyFile string
+	ClientCAs         *x509.CertPool
 }
 
 // Record is one request a charge point sent, as the CSMS decoded it.
@@ -107,7 +120,13 @@ func freePort() (int, error) {
 }
 
 // URL is the endpoint a charge point connects to (its id is appended).
-func (c *CSMS) URL() string { return "ws://127.0.0.1:" + strconv.Itoa(c.port) + "/ocpp" }
+func (c *CSMS) URL() string {
+	scheme := "ws"
+	if c.opts.TLS != nil {
+		scheme = "wss"
+	}
+	return scheme + "://127.0.0.1:" + strconv.Itoa(c.port) + "/ocpp"
+}
 
 // Restart brings a stopped CSMS back on the same port, keeping its records
 // and transaction ids: the same back end after an outage. It waits until the
@@ -119,6 +138,13 @@ func (c *CSMS) Restart() error {
 		return errors.New("ocpptest: already running")
 	}
 	server := ws.NewServer()
+	if t := c.opts.TLS; t != nil {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+		if t.ClientCAs != nil {
+			cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, t.ClientCAs
+		}
+		server = ws.NewTLSServer(t.CertFile, t.KeyFile, cfg)
+	}
 	// No read deadline from the server side: keepalive is the charge
 	// point's job (WebSocketPingInterval), and tests stop the clock.
 	server.SetTimeoutConfig(ws.ServerTimeoutConfig{WriteWait: 10 * time.Second})

@@ -1,0 +1,165 @@
+package agent
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/evsed/evsed/ocppclient/certstore"
+	"github.com/evsed/evsed/ocppclient/certstore/certtest"
+	"github.com/evsed/evsed/ocppclient/ocpptest"
+	"github.com/evsed/evsed/ocppclient/secevents"
+)
+
+// tlsCSMS starts ocpp-go's central system over TLS with a server
+// certificate for 127.0.0.1 issued by ca; clientCA, when set, makes it
+// require a client certificate issued by that CA (profile 3).
+func tlsCSMS(t *testing.T, ca *certtest.Cert, password string, clientCA *certtest.Cert) *ocpptest.CSMS {
+	t.Helper()
+	server := ca.MustIssue(certtest.Spec{Name: "csms.test", Server: true})
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	der, err := x509.MarshalPKCS8PrivateKey(server.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, server.ChainPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := &ocpptest.TLSOptions{CertFile: certFile, KeyFile: keyFile}
+	if clientCA != nil {
+		opts.ClientCAs = clientCA.Pool()
+	}
+	csms, err := ocpptest.Start(ocpptest.Options{Password: password, TLS: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(csms.Stop)
+	return csms
+}
+
+// openStore opens a certificate store in a temporary directory with the
+// CSMS root ca installed.
+func openStore(t *testing.T, ca *certtest.Cert) *certstore.Store {
+	t.Helper()
+	store, err := certstore.Open(certstore.Options{Dir: filepath.Join(t.TempDir(), "certs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Install(certstore.CSMSRoot, ca.PEM()); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+// launch runs a and stops it at the end of the test.
+func launch(t *testing.T, a *Agent) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := a.Launch(ctx)
+	t.Cleanup(func() {
+		cancel()
+		if err := wait(); err != nil {
+			t.Errorf("wait = %v, want nil", err)
+		}
+	})
+}
+
+// Security profiles 2 and 3 against ocpp-go's CSMS over real TLS, with the
+// trust and the client certificate coming from the certificate store:
+// profile 2 checks the server against the store's CSMS root; profile 3
+// presents the client certificate the store holds (made from its own CSR
+// and signed by the CSMS's CA, as a CertificateSigned would install it).
+func TestSecurityProfilesOverTLS(t *testing.T) {
+	const key = "0123456789abcdef0123"
+	ca := certtest.MustRoot(certtest.Spec{Name: "CSMS CA", CA: true})
+
+	t.Run("profile 2", func(t *testing.T) {
+		csms := tlsCSMS(t, ca, key, nil)
+		a := newAgent(t, "CPTLS2", csms.URL(), func(o *Options) {
+			o.CSMS.SecurityProfile, o.CSMS.Password = 2, key
+			o.Certificates = openStore(t, ca)
+		})
+		launch(t, a)
+		if !waitRegistered(a) {
+			t.Fatal("no registration over TLS with the store's root")
+		}
+	})
+
+	t.Run("profile 3", func(t *testing.T) {
+		csms := tlsCSMS(t, ca, "", ca)
+		store := openStore(t, ca)
+		csr, err := store.CreateCSR(certstore.CSRSubject{CommonName: "CPTLS3"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		client, _, err := ca.SignCSR(csr, time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.InstallClientChain(client.ChainPEM()); err != nil {
+			t.Fatal(err)
+		}
+		a := newAgent(t, "CPTLS3", csms.URL(), func(o *Options) {
+			o.CSMS.SecurityProfile = 3
+			o.Certificates = store
+		})
+		launch(t, a)
+		if !waitRegistered(a) {
+			t.Fatal("no registration with the store's client certificate")
+		}
+	})
+
+	t.Run("unknown server certificate", func(t *testing.T) {
+		other := certtest.MustRoot(certtest.Spec{Name: "someone else's CA", CA: true})
+		csms := tlsCSMS(t, other, key, nil)
+		log, err := secevents.OpenLog(secevents.LogOptions{Dir: filepath.Join(t.TempDir(), "security")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { log.Close() })
+		a := newAgent(t, "CPTLSBAD", csms.URL(), func(o *Options) {
+			o.CSMS.SecurityProfile, o.CSMS.Password = 2, key
+			o.Certificates = openStore(t, ca)
+			o.SecurityLog = log
+		})
+		launch(t, a)
+		// The charger never registers; it logs InvalidCsmsCertificate
+		// once (not at every retry), after StartupOfTheDevice.
+		var types []secevents.Type
+		deadline := time.Now().Add(waitLimit)
+		for {
+			events, err := log.Read(time.Time{}, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			types = types[:0]
+			for _, e := range events {
+				types = append(types, e.Type)
+			}
+			if len(types) >= 2 || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond) // several more failed attempts (10-50 ms back-off)
+		events, _ := log.Read(time.Time{}, time.Now().Add(time.Hour))
+		if len(events) != 2 || events[0].Type != secevents.StartupOfTheDevice || events[1].Type != secevents.InvalidCsmsCertificate {
+			var got []secevents.Type
+			for _, e := range events {
+				got = append(got, e.Type)
+			}
+			t.Fatalf("security log %v, want StartupOfTheDevice then InvalidCsmsCertificate once", got)
+		}
+		if a.registered() {
+			t.Error("registered with a CSMS whose certificate the store does not trust")
+		}
+	})
+}
