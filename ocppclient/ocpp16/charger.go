@@ -15,6 +15,7 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/authlist"
 	"github.com/evsed/evsed/ocppclient/smartcharging"
 	"github.com/evsed/evsed/station"
@@ -116,6 +117,17 @@ type Options struct {
 	// Charger.SecurityEvent); nil keeps none locally, and the critical
 	// ones still go to the CSMS.
 	SecurityLog SecurityLog
+	// Firmware runs UpdateFirmware and SignedUpdateFirmware; its OnStatus
+	// must be Charger.FirmwareNotice. Nil answers them NotSupported.
+	Firmware FirmwareUpdater
+	// Logs runs GetDiagnostics and GetLog; its OnStatus must be
+	// Charger.LogNotice. Nil answers them NotSupported.
+	Logs LogUploader
+	// DiagnosticsLogs are what GetDiagnostics and a GetLog of the
+	// DiagnosticsLog upload (the agent's logs, the security log);
+	// SecurityLogSource is what a GetLog of the SecurityLog uploads.
+	DiagnosticsLogs   []logupload.Source
+	SecurityLogSource logupload.Source
 	// OnClientCertificate, when set, is called after a CertificateSigned
 	// installed a new client certificate and its answer went out: the
 	// agent reconnects so that the new certificate is presented.
@@ -203,6 +215,13 @@ type Charger struct {
 	// at once, for a triggered BootNotification.
 	bootCaller ocppclient.Caller
 	bootNow    chan struct{}
+
+	// fwSigned says the firmware update started last is a signed one,
+	// and logRequest which kind of log upload started last
+	// (logKindDiagnostics, logKindLog; 0: none); guarded by mu. They pick
+	// the notifications of the updater's and uploader's statuses.
+	fwSigned   bool
+	logRequest int
 }
 
 // Compile-time checks of the roles a Charger plays.
@@ -523,4 +542,15 @@ func (c *Charger) heartbeat() {
 		}
 	}
 	c.scheduleHeartbeat()
+}
+
+// runContext is the context of Start while started, else a background
+// one: work that outlives a CSMS request (a firmware update) runs under it.
+func (c *Charger) runContext() context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.runCtx == nil {
+		return context.Background()
+	}
+	return c.runCtx
 }

@@ -172,9 +172,8 @@ func (c *Charger) csrCommonName() string {
 
 // extendedTrigger answers an ExtendedTriggerMessage: the messages it
 // shares with TriggerMessage as TriggerMessage does, plus a new client
-// certificate (SignChargePointCertificate) and the idle log and signed
-// firmware notifications (no upload or signed update is under way until
-// that machinery is wired).
+// certificate (SignChargePointCertificate) and the log and signed
+// firmware notifications (Idle when no upload or update runs).
 func (c *Charger) extendedTrigger(r *ExtendedTriggerMessageRequest) any {
 	answer := func(s TriggerMessageStatus) *ExtendedTriggerMessageResponse {
 		return &ExtendedTriggerMessageResponse{Status: s}
@@ -195,13 +194,21 @@ func (c *Charger) extendedTrigger(r *ExtendedTriggerMessageRequest) any {
 		then = c.signCertificate
 	case ExtendedMessageTriggerLogStatusNotification:
 		then = func(ctx context.Context) {
-			c.sendTriggered(ctx, ActionLogStatusNotification,
-				&LogStatusNotificationRequest{Status: UploadLogStatusIdle}, &LogStatusNotificationResponse{})
+			req := &LogStatusNotificationRequest{Status: UploadLogStatus(c.triggeredLogStatus().Log())}
+			if req.Status != UploadLogStatusIdle {
+				id := c.opts.Logs.Last().RequestID
+				req.RequestID = &id
+			}
+			c.sendTriggered(ctx, ActionLogStatusNotification, req, &LogStatusNotificationResponse{})
 		}
 	case ExtendedMessageTriggerFirmwareStatusNotification:
 		then = func(ctx context.Context) {
-			c.sendTriggered(ctx, ActionSignedFirmwareStatusNotification,
-				&SignedFirmwareStatusNotificationRequest{Status: SignedFirmwareStatusIdle}, &SignedFirmwareStatusNotificationResponse{})
+			req := &SignedFirmwareStatusNotificationRequest{Status: SignedFirmwareStatus(c.triggeredFirmwareStatus())}
+			if req.Status != SignedFirmwareStatusIdle {
+				id := c.opts.Firmware.Last().RequestID
+				req.RequestID = &id
+			}
+			c.sendTriggered(ctx, ActionSignedFirmwareStatusNotification, req, &SignedFirmwareStatusNotificationResponse{})
 		}
 	default:
 		return answer(TriggerMessageStatusNotImplemented)

@@ -59,16 +59,21 @@ func (c *Charger) triggerMessage(r *TriggerMessageRequest) any {
 		ids := connectors(1)
 		then = func(ctx context.Context) { c.triggeredMeterValues(ctx, ids) }
 	case MessageTriggerDiagnosticsStatusNotification:
-		// No diagnostics upload is ever under way: Idle, as 1.6 says for
-		// a triggered notification.
+		// The upload under way, or Idle, as 1.6 says for a triggered
+		// notification with none.
 		then = func(ctx context.Context) {
 			c.sendTriggered(ctx, ActionDiagnosticsStatusNotification,
-				&DiagnosticsStatusNotificationRequest{Status: DiagnosticsStatusIdle}, &DiagnosticsStatusNotificationResponse{})
+				&DiagnosticsStatusNotificationRequest{Status: DiagnosticsStatus(c.triggeredLogStatus().Diagnostics())},
+				&DiagnosticsStatusNotificationResponse{})
 		}
 	case MessageTriggerFirmwareStatusNotification:
 		then = func(ctx context.Context) {
+			status := FirmwareStatusIdle
+			if s, ok := c.triggeredFirmwareStatus().Core(); ok {
+				status = FirmwareStatus(s)
+			}
 			c.sendTriggered(ctx, ActionFirmwareStatusNotification,
-				&FirmwareStatusNotificationRequest{Status: FirmwareStatusIdle}, &FirmwareStatusNotificationResponse{})
+				&FirmwareStatusNotificationRequest{Status: status}, &FirmwareStatusNotificationResponse{})
 		}
 	default:
 		return answer(TriggerMessageStatusNotImplemented)

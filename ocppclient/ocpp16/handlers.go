@@ -57,6 +57,26 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 		return c.triggerMessage(r), nil
 	case *ExtendedTriggerMessageRequest:
 		return c.extendedTrigger(r), nil
+	case *UpdateFirmwareRequest:
+		if c.opts.Firmware == nil {
+			return nil, needs(action, "firmware updater")
+		}
+		return c.updateFirmware(c.opts.Firmware, r), nil
+	case *SignedUpdateFirmwareRequest:
+		if c.opts.Firmware == nil {
+			return nil, needs(action, "firmware updater")
+		}
+		return c.signedUpdateFirmware(c.opts.Firmware, r), nil
+	case *GetDiagnosticsRequest:
+		if c.opts.Logs == nil {
+			return nil, needs(action, "log uploader")
+		}
+		return c.getDiagnostics(c.opts.Logs, r), nil
+	case *GetLogRequest:
+		if c.opts.Logs == nil {
+			return nil, needs(action, "log uploader")
+		}
+		return c.getLog(c.opts.Logs, r), nil
 	case *InstallCertificateRequest, *GetInstalledCertificateIdsRequest, *DeleteCertificateRequest, *CertificateSignedRequest:
 		store, err := c.certificates(action)
 		if err != nil {

@@ -193,7 +193,6 @@ func TestHandleCallRejectsBadRequests(t *testing.T) {
 		{"bad enum", ActionChangeAvailability, `{"connectorId":1,"type":"Sideways"}`, ocppclient.PropertyConstraintViolation},
 		{"too long id tag", ActionRemoteStartTransaction, `{"idTag":"123456789012345678901"}`, ocppclient.PropertyConstraintViolation},
 		{"key too long", ActionChangeConfiguration, `{"key":"` + strings.Repeat("k", 51) + `","value":"1"}`, ocppclient.PropertyConstraintViolation},
-		{"known but unsupported", ActionUpdateFirmware, `{}`, ocppclient.NotSupported},
 		{"decoded action, bad payload", ActionReserveNow, `{}`, ocppclient.OccurenceConstraintViolation},
 		{"unknown action", "Teleport", `{}`, ocppclient.NotImplemented},
 	}

@@ -36,19 +36,13 @@ const (
 	// Remote Trigger profile.
 	ActionTriggerMessage = "TriggerMessage"
 
-	// Firmware Management profile. The charge point can send the two
-	// notifications (a TriggerMessage may ask for them); GetDiagnostics and
-	// UpdateFirmware are not (yet) supported: DecodeRequest answers them
-	// NotSupported.
+	// Firmware Management profile.
 	ActionDiagnosticsStatusNotification = "DiagnosticsStatusNotification"
 	ActionFirmwareStatusNotification    = "FirmwareStatusNotification"
 	ActionGetDiagnostics                = "GetDiagnostics"
 	ActionUpdateFirmware                = "UpdateFirmware"
 
-	// Security whitepaper. DecodeRequest decodes the certificate requests
-	// and ExtendedTriggerMessage; SignedUpdateFirmware and GetLog are
-	// answered NotSupported until the firmware and log machinery is
-	// wired.
+	// Security whitepaper.
 	ActionCertificateSigned                = "CertificateSigned"
 	ActionDeleteCertificate                = "DeleteCertificate"
 	ActionExtendedTriggerMessage           = "ExtendedTriggerMessage"

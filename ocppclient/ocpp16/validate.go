@@ -29,13 +29,14 @@ import (
 //   - Local Auth List Management: SendLocalList and GetLocalListVersion;
 //   - Reservation: ReserveNow and CancelReservation;
 //   - Remote Trigger: TriggerMessage;
+//   - Firmware Management: GetDiagnostics and UpdateFirmware;
 //   - security whitepaper: InstallCertificate, GetInstalledCertificateIds,
-//     DeleteCertificate, CertificateSigned and ExtendedTriggerMessage.
+//     DeleteCertificate, CertificateSigned, SignedUpdateFirmware, GetLog
+//     and ExtendedTriggerMessage.
 //
 // The error is always a *ocppclient.CallError, to be sent back as the
 // CALLERROR: NotSupported for an action OCPP 1.6 (or its security
-// whitepaper) defines but this package does not decode (GetDiagnostics,
-// UpdateFirmware, SignedUpdateFirmware and GetLog), including the actions
+// whitepaper) defines but this package does not decode, including the actions
 // a charge point sends rather than receives; NotImplemented for an unknown
 // action; otherwise the validation code described in the package
 // documentation.
@@ -133,10 +134,14 @@ func newInboundRequest(action string) any {
 		return new(GetCompositeScheduleRequest)
 	case ActionGetConfiguration:
 		return new(GetConfigurationRequest)
+	case ActionGetDiagnostics:
+		return new(GetDiagnosticsRequest)
 	case ActionGetInstalledCertificateIds:
 		return new(GetInstalledCertificateIdsRequest)
 	case ActionGetLocalListVersion:
 		return new(GetLocalListVersionRequest)
+	case ActionGetLog:
+		return new(GetLogRequest)
 	case ActionInstallCertificate:
 		return new(InstallCertificateRequest)
 	case ActionRemoteStartTransaction:
@@ -151,10 +156,14 @@ func newInboundRequest(action string) any {
 		return new(SendLocalListRequest)
 	case ActionSetChargingProfile:
 		return new(SetChargingProfileRequest)
+	case ActionSignedUpdateFirmware:
+		return new(SignedUpdateFirmwareRequest)
 	case ActionTriggerMessage:
 		return new(TriggerMessageRequest)
 	case ActionUnlockConnector:
 		return new(UnlockConnectorRequest)
+	case ActionUpdateFirmware:
+		return new(UpdateFirmwareRequest)
 	}
 	return nil
 }
@@ -193,10 +202,14 @@ func newResponse(action string) any {
 		return new(GetCompositeScheduleResponse)
 	case ActionGetConfiguration:
 		return new(GetConfigurationResponse)
+	case ActionGetDiagnostics:
+		return new(GetDiagnosticsResponse)
 	case ActionGetInstalledCertificateIds:
 		return new(GetInstalledCertificateIdsResponse)
 	case ActionGetLocalListVersion:
 		return new(GetLocalListVersionResponse)
+	case ActionGetLog:
+		return new(GetLogResponse)
 	case ActionHeartbeat:
 		return new(HeartbeatResponse)
 	case ActionInstallCertificate:
@@ -223,6 +236,8 @@ func newResponse(action string) any {
 		return new(SignCertificateResponse)
 	case ActionSignedFirmwareStatusNotification:
 		return new(SignedFirmwareStatusNotificationResponse)
+	case ActionSignedUpdateFirmware:
+		return new(SignedUpdateFirmwareResponse)
 	case ActionStartTransaction:
 		return new(StartTransactionResponse)
 	case ActionStatusNotification:
@@ -233,6 +248,8 @@ func newResponse(action string) any {
 		return new(TriggerMessageResponse)
 	case ActionUnlockConnector:
 		return new(UnlockConnectorResponse)
+	case ActionUpdateFirmware:
+		return new(UpdateFirmwareResponse)
 	}
 	return nil
 }

@@ -63,10 +63,9 @@ func malformedCases() []malformedCase {
 		// Actions.
 		{"unknown action", "FlyToTheMoon", `{}`, ocppclient.NotImplemented, false},
 		{"lower-case action", "reset", `{"type":"Hard"}`, ocppclient.NotImplemented, false},
-		{"Firmware Management GetDiagnostics", ActionGetDiagnostics, `{"location":"ftp://example.com/"}`, ocppclient.NotSupported, false},
-		{"Firmware Management UpdateFirmware", ActionUpdateFirmware, `{}`, ocppclient.NotSupported, false},
-		{"security SignedUpdateFirmware", ActionSignedUpdateFirmware, `{}`, ocppclient.NotSupported, false},
-		{"security GetLog", ActionGetLog, `{"requestId":1}`, ocppclient.NotSupported, false},
+		{"Firmware Management UpdateFirmware without retrieveDate", ActionUpdateFirmware, `{"location":"https://fw.example/1"}`, ocppclient.OccurenceConstraintViolation, true},
+		{"security SignedUpdateFirmware without firmware", ActionSignedUpdateFirmware, `{"requestId":1}`, ocppclient.OccurenceConstraintViolation, true},
+		{"security GetLog without log", ActionGetLog, `{"requestId":1,"logType":"SecurityLog"}`, ocppclient.OccurenceConstraintViolation, true},
 		{"security InstallCertificate missing field", ActionInstallCertificate, `{"certificateType":"CentralSystemRootCertificate"}`,
 			ocppclient.OccurenceConstraintViolation, true},
 		{"security ExtendedTriggerMessage unknown message", ActionExtendedTriggerMessage, `{"requestedMessage":"DiagnosticsStatusNotification"}`,
@@ -352,7 +351,8 @@ func TestDecodeResponse(t *testing.T) {
 		{"DiagnosticsStatusNotification with field", ActionDiagnosticsStatusNotification, `{"status":"Accepted"}`, ocppclient.FormationViolation},
 		{"FirmwareStatusNotification", ActionFirmwareStatusNotification, `{}`, ""},
 		{"FirmwareStatusNotification not an object", ActionFirmwareStatusNotification, `[]`, ocppclient.FormationViolation},
-		{"UpdateFirmware has no response type", ActionUpdateFirmware, `{}`, ocppclient.NotImplemented},
+		{"UpdateFirmware", ActionUpdateFirmware, `{}`, ""},
+		{"UpdateFirmware with a field its schema lacks", ActionUpdateFirmware, `{"status":"Accepted"}`, ocppclient.FormationViolation},
 		{"broken", ActionHeartbeat, `{`, ocppclient.FormationViolation},
 		{"unknown action", "Nope", `{}`, ocppclient.NotImplemented},
 	}
