@@ -15,8 +15,8 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
-	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/authlist"
+	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/smartcharging"
 	"github.com/evsed/evsed/station"
 	"periph.io/x/conn/v3/physic"
