@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,8 @@ import (
 	"github.com/evsed/evsed/localapi"
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/ocppclient/certstore"
+	"github.com/evsed/evsed/ocppclient/firmware"
+	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/ocpp16"
 	"github.com/evsed/evsed/ocppclient/secevents"
 	"github.com/evsed/evsed/station"
@@ -129,6 +132,14 @@ type Options struct {
 	// SecurityLog keeps the charger's security events; nil keeps them in
 	// the agent's log only (the critical ones still go to the CSMS).
 	SecurityLog *secevents.Log
+	// Firmware runs UpdateFirmware and SignedUpdateFirmware when its
+	// Installer is set (signing certificates are checked against the
+	// manufacturer roots of Certificates); zero answers them
+	// NotSupported.
+	Firmware FirmwareOptions
+	// Logs runs GetDiagnostics and GetLog when its Dir is set; zero
+	// answers them NotSupported.
+	Logs LogOptions
 	// Location is the station's time zone, for daily and weekly charging
 	// profiles; nil means UTC.
 	Location *time.Location
@@ -193,6 +204,82 @@ type Agent struct {
 	replacing sync.WaitGroup
 }
 
+// FirmwareOptions configure firmware updates.
+type FirmwareOptions struct {
+	// Dir holds the images being downloaded. Required with Installer.
+	Dir string
+	// Installer puts a verified image in place (firmware.Executable
+	// replaces the evsed binary); nil means no firmware updates.
+	Installer firmware.Installer
+}
+
+// LogOptions configure log uploads.
+type LogOptions struct {
+	// Dir is where the archives are built; "" means no log uploads.
+	Dir string
+	// Sources are the agent's logs, uploaded by GetDiagnostics and a
+	// DiagnosticsLog GetLog together with the security log.
+	Sources []logupload.Source
+}
+
+// idlePoll is how often an install waiting for the sessions to end looks
+// at the station.
+const idlePoll = 30 * time.Second
+
+// waitIdle returns once no connector has a session (an install waits for
+// the running sessions to end), or with ctx's error.
+func (a *Agent) waitIdle(ctx context.Context) error {
+	for {
+		snap, err := a.Station.Status(ctx)
+		if err != nil {
+			return err
+		}
+		busy := false
+		for _, c := range snap.Connectors {
+			busy = busy || c.Session != nil
+		}
+		if !busy {
+			return nil
+		}
+		if !clock.Sleep(ctx, a.clk, idlePoll) {
+			return ctx.Err()
+		}
+	}
+}
+
+// newMachinery builds the firmware updater and the log uploader the
+// options ask for, reporting to the adapter (a.Charger, set later).
+func (a *Agent) newMachinery(o Options) (ocpp16.FirmwareUpdater, ocpp16.LogUploader, error) {
+	var fw ocpp16.FirmwareUpdater
+	if o.Firmware.Installer != nil {
+		var roots firmware.Roots
+		if o.Certificates != nil {
+			roots = o.Certificates
+		}
+		u, err := firmware.New(firmware.Options{
+			Dir: o.Firmware.Dir, Installer: o.Firmware.Installer, Roots: roots,
+			Idle: firmware.IdleFunc(a.waitIdle), Clock: a.clk, Logger: a.log,
+			OnStatus: func(n firmware.Notice) { a.Charger.FirmwareNotice(n) },
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		fw = u
+	}
+	var logs ocpp16.LogUploader
+	if o.Logs.Dir != "" {
+		u, err := logupload.New(logupload.Options{
+			Dir: o.Logs.Dir, Prefix: o.ID, Clock: a.clk, Logger: a.log,
+			OnStatus: func(n logupload.Notice) { a.Charger.LogNotice(n) },
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		logs = u
+	}
+	return fw, logs, nil
+}
+
 // New opens the agent's durable state and builds its parts. Nothing runs and
 // no hardware is touched before Run.
 func New(o Options) (*Agent, error) {
@@ -233,23 +320,37 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
 	}
+	fw, logs, err := a.newMachinery(o)
+	if err != nil {
+		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
+	}
+	diagnostics := slices.Clone(o.Logs.Sources)
+	var securitySource logupload.Source
+	if o.SecurityLog != nil {
+		securitySource = o.SecurityLog
+		diagnostics = append(diagnostics, o.SecurityLog)
+	}
 	a.Charger, err = ocpp16.New(ocpp16.Options{
-		Identity:       o.Identity,
-		NumConnectors:  len(o.Connectors),
-		DB:             o.DB,
-		Bucket:         p + "ocpp16",
-		Config:         keys,
-		Queue:          a.queue,
-		Clock:          a.clk,
-		Logger:         a.log,
-		OnConfigChange: a.configChanged,
-		OnReset:        o.OnReset,
-		Location:       o.Location,
-		Voltage:        o.Voltage,
-		SiteLimit:      o.SiteLimit,
-		Security:       o.Security,
-		Certificates:   certificateStore(o.Certificates),
-		SecurityLog:    securityLog(o.SecurityLog),
+		Identity:          o.Identity,
+		NumConnectors:     len(o.Connectors),
+		DB:                o.DB,
+		Bucket:            p + "ocpp16",
+		Config:            keys,
+		Queue:             a.queue,
+		Clock:             a.clk,
+		Logger:            a.log,
+		OnConfigChange:    a.configChanged,
+		OnReset:           o.OnReset,
+		Location:          o.Location,
+		Voltage:           o.Voltage,
+		SiteLimit:         o.SiteLimit,
+		Security:          o.Security,
+		Certificates:      certificateStore(o.Certificates),
+		SecurityLog:       securityLog(o.SecurityLog),
+		Firmware:          fw,
+		Logs:              logs,
+		DiagnosticsLogs:   diagnostics,
+		SecurityLogSource: securitySource,
 		OnClientCertificate: func() {
 			a.certificateChanged()
 		},

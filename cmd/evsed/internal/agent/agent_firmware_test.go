@@ -1,0 +1,122 @@
+package agent
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/evsed/evsed/ocppclient/firmware"
+	"github.com/evsed/evsed/ocppclient/ocpptest"
+	"github.com/evsed/evsed/ocppclient/secevents"
+	ocppfw "github.com/lorenzodonini/ocpp-go/ocpp1.6/firmware"
+)
+
+// statusesOf returns the statuses of the FirmwareStatusNotification or
+// DiagnosticsStatusNotification records, in order.
+func statusesOf(recs []ocpptest.Record) []string {
+	var out []string
+	for _, r := range recs {
+		switch req := r.Request.(type) {
+		case *ocppfw.FirmwareStatusNotificationRequest:
+			out = append(out, string(req.Status))
+		case *ocppfw.DiagnosticsStatusNotificationRequest:
+			out = append(out, string(req.Status))
+		}
+	}
+	return out
+}
+
+// A CSMS we did not write (ocpp-go's central system) updates the firmware
+// and fetches the diagnostics of the agent: UpdateFirmware downloads the
+// image from an HTTP server, installs it in place of the executable (the
+// default hook, on a file in a temporary directory) once no session runs,
+// and reports every step in FirmwareStatusNotifications; GetDiagnostics
+// uploads an archive and reports Uploading, Uploaded.
+func TestFirmwareAndDiagnosticsFromCSMS(t *testing.T) {
+	image := bytes.Repeat([]byte("evsed v9\n"), 1000)
+	uploaded := make(chan int, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(image)
+			return
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(r.Body)
+		uploaded <- b.Len()
+	}))
+	defer srv.Close()
+	csms, err := ocpptest.Start(ocpptest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Stop()
+	bin := filepath.Join(t.TempDir(), "evsed")
+	if err := os.WriteFile(bin, []byte("old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log, err := secevents.OpenLog(secevents.LogOptions{Dir: filepath.Join(t.TempDir(), "security")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	a := newAgent(t, "CPFW", csms.URL(), func(o *Options) {
+		o.Firmware = FirmwareOptions{Dir: filepath.Join(t.TempDir(), "fw"), Installer: &firmware.Executable{Path: bin}}
+		o.Logs = LogOptions{Dir: filepath.Join(t.TempDir(), "logs")}
+		o.SecurityLog = log // the diagnostics' one source here
+	})
+	launch(t, a)
+	if !waitRegistered(a) {
+		t.Fatal("the agent did not register")
+	}
+
+	if _, err := csms.UpdateFirmware("CPFW", srv.URL+"/fw.bin", time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Downloading", "Downloaded", "Installing", "Installed"}
+	if !csms.WaitFor(waitLimit, func(recs []ocpptest.Record) bool {
+		return len(statusesOf(filterAction(recs, "FirmwareStatusNotification"))) >= len(want)
+	}) {
+		t.Fatalf("FirmwareStatusNotifications %v, want %v", statusesOf(csms.Records("FirmwareStatusNotification")), want)
+	}
+	if got := statusesOf(csms.Records("FirmwareStatusNotification")); !slices.Equal(got, want) {
+		t.Errorf("FirmwareStatusNotifications %v, want %v", got, want)
+	}
+	if b, _ := os.ReadFile(bin); !bytes.Equal(b, image) {
+		t.Error("the executable was not replaced")
+	}
+
+	conf, err := csms.GetDiagnostics("CPFW", srv.URL+"/diag/")
+	if err != nil || conf.FileName == "" {
+		t.Fatalf("GetDiagnostics = %+v, %v; want a file name", conf, err)
+	}
+	select {
+	case n := <-uploaded:
+		if n == 0 {
+			t.Error("an empty archive was uploaded")
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("nothing was uploaded")
+	}
+	if !csms.WaitFor(waitLimit, func(recs []ocpptest.Record) bool {
+		got := statusesOf(filterAction(recs, "DiagnosticsStatusNotification"))
+		return len(got) >= 2 && got[len(got)-1] == "Uploaded"
+	}) {
+		t.Fatalf("DiagnosticsStatusNotifications %v, want Uploading, Uploaded", statusesOf(csms.Records("DiagnosticsStatusNotification")))
+	}
+}
+
+// filterAction keeps the records of one action.
+func filterAction(recs []ocpptest.Record, action string) []ocpptest.Record {
+	var out []ocpptest.Record
+	for _, r := range recs {
+		if r.Action == action {
+			out = append(out, r)
+		}
+	}
+	return out
+}
