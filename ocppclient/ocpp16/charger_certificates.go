@@ -134,6 +134,14 @@ func (c *Charger) certificateSigned(store CertificateStore, r *CertificateSigned
 		func(context.Context) { then() })
 }
 
+// RenewClientCertificate starts the rotation of the client certificate
+// as a triggered SignChargePointCertificate does: a new key, a CSR for it
+// in a SignCertificate. The agent calls it when the certificate nears its
+// expiry. Without a store, or offline, it does nothing.
+func (c *Charger) RenewClientCertificate(ctx context.Context) {
+	c.signCertificate(ctx)
+}
+
 // signCertificate creates a key pair and a CSR for it (CN = the charge
 // point's serial number, O = CpoName) and sends it to the CSMS in a
 // SignCertificate; the signed certificate comes back in a

@@ -192,8 +192,12 @@ type Agent struct {
 	// lastConnEvent is the security event the last failed connection
 	// raised, "" after a registration (see connectionEvent).
 	lastConnEvent secevents.Type
-	// certs is Options.Certificates.
-	certs *certstore.Store
+	// certs is Options.Certificates, renewal the timer of the next look
+	// at its client certificate's expiry, and renewing says the looks
+	// have started (at the first registration).
+	certs    *certstore.Store
+	renewal  clock.Timer
+	renewing bool
 	// startupEvent says Launch raises StartupOfTheDevice: a charger with
 	// a security log (evsed run), not a fleet station.
 	startupEvent bool
@@ -489,6 +493,9 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 		a.replacing.Wait()
 		a.mu.Lock()
 		stopClient, clientWait, transportErr := a.stopClient, a.clientWait, a.transportErr
+		if a.renewal != nil {
+			a.renewal.Stop() // linkCtx has ended: it is not armed again
+		}
 		a.mu.Unlock()
 		if stopClient != nil {
 			stopClient()
@@ -620,6 +627,12 @@ func (a *Agent) registeredWith(settings map[string]string) {
 		return
 	}
 	a.working, a.trial, a.lastConnEvent = settings, nil, ""
+	if !a.renewing && a.certs != nil {
+		// The first registration: from now on the CSMS can sign. Not
+		// under mu: checkRenewal takes it.
+		a.renewing = true
+		go a.checkRenewal()
+	}
 }
 
 // disconnected is the Client's OnDisconnect: a failed attempt with new
@@ -681,6 +694,28 @@ func (a *Agent) certificateChanged() {
 	}
 	a.mu.Unlock()
 	a.replace()
+}
+
+// renewalCheck is how often the agent asks whether the client certificate
+// nears its expiry (certstore.Options.RenewBefore says how near).
+const renewalCheck = 24 * time.Hour
+
+// checkRenewal asks the CSMS for a new client certificate when the one
+// installed nears its expiry, then looks again a day later. It runs from
+// the first registration on, on a clock timer.
+func (a *Agent) checkRenewal() {
+	if a.certs == nil {
+		return
+	}
+	if due, notAfter, err := a.certs.RenewalDue(); err == nil && due {
+		a.log.Warn("ocpp: the client certificate expires soon; asking the CSMS for a new one", "not_after", notAfter)
+		a.Charger.RenewClientCertificate(context.Background())
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.linkCtx != nil && a.linkCtx.Err() == nil {
+		a.renewal = a.clk.AfterFunc(renewalCheck, a.checkRenewal)
+	}
 }
 
 // connectionEvent raises the security event a failed connection calls for

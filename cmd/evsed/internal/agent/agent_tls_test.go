@@ -49,14 +49,22 @@ func tlsCSMS(t *testing.T, ca *certtest.Cert, password string, clientCA *certtes
 // CSMS root ca installed.
 func openStore(t *testing.T, ca *certtest.Cert) *certstore.Store {
 	t.Helper()
-	store, err := certstore.Open(certstore.Options{Dir: filepath.Join(t.TempDir(), "certs")})
+	store, _ := openStoreDir(t, ca)
+	return store
+}
+
+// openStoreDir is openStore, also returning the store's directory.
+func openStoreDir(t *testing.T, ca *certtest.Cert) (*certstore.Store, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "certs")
+	store, err := certstore.Open(certstore.Options{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.Install(certstore.CSMSRoot, ca.PEM()); err != nil {
 		t.Fatal(err)
 	}
-	return store
+	return store, dir
 }
 
 // launch runs a and stops it at the end of the test.
@@ -95,7 +103,7 @@ func TestSecurityProfilesOverTLS(t *testing.T) {
 
 	t.Run("profile 3", func(t *testing.T) {
 		csms := tlsCSMS(t, ca, "", ca)
-		store := openStore(t, ca)
+		store, storeDir := openStoreDir(t, ca)
 		csr, err := store.CreateCSR(certstore.CSRSubject{CommonName: "CPTLS3"})
 		if err != nil {
 			t.Fatal(err)
@@ -110,10 +118,25 @@ func TestSecurityProfilesOverTLS(t *testing.T) {
 		a := newAgent(t, "CPTLS3", csms.URL(), func(o *Options) {
 			o.CSMS.SecurityProfile = 3
 			o.Certificates = store
+			o.Identity.ChargePointSerialNumber = "CPTLS3" // the CSR's common name
 		})
 		launch(t, a)
 		if !waitRegistered(a) {
 			t.Fatal("no registration with the store's client certificate")
+		}
+		// The certificate expires within a day, inside the store's 30-day
+		// renewal window: once registered, the agent makes a new key and
+		// sends its CSR (SignCertificate), so a pending key appears.
+		pending := filepath.Join(storeDir, "client", "pending.key")
+		deadline := time.Now().Add(waitLimit)
+		for {
+			if _, err := os.Stat(pending); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no renewal started for a client certificate about to expire")
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
 	})
 
