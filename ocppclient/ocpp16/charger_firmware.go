@@ -125,6 +125,20 @@ func (c *Charger) FirmwareNotice(n firmware.Notice) {
 	}
 }
 
+// FirmwareInstalled reports an update that took effect with a restart
+// (the new binary runs and has registered): Installed, as a signed
+// update's notification when requestID is not 0, and the critical
+// security event FirmwareUpdated.
+func (c *Charger) FirmwareInstalled(requestID int) {
+	if requestID != 0 {
+		c.queueNotification(ActionSignedFirmwareStatusNotification,
+			&SignedFirmwareStatusNotificationRequest{Status: SignedFirmwareStatusInstalled, RequestID: &requestID})
+	} else {
+		c.queueNotification(ActionFirmwareStatusNotification, &FirmwareStatusNotificationRequest{Status: FirmwareStatusInstalled})
+	}
+	c.SecurityEvent(secevents.FirmwareUpdated, fmt.Sprintf("firmware of request %d installed and running", requestID))
+}
+
 // getDiagnostics starts an upload of the diagnostics (the agent's logs and
 // the security log) and answers with the file's name.
 func (c *Charger) getDiagnostics(logs LogUploader, r *GetDiagnosticsRequest) *GetDiagnosticsResponse {

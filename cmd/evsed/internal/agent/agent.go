@@ -198,6 +198,10 @@ type Agent struct {
 	certs    *certstore.Store
 	renewal  clock.Timer
 	renewing bool
+	// installer is Options.Firmware.Installer, and confirmed says its
+	// new binary, if any, was looked at after the first registration.
+	installer firmware.Installer
+	confirmed bool
 	// startupEvent says Launch raises StartupOfTheDevice: a charger with
 	// a security log (evsed run), not a fleet station.
 	startupEvent bool
@@ -291,7 +295,7 @@ func New(o Options) (*Agent, error) {
 		return nil, errors.New("agent: ID, DB and Connectors are required")
 	}
 	a := &Agent{id: o.ID, csms: o.CSMS, drainOnStop: o.DrainOnStop, clk: clock.Or(o.Clock), log: o.Logger,
-		certs: o.Certificates, startupEvent: o.SecurityLog != nil}
+		certs: o.Certificates, startupEvent: o.SecurityLog != nil, installer: o.Firmware.Installer}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -633,6 +637,34 @@ func (a *Agent) registeredWith(settings map[string]string) {
 		a.renewing = true
 		go a.checkRenewal()
 	}
+	if b, ok := a.installer.(bootConfirmer); ok && !a.confirmed {
+		a.confirmed = true
+		go a.confirmFirmware(b)
+	}
+}
+
+// bootConfirmer is an install hook that keeps a new binary on trial until
+// it has registered (firmware.Executable): unconfirmed, it is rolled back
+// after a few starts.
+type bootConfirmer interface {
+	PendingRequest() (int, bool)
+	Confirm() error
+}
+
+// confirmFirmware runs after the first registration: a binary installed
+// by an update and running for the first time has proved it connects, so
+// it is confirmed and reported Installed.
+func (a *Agent) confirmFirmware(b bootConfirmer) {
+	id, pending := b.PendingRequest()
+	if !pending {
+		return
+	}
+	if err := b.Confirm(); err != nil {
+		a.log.Error("agent: confirm the new firmware", "err", err)
+		return
+	}
+	a.log.Info("agent: new firmware confirmed after registering", "request", id)
+	a.Charger.FirmwareInstalled(id)
 }
 
 // disconnected is the Client's OnDisconnect: a failed attempt with new

@@ -89,6 +89,40 @@ func TestFirmwareAndDiagnosticsFromCSMS(t *testing.T) {
 	if b, _ := os.ReadFile(bin); !bytes.Equal(b, image) {
 		t.Error("the executable was not replaced")
 	}
+	// The new binary is on trial until it has run and registered: a
+	// charger started on it (here a second agent on the same executable)
+	// confirms it at its first registration and reports Installed, with
+	// the critical FirmwareUpdated security event.
+	exe := &firmware.Executable{Path: bin}
+	if !exe.Pending() {
+		t.Fatal("no trial marker after the install")
+	}
+	next := newAgent(t, "CPFWNEXT", csms.URL(), func(o *Options) {
+		o.Firmware = FirmwareOptions{Dir: filepath.Join(t.TempDir(), "fw"), Installer: exe}
+	})
+	launch(t, next)
+	if !csms.WaitFor(waitLimit, func(recs []ocpptest.Record) bool {
+		for _, r := range recs {
+			if r.ChargePoint == "CPFWNEXT" && r.Action == "FirmwareStatusNotification" {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatal("the restarted charger did not report Installed")
+	}
+	var fromNext []ocpptest.Record
+	for _, r := range csms.Records("FirmwareStatusNotification") {
+		if r.ChargePoint == "CPFWNEXT" {
+			fromNext = append(fromNext, r)
+		}
+	}
+	if got := statusesOf(fromNext); !slices.Equal(got, []string{"Installed"}) {
+		t.Errorf("the restarted charger reported %v, want [Installed]", got)
+	}
+	if exe.Pending() {
+		t.Error("the new binary is still on trial after registering")
+	}
 
 	conf, err := csms.GetDiagnostics("CPFW", srv.URL+"/diag/")
 	if err != nil || conf.FileName == "" {
