@@ -118,6 +118,20 @@ type gridState struct {
 	fails   int
 }
 
+// noGrid is the grid state of every station without a grid meter: all
+// zero, and never written (the code that writes the state runs only with
+// a meter), so that those stations do not each carry one.
+var noGrid gridState
+
+// gridState returns the loop's grid state: its own with a grid meter,
+// noGrid without.
+func (l *loop) gridState() *gridState {
+	if l.grid == nil {
+		return &noGrid
+	}
+	return l.grid
+}
+
 // gridTimeout is the configured budget for fresh readings.
 func (l *loop) gridTimeout() time.Duration {
 	if t := l.s.opts.Grid.Timeout; t > 0 {
@@ -131,7 +145,7 @@ func (l *loop) gridTimeout() time.Duration {
 // Before the first reading the fallback applies anyway, and the loss is
 // raised (with its warning) a timeout after the start.
 func (l *loop) gridDeadline() time.Time {
-	g := &l.grid
+	g := l.gridState()
 	if l.s.opts.Grid.Meter == nil || g.lost {
 		return time.Time{}
 	}
@@ -142,7 +156,7 @@ func (l *loop) gridDeadline() time.Time {
 // older than the budget; apply calls it first, so that the fallback is in
 // force from the deadline on.
 func (l *loop) gridCheck(now time.Time) {
-	g := &l.grid
+	g := l.gridState()
 	if l.s.opts.Grid.Meter == nil || g.lost {
 		return
 	}
@@ -161,7 +175,7 @@ func (l *loop) gridCheck(now time.Time) {
 // gridWarning is the status warning while the fallback applies after a
 // loss; "" otherwise.
 func (l *loop) gridWarning() string {
-	g := &l.grid
+	g := l.gridState()
 	if !g.lost {
 		return ""
 	}
@@ -180,7 +194,7 @@ func (l *loop) gridLimit() (limitWhy, bool) {
 	if o.Meter == nil {
 		return limitWhy{}, false
 	}
-	g := &l.grid
+	g := l.gridState()
 	if !g.have || g.lost {
 		info := "grid meter not read yet: fallback current"
 		if g.lost {
@@ -230,7 +244,7 @@ func signedCurrents(r meter.Reading) [3]physic.ElectricCurrent {
 // reads inline); a read still in flight is not queued behind.
 func (l *loop) readGrid(round uint64) {
 	m := l.s.opts.Grid.Meter
-	g := &l.grid
+	g := l.gridState()
 	if m == nil || g.busy {
 		return
 	}
@@ -266,7 +280,7 @@ func (s *Station) runGridSampler(ctx context.Context, m meter.Meter, req <-chan 
 // deadline raises the loss), a good one waits for the connectors'
 // readings of its tick and is then used.
 func (l *loop) onGridReading(r meter.Reading, err error) {
-	g := &l.grid
+	g := l.gridState()
 	g.busy = false
 	l.readsInFlight--
 	now := l.s.clk.Now()
@@ -298,7 +312,7 @@ func (l *loop) onGridReading(r meter.Reading, err error) {
 // useGridReading uses the pending grid reading once no connector's
 // reading of the same tick is still in flight.
 func (l *loop) useGridReading() {
-	g := &l.grid
+	g := l.gridState()
 	if !g.pendingOK {
 		return
 	}
@@ -371,7 +385,7 @@ type SiteSnapshot struct {
 // siteSnapshot describes the site at now.
 func (l *loop) siteSnapshot(now time.Time) SiteSnapshot {
 	o := l.s.opts.Grid
-	g := &l.grid
+	g := l.gridState()
 	b := l.budgetWhy(now)
 	s := SiteSnapshot{
 		GridMeter:   o.Meter != nil,
@@ -472,7 +486,7 @@ func (l *loop) reportLimits(now time.Time) {
 	}
 	b := l.budgetWhy(now)
 	seen := limitSeen{reason: b.reason, warning: l.gridWarning(), input: l.inputActive}
-	if b.reason != LimitSite || l.grid.lost || !l.grid.have {
+	if g := l.gridState(); b.reason != LimitSite || g.lost || !g.have {
 		seen.offered = b.a // a grid budget moves with every reading: only its reason is news
 	}
 	if seen == l.siteSeen {

@@ -54,7 +54,7 @@ type loop struct {
 	// grid is the grid meter's state (Options.Grid); stationExt the
 	// station-wide external limit (nil: none); inputActive the level of
 	// Options.LimitInput.
-	grid        gridState
+	grid        *gridState // nil without a grid meter (see gridState)
 	stationExt  *ExternalLimit
 	inputActive bool
 	siteSeen    limitSeen // the site's limit as last reported
@@ -182,6 +182,9 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 				s.runSampler(ctx, i+1, cc.Meter, c.readReq)
 			}()
 		}
+	}
+	if gm != nil {
+		l.grid = &gridState{}
 	}
 	if gm != nil && !s.opts.InlineMeterReads {
 		l.grid.readReq = make(chan struct{}, 1)

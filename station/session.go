@@ -488,7 +488,9 @@ func (l *loop) setOperative(c *conn, on bool) {
 // known state and reports every status.
 func (l *loop) boot(saved saved) {
 	l.limitInputState()
-	l.grid.freshAt = l.s.clk.Now() // the timeout for the first reading runs from the start
+	if l.grid != nil {
+		l.grid.freshAt = l.s.clk.Now() // the timeout for the first reading runs from the start
+	}
 	reason := ReasonPowerLoss
 	if saved.clean {
 		reason = ReasonReboot

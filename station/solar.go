@@ -200,7 +200,7 @@ func (c *conn) solarPhases() int {
 // by the phases each charges on.
 func (l *loop) updateSolar(now time.Time) {
 	var solar []*conn
-	g := &l.grid
+	g := l.gridState()
 	known := g.have && !g.lost
 	for _, c := range l.conns {
 		if c.mode().solar() && c.sess != nil {

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -187,7 +186,7 @@ type Agent struct {
 	// trial, set when the CSMS changes one of them after that, is the
 	// attempt to connect with the new values, which falls back to
 	// working after fallbackAttempts failures in a row.
-	working map[string]string
+	working *securityValues
 	trial   *settingsTrial
 	// lastConnEvent is the security event the last failed connection
 	// raised, "" after a registration (see connectionEvent).
@@ -398,7 +397,7 @@ func New(o Options) (*Agent, error) {
 // securityKeys are the configuration keys of the connection's security:
 // a change of one by the CSMS is tried on a new connection, and undone if
 // that connection cannot be made (see settingsTrial).
-var securityKeys = []string{ocpp16.KeySecurityProfile, ocpp16.KeyAuthorizationKey}
+var securityKeys = [...]string{ocpp16.KeySecurityProfile, ocpp16.KeyAuthorizationKey}
 
 // fallbackAttempts is how many connection attempts in a row may fail with
 // new security settings before the agent goes back to the ones that
@@ -414,13 +413,18 @@ type settingsTrial struct {
 	failures int          // attempts failed in a row
 }
 
+// securityValues are the values of securityKeys, in that order: a
+// comparable value rather than a map, which every agent of the fleet
+// simulator would keep two of.
+type securityValues [len(securityKeys)]string
+
 // securitySettings returns the current values of securityKeys.
-func (a *Agent) securitySettings() map[string]string {
-	m := make(map[string]string, len(securityKeys))
-	for _, k := range securityKeys {
-		m[k], _ = a.keys.Value(k)
+func (a *Agent) securitySettings() securityValues {
+	var v securityValues
+	for i, k := range securityKeys {
+		v[i], _ = a.keys.Value(k)
 	}
-	return m
+	return v
 }
 
 // configChanged restarts the connection when a key read at connect time
@@ -431,7 +435,7 @@ func (a *Agent) configChanged(key, _ string) {
 		a.mu.Lock()
 		a.redial = true
 		if key != ocpp16.KeyWebSocketPingInterval && a.working != nil && a.trial == nil {
-			previous := a.working
+			previous := *a.working
 			a.trial = &settingsTrial{what: "the CSMS's new connection settings", undo: func() error { return a.restoreKeys(previous) }}
 		}
 		a.mu.Unlock()
@@ -623,14 +627,14 @@ func (a *Agent) replace() {
 // registeredWith records settings as the ones that work, once a Client
 // built with them has registered. A Client built before the latest change
 // does not end the trial of the new settings.
-func (a *Agent) registeredWith(settings map[string]string) {
+func (a *Agent) registeredWith(settings securityValues) {
 	current := a.securitySettings()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !maps.Equal(settings, current) {
+	if settings != current {
 		return
 	}
-	a.working, a.trial, a.lastConnEvent = settings, nil, ""
+	a.working, a.trial, a.lastConnEvent = &settings, nil, ""
 	if !a.renewing && a.certs != nil {
 		// The first registration: from now on the CSMS can sign. Not
 		// under mu: checkRenewal takes it.
@@ -703,10 +707,10 @@ func (a *Agent) fallBack(err error, unbuildable bool) bool {
 }
 
 // restoreKeys puts back the values of securityKeys in previous.
-func (a *Agent) restoreKeys(previous map[string]string) error {
+func (a *Agent) restoreKeys(previous securityValues) error {
 	var errs []error
-	for _, k := range securityKeys {
-		errs = append(errs, a.keys.Restore(k, previous[k]))
+	for i, k := range securityKeys {
+		errs = append(errs, a.keys.Restore(k, previous[i]))
 	}
 	return errors.Join(errs...)
 }
