@@ -4,7 +4,7 @@ BIN     ?= bin
 LDFLAGS ?= -s -w -X main.version=$(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 
-.PHONY: build run test lint cross build-arm6 build-arm7 build-arm64 fuzz fuzz-long clean
+.PHONY: build run test lint cross build-arm6 build-arm7 build-arm64 fuzz fuzz-long screenshot clean
 
 build:
 	$(BUILD) -o $(BIN)/evsed ./cmd/evsed
@@ -16,7 +16,9 @@ run: build
 	$(BIN)/evsed run $(ARGS)
 
 # The whole suite: vet, unit and integration tests (race detector on), and the
-# cross builds so that an arm regression is caught.
+# cross builds so that an arm regression is caught. The web page's browser
+# test needs Chromium (apt-get install -y chromium; .ci/run installs it) and
+# fails without it.
 test: lint cross
 	$(GO) test -race -count=1 ./...
 
@@ -55,6 +57,13 @@ fuzz:
 FUZZLONG ?= 3m
 fuzz-long:
 	$(MAKE) fuzz FUZZTIME=$(FUZZLONG) FUZZFLAGS='$(FUZZFLAGS)'
+
+# docs/web-page.png: the page in the middle of a session, taken by the
+# browser test after SHOTWAIT of charging so that the charts have a history.
+SHOTWAIT ?= 90s
+screenshot:
+	EVSED_WEB_SCREENSHOT=$(CURDIR)/docs/web-page.png EVSED_WEB_SCREENSHOT_AFTER=$(SHOTWAIT) \
+		$(GO) test -count=1 -timeout 10m -run '^TestWebPageDrivesSimulatedCharger$$' ./cmd/evsed
 
 clean:
 	rm -rf $(BIN)

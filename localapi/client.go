@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // APIError is a non-2xx answer of the API.
@@ -25,10 +27,16 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%s (HTTP %d)", e.Message, e.StatusCode)
 }
 
-// Client calls a Server over HTTP. Its methods are safe for concurrent use.
+// Client calls a Server over HTTP. It fetches the request token that
+// state-changing calls need by itself (and again when the server restarted
+// and has a new one). Its methods are safe for concurrent use.
 type Client struct {
-	base string
-	hc   *http.Client
+	base     string
+	hc       *http.Client
+	password string // set by SetPassword before use
+
+	mu    sync.Mutex // guards token
+	token string     // the server's request token; "" until fetched
 }
 
 // NewClient returns a client for the API at addr, either "host:port" or a
@@ -49,6 +57,51 @@ func NewClient(addr string, hc *http.Client) (*Client, error) {
 	return &Client{base: strings.TrimRight(u.String(), "/"), hc: hc}, nil
 }
 
+// SetPassword makes the client send password with HTTP Basic, for a
+// server with Options.Password. Call it before the first call.
+func (c *Client) SetPassword(password string) { c.password = password }
+
+// Session returns what the server says about this client's access,
+// including the request token.
+func (c *Client) Session(ctx context.Context) (SessionInfo, error) {
+	var info SessionInfo
+	raw, err := c.do(ctx, http.MethodGet, "/api/v1/session", nil, "")
+	if err != nil {
+		return info, err
+	}
+	if err := json.Unmarshal(raw, &info); err != nil {
+		return info, fmt.Errorf("localapi: decode session: %w", err)
+	}
+	if !info.Authenticated {
+		return info, &APIError{StatusCode: http.StatusUnauthorized, Message: "password required (EVSED_API_PASSWORD)"}
+	}
+	return info, nil
+}
+
+// requestToken returns the cached token, fetching it when fresh is set
+// or none is cached.
+func (c *Client) requestToken(ctx context.Context, fresh bool) (string, error) {
+	c.mu.Lock()
+	tok := c.token
+	c.mu.Unlock()
+	if tok != "" && !fresh {
+		return tok, nil
+	}
+	info, err := c.Session(ctx)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound {
+		// An evsed from before request tokens: it needs none.
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.token = info.Token
+	c.mu.Unlock()
+	return info.Token, nil
+}
+
 // Status returns the station's status.
 func (c *Client) Status(ctx context.Context) (Status, error) {
 	var st Status
@@ -64,7 +117,7 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 
 // StatusJSON returns the status body as the server sent it.
 func (c *Client) StatusJSON(ctx context.Context) (json.RawMessage, error) {
-	return c.do(ctx, http.MethodGet, "/api/v1/status", nil)
+	return c.do(ctx, http.MethodGet, "/api/v1/status", nil, "")
 }
 
 // Start requests a local start on connector n for idTag.
@@ -104,14 +157,26 @@ func (c *Client) sim(ctx context.Context, n int, action string, body any) error 
 	return c.post(ctx, fmt.Sprintf("/api/v1/sim/connectors/%d/%s", n, action), body)
 }
 
+// post sends a state-changing request with the request token, fetching a
+// fresh token and trying once more when the server refused a stale one.
 func (c *Client) post(ctx context.Context, path string, body any) error {
-	_, err := c.do(ctx, http.MethodPost, path, body)
+	tok, err := c.requestToken(ctx, false)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(ctx, http.MethodPost, path, body, tok)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden && strings.Contains(ae.Message, "token") {
+		if fresh, terr := c.requestToken(ctx, true); terr == nil && fresh != tok {
+			_, err = c.do(ctx, http.MethodPost, path, body, fresh)
+		}
+	}
 	return err
 }
 
 // do sends one request and returns the body of a 2xx answer, or an
-// *APIError.
-func (c *Client) do(ctx context.Context, method, path string, body any) (json.RawMessage, error) {
+// *APIError. token, when set, goes in TokenHeader.
+func (c *Client) do(ctx context.Context, method, path string, body any, token string) (json.RawMessage, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -126,6 +191,12 @@ func (c *Client) do(ctx context.Context, method, path string, body any) (json.Ra
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set(TokenHeader, token)
+	}
+	if c.password != "" {
+		req.SetBasicAuth("evsed", c.password)
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

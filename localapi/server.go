@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/evsed/evsed/station"
@@ -85,6 +86,28 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Logger receives structured logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// CSMSURL is the CSMS address shown in the status (station.ocpp.url),
+	// its password masked; "" when standalone.
+	CSMSURL string
+	// Password, when set, is asked of every API request (see docs/web.md
+	// and guard); "" means none, which Run allows only on a loopback
+	// address.
+	Password string
+	// SampleInterval is how often the server reads the station's status
+	// for the events stream and the history; 0 means 1 s.
+	SampleInterval time.Duration
+	// HistoryStep and HistoryLength shape the power and current history:
+	// one point per step, as far back as the length; 0 means 5 s and 1 h.
+	HistoryStep, HistoryLength time.Duration
+	// Logs supplies the recent log lines of the commissioning view and the
+	// "log" events; nil shows none.
+	Logs *LogBuffer
+	// Commissioning describes the board and configuration. It is called
+	// once, on the first request that needs it, so that a charger whose
+	// page nobody opens does no work for it; nil shows an empty
+	// commissioning view and no meter or RCD test.
+	Commissioning func() *Commissioning
 }
 
 // Server serves the local API. Build it with New; Handler and Run are safe
@@ -93,6 +116,18 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	handler http.Handler
+	access  *access
+	history *history
+	hub     *hub
+	ui      *ui
+	// kick asks the feed for an early sample (capacity 1).
+	kick chan struct{}
+	// stopStreams is closed when the server shuts down: event streams
+	// never go idle, so they end themselves.
+	stopStreams chan struct{}
+	stopOnce    sync.Once
+	// commissioningInfo returns Options.Commissioning's answer, asked once.
+	commissioningInfo func() *Commissioning
 }
 
 // New checks opts, fills in defaults and builds a Server.
@@ -109,7 +144,32 @@ func New(opts Options) (*Server, error) {
 	if opts.OCPP == nil {
 		opts.OCPP = func() OCPPInfo { return OCPPInfo{} }
 	}
-	s := &Server{opts: opts, log: opts.Logger}
+	if opts.SampleInterval <= 0 {
+		opts.SampleInterval = time.Second
+	}
+	if opts.HistoryStep <= 0 {
+		opts.HistoryStep = 5 * time.Second
+	}
+	if opts.HistoryLength <= 0 {
+		opts.HistoryLength = time.Hour
+	}
+	describe := opts.Commissioning
+	if describe == nil {
+		describe = func() *Commissioning { return nil }
+	}
+	opts.CSMSURL = maskURL(opts.CSMSURL)
+	s := &Server{opts: opts, log: opts.Logger,
+		access:  newAccess(opts.Password, time.Now),
+		history: newHistory(opts.HistoryStep, opts.HistoryLength),
+		hub:     newHub(), ui: newUI(),
+		kick: make(chan struct{}, 1), stopStreams: make(chan struct{}),
+		commissioningInfo: sync.OnceValue(func() *Commissioning {
+			if c := describe(); c != nil {
+				return c
+			}
+			return &Commissioning{}
+		}),
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -121,9 +181,23 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run serves on ln until ctx ends, then shuts down gracefully (waiting at
-// most 5 s for requests in flight) and closes ln. It returns nil after a
-// shutdown caused by ctx.
+// most 5 s for requests in flight; event streams end at once) and closes
+// ln. It also runs the feed that samples the station for the events stream
+// and the history. It returns nil after a shutdown caused by ctx, and
+// ErrNoPassword, without serving, when ln is not on loopback and no
+// Password is set. Call it once.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && !s.access.protected() {
+		ln.Close()
+		return fmt.Errorf("local API on %s: %w (set api.password or api.password_file)", ln.Addr(), ErrNoPassword)
+	}
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	var feedDone sync.WaitGroup
+	feedDone.Go(func() { s.feed(feedCtx) })
+	defer func() {
+		stopFeed()
+		feedDone.Wait()
+	}()
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -136,11 +210,13 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:    func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	srv.RegisterOnShutdown(s.endStreams)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("local API listening", "addr", ln.Addr().String())
 	select {
 	case err := <-errc:
+		s.endStreams()
 		return fmt.Errorf("local API: %w", err)
 	case <-ctx.Done():
 	}
@@ -154,6 +230,16 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("local API shutdown: %w", err)
 	}
 	return nil
+}
+
+// endStreams ends every event stream; safe to call more than once.
+func (s *Server) endStreams() { s.stopOnce.Do(func() { close(s.stopStreams) }) }
+
+// statusOf converts a snapshot to the status body.
+func (s *Server) statusOf(snap station.Snapshot) Status {
+	info := s.opts.OCPP()
+	info.URL = s.opts.CSMSURL
+	return statusFrom(s.opts.StationID, s.opts.Board, info, snap)
 }
 
 // routes builds the mux. Each route is registered twice: with its method,
@@ -181,10 +267,20 @@ func (s *Server) routes() http.Handler {
 	}
 	handle(http.MethodPost, "/api/v1/sim/connectors/{n}/swipe", s.swipe)
 	handle(http.MethodPost, "/api/v1/sim/connectors/{n}/fault", s.fault)
+	handle(http.MethodGet, "/api/v1/events", s.events)
+	handle(http.MethodGet, "/api/v1/history", s.historyHandler)
+	handle(http.MethodGet, "/api/v1/commissioning", s.commissioning)
+	handle(http.MethodPost, "/api/v1/connectors/{n}/test-meter", s.testMeter)
+	handle(http.MethodPost, "/api/v1/connectors/{n}/test-rcd", s.testRCD)
+	handle(http.MethodGet, "/api/v1/session", s.session)
+	handle(http.MethodPost, "/api/v1/login", s.login)
+	handle(http.MethodPost, "/api/v1/logout", s.logout)
+	mux.HandleFunc("GET /{$}", s.ui.serve)
+	mux.HandleFunc("GET /ui/", s.ui.serve)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("no route %s %s", r.Method, r.URL.Path))
 	})
-	return s.logRequests(mux)
+	return s.logRequests(s.guard(mux))
 }
 
 // statusRecorder remembers the status code for the request log.
@@ -197,6 +293,10 @@ func (r *statusRecorder) WriteHeader(code int) {
 	r.code = code
 	r.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection's writer, for
+// the event stream's flushes and write deadlines.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +318,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, fmt.Errorf("status: %w", err))
 		return
 	}
-	writeJSON(w, http.StatusOK, statusFrom(s.opts.StationID, s.opts.Board, s.opts.OCPP(), snap))
+	writeJSON(w, http.StatusOK, s.statusOf(snap))
 }
 
 // idTagBody is the body of start and swipe.
@@ -319,7 +419,9 @@ func (s *Server) simulated(w http.ResponseWriter) bool {
 func (s *Server) do(w http.ResponseWriter, r *http.Request, what string, f func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
 	defer cancel()
-	if err := f(ctx); err != nil {
+	err := f(ctx)
+	s.kickSoon()
+	if err != nil {
 		s.fail(w, fmt.Errorf("%s: %w", what, err))
 		return
 	}

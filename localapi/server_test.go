@@ -25,10 +25,17 @@ import (
 
 // fakeStation records calls and answers with err (or snap for Status).
 type fakeStation struct {
-	mu    sync.Mutex // guards calls
+	mu    sync.Mutex // guards calls and snap
 	calls []string
 	snap  station.Snapshot
 	err   error
+}
+
+// setSnap changes what Status answers.
+func (f *fakeStation) setSnap(s station.Snapshot) {
+	f.mu.Lock()
+	f.snap = s
+	f.mu.Unlock()
 }
 
 func (f *fakeStation) record(format string, args ...any) error {
@@ -39,7 +46,10 @@ func (f *fakeStation) record(format string, args ...any) error {
 }
 
 func (f *fakeStation) Status(ctx context.Context) (station.Snapshot, error) {
-	return f.snap, f.record("status")
+	err := f.record("status")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snap, err
 }
 
 func (f *fakeStation) Start(ctx context.Context, n int, tag string, o station.StartOptions) error {
@@ -80,6 +90,17 @@ func (f *fakeSim) Unplug(n int) error             { return f.call("unplug %d", n
 func (f *fakeSim) Fault(n int, kind string) error { return f.call("fault %d %s", n, kind) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// apiRequest builds a request as a well-behaved local client sends it: to
+// a loopback Host, with the request token on state-changing methods.
+func apiRequest(srv *Server, method, path, body string) *http.Request {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	req.Host = "127.0.0.1:8090"
+	if !safeMethod(method) {
+		req.Header.Set(TokenHeader, srv.access.token)
+	}
+	return req
+}
 
 func TestRoutes(t *testing.T) {
 	tests := []struct {
@@ -158,7 +179,7 @@ func TestRoutes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			req := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			req := apiRequest(srv, tt.method, tt.path, tt.body)
 			rec := httptest.NewRecorder()
 			srv.Handler().ServeHTTP(rec, req)
 
@@ -202,12 +223,14 @@ func TestStatusShape(t *testing.T) {
 			Offered: 16 * physic.Ampere, Limit: 20 * physic.Ampere, Contactor: true, ReservationID: 0,
 			Session: &station.SessionSnapshot{ID: "s-7", IDTag: "TAG1", TransactionID: "42",
 				Energy: 1500 * meter.WattHour, StartedAt: started},
-			Meter: meter.Reading{EnergyImport: 12345500 * meter.MilliWattHour, Power: 3680 * physic.Watt},
+			Meter: meter.Reading{EnergyImport: 12345500 * meter.MilliWattHour, Power: 3680 * physic.Watt,
+				Current: [3]physic.ElectricCurrent{16 * physic.Ampere}},
 		},
 		{ID: 2, Status: station.Faulted, Error: station.GroundFailure, Fault: "rcd tripped", Pilot: hal.PilotUnknown,
 			ReservationID: 7},
 	}}}
 	srv, err := New(Options{Station: st, StationID: "CP9", Board: "sim", Logger: quiet,
+		CSMSURL: "ws://cp:hunter2@csms.example/ocpp",
 		OCPP: func() OCPPInfo {
 			return OCPPInfo{Version: "ocpp1.6", Connected: true, Registration: "Accepted", Queued: 3}
 		}})
@@ -215,7 +238,7 @@ func TestStatusShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/status", nil))
+	srv.Handler().ServeHTTP(rec, apiRequest(srv, "GET", "/api/v1/status", ""))
 	if rec.Code != 200 {
 		t.Fatalf("code %d: %s", rec.Code, rec.Body)
 	}
@@ -226,7 +249,8 @@ func TestStatusShape(t *testing.T) {
 	want := map[string]any{
 		"station": map[string]any{
 			"id": "CP9", "board": "sim",
-			"ocpp": map[string]any{"version": "ocpp1.6", "connected": true, "registration": "Accepted", "queued": 3.0},
+			"ocpp": map[string]any{"version": "ocpp1.6", "connected": true, "registration": "Accepted", "queued": 3.0,
+				"url": "ws://cp:" + Masked + "@csms.example/ocpp"},
 		},
 		"connectors": []any{
 			map[string]any{
@@ -234,13 +258,13 @@ func TestStatusShape(t *testing.T) {
 				"contactor": true, "fault": "",
 				"session": map[string]any{"id": "s-7", "idTag": "TAG1", "transactionId": "42",
 					"energyWh": 1500.0, "startedAt": "2024-05-01T12:00:00Z"},
-				"meter": map[string]any{"energyWh": 12345.5, "powerW": 3680.0},
+				"meter": map[string]any{"energyWh": 12345.5, "powerW": 3680.0, "currentA": []any{16.0, 0.0, 0.0}},
 			},
 			map[string]any{
 				"id": 2.0, "status": "Faulted", "pilot": "?", "offeredA": 0.0, "limitA": 0.0, "reservationId": 7.0,
 				"contactor": false,
 				"fault":     "GroundFailure: rcd tripped", "session": nil,
-				"meter": map[string]any{"energyWh": 0.0, "powerW": 0.0},
+				"meter": map[string]any{"energyWh": 0.0, "powerW": 0.0, "currentA": []any{0.0, 0.0, 0.0}},
 			},
 		},
 	}
@@ -255,7 +279,7 @@ func TestStatusStandaloneOCPP(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/status", nil))
+	srv.Handler().ServeHTTP(rec, apiRequest(srv, "GET", "/api/v1/status", ""))
 	var got Status
 	if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 		t.Fatal(err)
@@ -284,7 +308,7 @@ func TestBodyLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			rec := httptest.NewRecorder()
-			srv.Handler().ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/connectors/1/start", strings.NewReader(tt.body)))
+			srv.Handler().ServeHTTP(rec, apiRequest(srv, "POST", "/api/v1/connectors/1/start", tt.body))
 			if rec.Code != tt.wantCode {
 				t.Errorf("code = %d, want %d: %s", rec.Code, tt.wantCode, rec.Body)
 			}

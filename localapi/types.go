@@ -36,6 +36,9 @@ type OCPPInfo struct {
 	Registration string `json:"registration"`
 	// Queued counts durable messages waiting to be sent.
 	Queued int `json:"queued"`
+	// URL is the CSMS address, its password masked; "" when standalone.
+	// The server fills it in from Options.CSMSURL.
+	URL string `json:"url"`
 }
 
 // Connector is one connector's state.
@@ -84,6 +87,9 @@ type Meter struct {
 	EnergyWh float64 `json:"energyWh"`
 	// PowerW is the total active power, in watts.
 	PowerW float64 `json:"powerW"`
+	// CurrentA is the current per phase (L1, L2, L3), in amperes: what
+	// the vehicle actually draws.
+	CurrentA [3]float64 `json:"currentA"`
 }
 
 // statusFrom converts a station snapshot to the API's view of it.
@@ -107,6 +113,9 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 				EnergyWh: c.Meter.EnergyImport.Wh(),
 				PowerW:   float64(c.Meter.Power) / float64(physic.Watt),
 			},
+		}
+		for i, a := range c.Meter.Current {
+			out.Meter.CurrentA[i] = float64(a) / float64(physic.Ampere)
 		}
 		if s := c.Session; s != nil {
 			out.Session = &Session{

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/evsed/evsed/cmd/evsed/internal/config"
 	"github.com/evsed/evsed/localapi"
 )
 
@@ -51,6 +53,10 @@ func cmdCtl(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "evsed ctl: %v\n", err)
 		return exitUsage
+	}
+	// An API that listens beyond loopback has a password (api.password).
+	if pw := os.Getenv(config.APIPasswordEnv); pw != "" {
+		client.SetPassword(pw)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()

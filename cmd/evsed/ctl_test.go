@@ -174,3 +174,35 @@ func TestCtlUnreachable(t *testing.T) {
 		t.Errorf("exit %d, want 1; stderr %s", code, stderr.String())
 	}
 }
+
+func TestCtlPassword(t *testing.T) {
+	st := &fakeStation{}
+	srv, err := localapi.New(localapi.Options{Station: st, Sim: fakeSim{st}, Password: "open sesame",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	addr := hs.Listener.Addr().String()
+	for _, tt := range []struct {
+		name, env string
+		wantCode  int
+		wantErr   string
+	}{
+		{name: "no password", wantCode: 1, wantErr: "HTTP 401"},
+		{name: "wrong password", env: "guess again", wantCode: 1, wantErr: "HTTP 401"},
+		{name: "right password", env: "open sesame"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("EVSED_API_PASSWORD", tt.env)
+			var stdout, stderr bytes.Buffer
+			if code := evsed([]string{"ctl", "--api", addr, "plug", "1"}, &stdout, &stderr); code != tt.wantCode || !strings.Contains(stderr.String(), tt.wantErr) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+	if got := st.Calls(); !slices.Equal(got, []string{"plug 1"}) {
+		t.Errorf("calls = %q, want one plug", got)
+	}
+}

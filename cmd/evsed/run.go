@@ -64,7 +64,9 @@ func cmdRun(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "evsed run: %v\n", err)
 		return exitError
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	// The page shows the latest log lines: keep them in a ring on the way
+	// to stderr.
+	log := slog.New(localapi.NewLogBuffer(newLogger(stderr, cfg.LogLevel).Handler(), logLines))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -92,6 +94,9 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
+
+// logLines is how many recent log lines the page can show.
+const logLines = 300
 
 // dbLockTimeout bounds the wait for the database file lock: a second evsed
 // on the same data dir fails with a clear error instead of hanging.
@@ -211,13 +216,19 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 	if err != nil {
 		return err
 	}
+	// The log ring, when the logger has one (evsed run installs it).
+	logs, _ := log.Handler().(*localapi.LogBuffer)
 	api, err := localapi.New(localapi.Options{
-		StationID: cfg.Station.ID,
-		Board:     b.Board.Name(),
-		Sim:       b.Sim,
-		Station:   ag.Station,
-		OCPP:      ag.OCPPInfo,
-		Logger:    log,
+		StationID:     cfg.Station.ID,
+		Board:         b.Board.Name(),
+		Sim:           b.Sim,
+		Station:       ag.Station,
+		OCPP:          ag.OCPPInfo,
+		Logger:        log,
+		CSMSURL:       cfg.CSMS.URL,
+		Password:      cfg.API.Password,
+		Logs:          logs,
+		Commissioning: func() *localapi.Commissioning { return commissioning(cfg, b, conns, ag) },
 	})
 	if err != nil {
 		return err

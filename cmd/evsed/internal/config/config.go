@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/evsed/evsed/localapi"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -27,6 +28,15 @@ import (
 // basic-auth password and takes precedence over csms.password and
 // csms.password_file.
 const PasswordEnv = "EVSED_CSMS_PASSWORD"
+
+// APIPasswordEnv is the environment variable that, when set, supplies the
+// local API's password and takes precedence over api.password and
+// api.password_file; `evsed ctl` reads it too.
+const APIPasswordEnv = "EVSED_API_PASSWORD"
+
+// MinAPIPasswordLen is the shortest local API password accepted: the page
+// may face a shared network.
+const MinAPIPasswordLen = 8
 
 // SupportedProtocols lists the OCPP subprotocols evsed can offer.
 func SupportedProtocols() []string { return []string{"ocpp1.6"} }
@@ -93,10 +103,19 @@ func (s Station) Location() *time.Location {
 	return loc
 }
 
-// API configures the local HTTP API.
+// API configures the local HTTP API and the web page.
 type API struct {
-	// Listen is the host:port to listen on; default "127.0.0.1:8090".
+	// Listen is the host:port to listen on; default "127.0.0.1:8090". An
+	// address that is not loopback needs a password.
 	Listen string `yaml:"listen"`
+	// Password protects the API and the page (HTTP Basic or the page's
+	// login); "" means none, allowed only on a loopback Listen. At most
+	// one of Password and PasswordFile may be set; APIPasswordEnv
+	// overrides both. After Load it holds the resolved password.
+	Password string `yaml:"password"`
+	// PasswordFile is a file holding the password (trailing newline
+	// ignored).
+	PasswordFile string `yaml:"password_file"`
 }
 
 // Watchdog configures the software watchdog: evsed asks the station loop
@@ -236,7 +255,7 @@ func (c *Config) readFile(path string) error {
 	// Paths the file sets are relative to it; default paths are not.
 	// Blank them for the decode, and put back the ones the file left
 	// alone.
-	paths := []*string{&c.DataDir, &c.CSMS.PasswordFile, &c.CSMS.CAFile, &c.CSMS.CertFile, &c.CSMS.KeyFile}
+	paths := []*string{&c.DataDir, &c.CSMS.PasswordFile, &c.CSMS.CAFile, &c.CSMS.CertFile, &c.CSMS.KeyFile, &c.API.PasswordFile}
 	defaults := make([]string, len(paths))
 	for i, p := range paths {
 		defaults[i], *p = *p, ""
@@ -275,27 +294,36 @@ func isYAML(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// resolvePassword sets c.CSMS.Password from the environment, the password
-// file or the file's password key, in that order of precedence.
+// resolvePassword sets c.CSMS.Password and c.API.Password from the
+// environment, the password file or the file's password key, in that order
+// of precedence.
 func (c *Config) resolvePassword(getenv func(string) string) error {
-	cs := &c.CSMS
-	if cs.Password != "" && cs.PasswordFile != "" {
-		return errors.New("config: csms.password and csms.password_file are both set; use one")
+	if err := resolveSecret("csms", &c.CSMS.Password, c.CSMS.PasswordFile, PasswordEnv, getenv); err != nil {
+		return err
+	}
+	return resolveSecret("api", &c.API.Password, c.API.PasswordFile, APIPasswordEnv, getenv)
+}
+
+// resolveSecret resolves one password: env wins, then file, then the
+// value the config file gave.
+func resolveSecret(section string, password *string, file, env string, getenv func(string) string) error {
+	if *password != "" && file != "" {
+		return fmt.Errorf("config: %s.password and %s.password_file are both set; use one", section, section)
 	}
 	if getenv != nil {
-		if env := getenv(PasswordEnv); env != "" {
-			cs.Password = env
+		if v := getenv(env); v != "" {
+			*password = v
 			return nil
 		}
 	}
-	if cs.PasswordFile != "" {
-		b, err := os.ReadFile(cs.PasswordFile)
+	if file != "" {
+		b, err := os.ReadFile(file)
 		if err != nil {
-			return fmt.Errorf("config: csms.password_file: %w", err)
+			return fmt.Errorf("config: %s.password_file: %w", section, err)
 		}
-		cs.Password = strings.TrimRight(string(b), "\r\n")
-		if cs.Password == "" {
-			return fmt.Errorf("config: csms.password_file %s is empty", cs.PasswordFile)
+		*password = strings.TrimRight(string(b), "\r\n")
+		if *password == "" {
+			return fmt.Errorf("config: %s.password_file %s is empty", section, file)
 		}
 	}
 	return nil
@@ -329,6 +357,11 @@ func (c *Config) validate() error {
 	}
 	if _, _, err := net.SplitHostPort(c.API.Listen); err != nil {
 		add("api.listen %q: want host:port", c.API.Listen)
+	} else if !localapi.LoopbackAddr(c.API.Listen) && c.API.Password == "" {
+		add("api.listen %q is not a loopback address, and the local API drives the charger: set api.password or api.password_file (or %s) so that the page and the API ask for it, or listen on 127.0.0.1", c.API.Listen, APIPasswordEnv)
+	}
+	if p := c.API.Password; p != "" && len(p) < MinAPIPasswordLen {
+		add("api.password: want at least %d characters", MinAPIPasswordLen)
 	}
 	errs = append(errs, c.CSMS.validate()...)
 	errs = append(errs, c.Watchdog.validate()...)

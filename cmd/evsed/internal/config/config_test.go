@@ -297,3 +297,61 @@ func TestUnknownKeyNamesFile(t *testing.T) {
 		t.Errorf("err = %v, want one naming %s and the key", err, path)
 	}
 }
+
+func TestAPIAccess(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := writeFile(t, dir, "api-pw", "from the file\n")
+	tests := []struct {
+		name     string
+		file     string
+		flag     string // --api
+		env      string // EVSED_API_PASSWORD
+		wantPW   string
+		wantErr  string
+		wantNoPW bool
+	}{
+		{name: "loopback without password", file: "api: {listen: '127.0.0.1:8090'}", wantNoPW: true},
+		{name: "localhost without password", file: "api: {listen: 'localhost:8090'}", wantNoPW: true},
+		{name: "IPv6 loopback without password", file: "api: {listen: '[::1]:8090'}", wantNoPW: true},
+		{name: "all interfaces without password", file: "api: {listen: '0.0.0.0:8090'}", wantErr: "not a loopback address"},
+		{name: "empty host without password", file: "api: {listen: ':8090'}", wantErr: "set api.password or api.password_file"},
+		{name: "LAN flag without password", flag: "192.168.1.20:8090", wantErr: "not a loopback address"},
+		{name: "all interfaces with password", file: "api: {listen: '0.0.0.0:8090', password: 'long enough'}", wantPW: "long enough"},
+		{name: "all interfaces with password file", file: "api: {listen: '0.0.0.0:8090', password_file: " + pwFile + "}", wantPW: "from the file"},
+		{name: "environment wins", file: "api: {listen: '0.0.0.0:8090', password: 'long enough'}", env: "from the env!", wantPW: "from the env!"},
+		{name: "both in file", file: "api: {password: 'long enough', password_file: " + pwFile + "}", wantErr: "api.password and api.password_file are both set"},
+		{name: "short password", file: "api: {password: short}", wantErr: "at least 8 characters"},
+		{name: "relative password file", file: "api: {listen: '0.0.0.0:1', password_file: api-pw}", wantPW: "from the file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = writeFile(t, dir, "c.yaml", tt.file)
+			}
+			var o Overrides
+			if tt.flag != "" {
+				o.APIListen = &tt.flag
+			}
+			env := func(k string) string {
+				if k == APIPasswordEnv {
+					return tt.env
+				}
+				return ""
+			}
+			c, err := Load(path, o, env)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.API.Password != tt.wantPW || (tt.wantNoPW && c.API.Password != "") {
+				t.Errorf("api password = %q, want %q", c.API.Password, tt.wantPW)
+			}
+		})
+	}
+}
