@@ -130,6 +130,17 @@ func (c *Client) Stop(ctx context.Context, n int) error {
 	return c.post(ctx, fmt.Sprintf("/api/v1/connectors/%d/stop", n), nil)
 }
 
+// SetLimit sets an external limit (connector 0: the whole station); see
+// LimitBody.
+func (c *Client) SetLimit(ctx context.Context, l LimitBody) error {
+	return c.post(ctx, "/api/v1/limits", l)
+}
+
+// SetMode sets connector n's charge mode: fast, pv or minpv.
+func (c *Client) SetMode(ctx context.Context, n int, mode string) error {
+	return c.post(ctx, fmt.Sprintf("/api/v1/connectors/%d/mode", n), modeBody{Mode: mode})
+}
+
 // Plug plugs the simulated vehicle at connector n in.
 func (c *Client) Plug(ctx context.Context, n int) error { return c.sim(ctx, n, "plug", nil) }
 

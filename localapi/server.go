@@ -267,6 +267,8 @@ func (s *Server) routes() http.Handler {
 	}
 	handle(http.MethodPost, "/api/v1/sim/connectors/{n}/swipe", s.swipe)
 	handle(http.MethodPost, "/api/v1/sim/connectors/{n}/fault", s.fault)
+	handle(http.MethodPost, "/api/v1/limits", s.setLimit)
+	handle(http.MethodPost, "/api/v1/connectors/{n}/mode", s.setMode)
 	handle(http.MethodGet, "/api/v1/events", s.events)
 	handle(http.MethodGet, "/api/v1/history", s.historyHandler)
 	handle(http.MethodGet, "/api/v1/commissioning", s.commissioning)
@@ -514,8 +516,11 @@ func statusCode(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, station.ErrBusy), errors.Is(err, station.ErrUnavailable),
 		errors.Is(err, station.ErrNoSession), errors.Is(err, station.ErrCancelled),
-		errors.Is(err, station.ErrReserved), errors.Is(err, ErrSimState):
+		errors.Is(err, station.ErrReserved), errors.Is(err, ErrSimState),
+		errors.Is(err, station.ErrNoGridMeter):
 		return http.StatusConflict
+	case errors.Is(err, station.ErrInvalidLimit), errors.Is(err, station.ErrInvalidMode):
+		return http.StatusBadRequest
 	case errors.Is(err, station.ErrStopped):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):

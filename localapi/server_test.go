@@ -225,10 +225,14 @@ func TestStatusShape(t *testing.T) {
 				Energy: 1500 * meter.WattHour, StartedAt: started},
 			Meter: meter.Reading{EnergyImport: 12345500 * meter.MilliWattHour, Power: 3680 * physic.Watt,
 				Current: [3]physic.ElectricCurrent{16 * physic.Ampere}},
+			Mode: station.ModePV, Target: 16 * physic.Ampere, Reason: station.LimitSolar, ReasonInfo: "surplus 16 A",
+			External: &station.ExternalLimit{Current: 20 * physic.Ampere, Until: started.Add(time.Hour), Source: "hems"},
 		},
 		{ID: 2, Status: station.Faulted, Error: station.GroundFailure, Fault: "rcd tripped", Pilot: hal.PilotUnknown,
-			ReservationID: 7},
-	}}}
+			ReservationID: 7, Mode: station.ModeFast},
+	}, Site: station.SiteSnapshot{GridMeter: true, Grid: [3]physic.ElectricCurrent{-4 * physic.Ampere},
+		OtherLoad: [3]physic.ElectricCurrent{-20 * physic.Ampere}, Fuse: 25 * physic.Ampere, Margin: physic.Ampere,
+		Available: station.NoLimit}}}
 	srv, err := New(Options{Station: st, StationID: "CP9", Board: "sim", Logger: quiet,
 		CSMSURL: "ws://cp:hunter2@csms.example/ocpp",
 		OCPP: func() OCPPInfo {
@@ -259,14 +263,20 @@ func TestStatusShape(t *testing.T) {
 				"session": map[string]any{"id": "s-7", "idTag": "TAG1", "transactionId": "42",
 					"energyWh": 1500.0, "startedAt": "2024-05-01T12:00:00Z"},
 				"meter": map[string]any{"energyWh": 12345.5, "powerW": 3680.0, "currentA": []any{16.0, 0.0, 0.0}},
+				"mode":  "pv", "targetA": 16.0, "reason": "solar", "reasonInfo": "surplus 16 A",
+				"external": map[string]any{"currentA": 20.0, "until": "2024-05-01T13:00:00Z", "source": "hems"},
 			},
 			map[string]any{
 				"id": 2.0, "status": "Faulted", "pilot": "?", "offeredA": 0.0, "limitA": 0.0, "reservationId": 7.0,
 				"contactor": false,
 				"fault":     "GroundFailure: rcd tripped", "session": nil,
 				"meter": map[string]any{"energyWh": 0.0, "powerW": 0.0, "currentA": []any{0.0, 0.0, 0.0}},
+				"mode":  "fast", "targetA": 0.0, "reason": "", "external": nil,
 			},
 		},
+		"site": map[string]any{"gridMeter": true, "gridA": []any{-4.0, 0.0, 0.0}, "otherLoadA": []any{-20.0, 0.0, 0.0},
+			"fuseA": 25.0, "marginA": 1.0, "availableA": nil, "reason": "", "fallback": false, "external": nil,
+			"inputActive": false, "inputLimitA": 0.0},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("status =\n%v\nwant\n%v", got, want)

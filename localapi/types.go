@@ -11,6 +11,9 @@ import (
 type Status struct {
 	Station    StationInfo `json:"station"`
 	Connectors []Connector `json:"connectors"`
+	// Site is the grid connection and the limits on every connector
+	// together (energy management, docs/energy.md).
+	Site Site `json:"site"`
 }
 
 // StationInfo describes the station as a whole.
@@ -66,6 +69,51 @@ type Connector struct {
 	Session *Session `json:"session"`
 	// Meter is the latest meter reading.
 	Meter Meter `json:"meter"`
+	// Mode is the charge mode: fast, pv or minpv.
+	Mode string `json:"mode"`
+	// TargetA is what every limit together allows now, in amperes (the
+	// offer reaches it after the rise delay), and Reason which limit sets
+	// it: external, profile, solar, site or connector; ReasonInfo says
+	// more. Without a plugged-in session TargetA is 0 and Reason "".
+	TargetA    float64 `json:"targetA"`
+	Reason     string  `json:"reason"`
+	ReasonInfo string  `json:"reasonInfo,omitempty"`
+	// External is the connector's external limit; nil when none.
+	External *ExternalLimit `json:"external"`
+}
+
+// ExternalLimit is an external limit (POST /api/v1/limits) in force.
+type ExternalLimit struct {
+	CurrentA float64    `json:"currentA"`
+	Until    *time.Time `json:"until"`
+	Source   string     `json:"source,omitempty"`
+}
+
+// Site is the station's view of its grid connection and the limits on
+// every connector together.
+type Site struct {
+	// GridMeter says a grid meter is configured; the grid fields are
+	// meaningful only then.
+	GridMeter bool `json:"gridMeter"`
+	// GridA is the current per phase at the grid meter (import positive,
+	// export negative); OtherLoadA the same less our connectors.
+	GridA      [3]float64 `json:"gridA"`
+	OtherLoadA [3]float64 `json:"otherLoadA"`
+	FuseA      float64    `json:"fuseA"`
+	MarginA    float64    `json:"marginA"`
+	// AvailableA is the most every connector together may draw per phase
+	// now (null: nothing caps the sum), and Reason which limit sets it.
+	AvailableA *float64 `json:"availableA"`
+	Reason     string   `json:"reason"`
+	Info       string   `json:"info,omitempty"`
+	// Fallback says the fallback current applies (grid meter lost or not
+	// read yet); Warning says why while it is lost.
+	Fallback bool           `json:"fallback"`
+	Warning  string         `json:"warning,omitempty"`
+	External *ExternalLimit `json:"external"`
+	// InputActive says the board's limit input forces InputLimitA.
+	InputActive bool    `json:"inputActive"`
+	InputLimitA float64 `json:"inputLimitA"`
 }
 
 // Session is a running session.
@@ -117,6 +165,9 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 		for i, a := range c.Meter.Current {
 			out.Meter.CurrentA[i] = float64(a) / float64(physic.Ampere)
 		}
+		out.Mode, out.Reason, out.ReasonInfo = string(c.Mode), string(c.Reason), c.ReasonInfo
+		out.TargetA = amperes(c.Target)
+		out.External = externalLimit(c.External)
 		if s := c.Session; s != nil {
 			out.Session = &Session{
 				ID:            s.ID,
@@ -128,7 +179,41 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 		}
 		st.Connectors = append(st.Connectors, out)
 	}
+	st.Site = siteFrom(snap.Site)
 	return st
+}
+
+// amperes converts a current for the JSON bodies.
+func amperes(a physic.ElectricCurrent) float64 { return float64(a) / float64(physic.Ampere) }
+
+// externalLimit converts a station external limit; nil stays nil.
+func externalLimit(e *station.ExternalLimit) *ExternalLimit {
+	if e == nil {
+		return nil
+	}
+	out := &ExternalLimit{CurrentA: amperes(e.Current), Source: e.Source}
+	if !e.Until.IsZero() {
+		u := e.Until.UTC()
+		out.Until = &u
+	}
+	return out
+}
+
+// siteFrom converts the station's site snapshot.
+func siteFrom(s station.SiteSnapshot) Site {
+	out := Site{
+		GridMeter: s.GridMeter, FuseA: amperes(s.Fuse), MarginA: amperes(s.Margin),
+		Reason: string(s.Reason), Info: s.Info, Fallback: s.Fallback, Warning: s.Warning,
+		External: externalLimit(s.External), InputActive: s.InputActive, InputLimitA: amperes(s.InputLimit),
+	}
+	for i := range 3 {
+		out.GridA[i], out.OtherLoadA[i] = amperes(s.Grid[i]), amperes(s.OtherLoad[i])
+	}
+	if s.Available != station.NoLimit {
+		a := amperes(s.Available)
+		out.AvailableA = &a
+	}
+	return out
 }
 
 // faultText joins an error code and its detail; "" when there is neither.

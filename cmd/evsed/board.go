@@ -29,16 +29,22 @@ type openedBoard struct {
 	// board is halted. Both are no-ops for boards without such meters.
 	RunMeters func(ctx context.Context) error
 	Close     func() error
+	// GridMeter is the meter at the house connection (station.grid.meter),
+	// nil without one; LimitInput the board's limit input, nil without
+	// one.
+	GridMeter  meter.Meter
+	LimitInput hal.Input
 }
 
 // openBoard opens the built-in board called name, or the board file at
-// that path.
-func openBoard(name string, log *slog.Logger) (*openedBoard, error) {
-	b, err := boards.Open(name, boards.OpenOptions{Clock: clock.Real{}, Logger: log})
+// that path, with the grid meter of the YAML block gridMeter (nil: none).
+func openBoard(name string, log *slog.Logger, gridMeter []byte) (*openedBoard, error) {
+	b, err := boards.Open(name, boards.OpenOptions{Clock: clock.Real{}, Logger: log, GridMeter: gridMeter})
 	if err != nil {
 		return nil, err
 	}
-	ob := &openedBoard{Board: b.Board, Meters: b.Meters, RunMeters: b.RunMeters, Close: b.Close}
+	ob := &openedBoard{Board: b.Board, Meters: b.Meters, RunMeters: b.RunMeters, Close: b.Close,
+		GridMeter: b.GridMeter, LimitInput: b.LimitInput}
 	// A nil *sim.Board must stay a nil interface: the API tests Sim == nil.
 	if b.Sim != nil {
 		ob.Sim = simAPI{b.Sim}

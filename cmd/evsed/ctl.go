@@ -83,6 +83,19 @@ func parseExit(err error) int {
 // ctlCall checks the arguments of verb and returns the client call to make.
 // For "status" the call is nil: ctlStatus handles it.
 func ctlCall(verb string, args []string) (func(context.Context, *localapi.Client) error, error) {
+	switch verb {
+	case "limit":
+		return ctlLimit(args)
+	case "mode":
+		if len(args) != 2 {
+			return nil, fmt.Errorf("mode takes 2 arguments (N fast|pv|minpv), got %d", len(args))
+		}
+		conn, err := strconv.Atoi(args[0])
+		if err != nil || conn < 1 {
+			return nil, fmt.Errorf("mode: bad connector number %q", args[0])
+		}
+		return func(ctx context.Context, c *localapi.Client) error { return c.SetMode(ctx, conn, args[1]) }, nil
+	}
 	want := map[string]int{
 		"status": 0, "plug": 1, "charge": 1, "pause": 1, "unplug": 1, "stop": 1,
 		"swipe": 2, "start": 2, "fault": 2,
@@ -116,6 +129,48 @@ func ctlCall(verb string, args []string) (func(context.Context, *localapi.Client
 		"fault":  func(ctx context.Context, c *localapi.Client) error { return c.Fault(ctx, conn, arg) },
 	}
 	return calls[verb], nil
+}
+
+// ctlLimit parses `limit N A [UNTIL]` and `limit N clear`: N 0 is the
+// whole station; UNTIL is an RFC 3339 time or a duration from now.
+func ctlLimit(args []string) (func(context.Context, *localapi.Client) error, error) {
+	if len(args) < 2 || len(args) > 3 {
+		return nil, fmt.Errorf("limit takes N A [UNTIL] or N clear, got %d argument(s)", len(args))
+	}
+	conn, err := strconv.Atoi(args[0])
+	if err != nil || conn < 0 {
+		return nil, fmt.Errorf("limit: bad connector number %q (0 is the station)", args[0])
+	}
+	body := localapi.LimitBody{Connector: conn, Source: "ctl"}
+	if args[1] == "clear" {
+		if len(args) != 2 {
+			return nil, errors.New("limit N clear takes no UNTIL")
+		}
+		body.Clear = true
+	} else {
+		if body.CurrentA, err = strconv.ParseFloat(args[1], 64); err != nil || body.CurrentA < 0 {
+			return nil, fmt.Errorf("limit: bad current %q (amperes)", args[1])
+		}
+		if len(args) == 3 {
+			until, err := parseUntil(args[2], time.Now())
+			if err != nil {
+				return nil, err
+			}
+			body.Until = &until
+		}
+	}
+	return func(ctx context.Context, c *localapi.Client) error { return c.SetLimit(ctx, body) }, nil
+}
+
+// parseUntil reads an RFC 3339 time, or a duration from now ("2h").
+func parseUntil(s string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d > 0 {
+		return now.Add(d), nil
+	}
+	return time.Time{}, fmt.Errorf("limit: bad UNTIL %q: want an RFC 3339 time or a duration such as 2h", s)
 }
 
 // ctlStatus prints the status as a table, or as the server's JSON.

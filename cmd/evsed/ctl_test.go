@@ -69,6 +69,23 @@ func (f fakeSim) Fault(n int, kind string) error {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// The energy-management routes (localapi.Limiter).
+func (f *fakeStation) SetExternalLimit(_ context.Context, n int, e station.ExternalLimit) error {
+	until := "none"
+	if !e.Until.IsZero() {
+		until = e.Until.UTC().Format(time.RFC3339)
+	}
+	return f.rec("limit " + itoa(n) + " " + e.Current.String() + " until " + until + " by " + e.Source)
+}
+
+func (f *fakeStation) ClearExternalLimit(_ context.Context, n int) error {
+	return f.rec("clear " + itoa(n))
+}
+
+func (f *fakeStation) SetChargeMode(_ context.Context, n int, m station.ChargeMode) error {
+	return f.rec("mode " + itoa(n) + " " + string(m))
+}
+
 func (f *fakeStation) Calls() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -118,6 +135,13 @@ func TestCtl(t *testing.T) {
 		{name: "bad connector", args: []string{"plug", "one"}, wantCode: 2, wantStderr: "bad connector number"},
 		{name: "zero connector", args: []string{"stop", "0"}, wantCode: 2, wantStderr: "bad connector number"},
 		{name: "extra status arg", args: []string{"status", "x"}, wantCode: 2, wantStderr: "takes 0 argument"},
+		{name: "station limit", args: []string{"limit", "0", "10"}, wantCall: "limit 0 10A until none by ctl", wantStdout: []string{"ok"}},
+		{name: "connector limit until", args: []string{"limit", "2", "6.5", "2026-12-06T18:00:00Z"}, wantCall: "limit 2 6.500A until 2026-12-06T18:00:00Z by ctl"},
+		{name: "clear limit", args: []string{"limit", "1", "clear"}, wantCall: "clear 1"},
+		{name: "bad limit current", args: []string{"limit", "1", "lots"}, wantCode: 2, wantStderr: "bad current"},
+		{name: "bad limit until", args: []string{"limit", "1", "10", "soon"}, wantCode: 2, wantStderr: "bad UNTIL"},
+		{name: "mode", args: []string{"mode", "1", "pv"}, wantCall: "mode 1 pv"},
+		{name: "mode without connector", args: []string{"mode", "pv"}, wantCode: 2, wantStderr: "mode takes 2 arguments"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -85,6 +85,8 @@ type agentConfig struct {
 	Free      bool
 	OCPPKeys  map[string]string
 	extraYAML string
+	// stationYAML is more keys of the station block, indented by two.
+	stationYAML string
 }
 
 func newAgent(t *testing.T, c agentConfig) *e2eAgent {
@@ -96,7 +98,7 @@ func newAgent(t *testing.T, c agentConfig) *e2eAgent {
 		c.ID = "CPE2E"
 	}
 	var y strings.Builder
-	fmt.Fprintf(&y, "station:\n  id: %s\n  free_charging: %v\n", c.ID, c.Free)
+	fmt.Fprintf(&y, "station:\n  id: %s\n  free_charging: %v\n%s", c.ID, c.Free, c.stationYAML)
 	fmt.Fprintf(&y, "data_dir: %s\napi:\n  listen: %s\n", filepath.Join(dir, "data"), addr)
 	if c.CSMSURL != "" {
 		fmt.Fprintf(&y, "csms:\n  url: %s\n", c.CSMSURL)
@@ -237,6 +239,11 @@ func (a *e2eAgent) waitStatus(what string, ok func(localapi.Status) bool) locala
 		a.mu.Unlock()
 		select {
 		case err := <-exited:
+			// The process is gone: nothing is left for kill to wait for
+			// (it would wait for ever, and the test with it).
+			a.mu.Lock()
+			a.cmd = nil
+			a.mu.Unlock()
 			a.t.Fatalf("evsed exited while waiting for %s: %v", what, err)
 		default:
 		}

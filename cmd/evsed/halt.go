@@ -40,7 +40,7 @@ func cmdHalt(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	log := newLogger(stderr, cfg.LogLevel)
-	b, err := openBoard(cfg.Board, log)
+	b, err := openBoard(cfg.Board, log, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "evsed halt: %v\n", err)
 		return exitError

@@ -47,6 +47,8 @@ const usageText = `usage:
   evsed ctl     [--api ADDR] swipe N TAG
   evsed ctl     [--api ADDR] fault N rcd|weld|diode|meter|clear
   evsed ctl     [--api ADDR] start N TAG | stop N
+  evsed ctl     [--api ADDR] limit N A [UNTIL] | limit N clear   (N 0: the station)
+  evsed ctl     [--api ADDR] mode N fast|pv|minpv
   evsed boards  [show NAME|FILE]
   evsed halt    [--config FILE] [--board NAME|FILE]
   evsed meter   read --bus URL --model NAME [--unit N] [--timeout D]

@@ -21,9 +21,11 @@ import (
 	"github.com/evsed/evsed/cmd/evsed/internal/agent"
 	"github.com/evsed/evsed/cmd/evsed/internal/config"
 	"github.com/evsed/evsed/localapi"
+	"github.com/evsed/evsed/meter"
 	"github.com/evsed/evsed/ocppclient/ocpp16"
 	"github.com/evsed/evsed/station"
 	"go.etcd.io/bbolt"
+	"go.yaml.in/yaml/v3"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -141,7 +143,13 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 		}
 	}()
 
-	b, err := openBoard(cfg.Board, log)
+	var gridMeter []byte
+	if m := cfg.Station.Grid.Meter; m != nil {
+		if gridMeter, err = yaml.Marshal(m); err != nil {
+			return fmt.Errorf("station.grid.meter: %w", err)
+		}
+	}
+	b, err := openBoard(cfg.Board, log, gridMeter)
 	if err != nil {
 		return err
 	}
@@ -199,6 +207,10 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 			TLS:             tlsCfg,
 		},
 		SiteLimit:   physic.ElectricCurrent(cfg.Station.MaxCurrentA * float64(physic.Ampere)),
+		Grid:        gridOptions(cfg.Station.Grid, b.GridMeter),
+		Solar:       solarConfig(cfg.Station.Solar),
+		LimitInput:  b.LimitInput,
+		InputLimit:  amps(cfg.Station.LimitInputA),
 		Location:    cfg.Station.Location(),
 		Voltage:     physic.ElectricPotential(cfg.Station.VoltageV * float64(physic.Volt)),
 		DB:          db,
@@ -289,7 +301,7 @@ func connectorConfigs(b *openedBoard, over map[int]config.Connector) ([]station.
 				c.Phases = o.Phases
 			}
 		}
-		out = append(out, station.ConnectorConfig{Hardware: c, Meter: b.Meters[c.ID]})
+		out = append(out, station.ConnectorConfig{Hardware: c, Meter: b.Meters[c.ID], Mode: station.ChargeMode(over[c.ID].Mode)})
 	}
 	for id := range over {
 		if !known[id] {
@@ -403,4 +415,44 @@ func csmsTLS(c config.CSMS) (*tls.Config, error) {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	return cfg, nil
+}
+
+// amps converts a config value in amperes.
+func amps(a float64) physic.ElectricCurrent {
+	return physic.ElectricCurrent(a * float64(physic.Ampere))
+}
+
+// Defaults of station.grid (docs/energy.md): a margin below the fuse and
+// the current every connector together may draw while the grid meter is
+// lost.
+const (
+	defaultGridMarginA   = 1
+	defaultGridFallbackA = 6
+)
+
+// gridOptions turns station.grid into the station's options; m is the
+// grid meter the board opened from station.grid.meter.
+func gridOptions(g config.Grid, m meter.Meter) station.GridOptions {
+	if m == nil {
+		return station.GridOptions{}
+	}
+	margin, fallback := float64(defaultGridMarginA), float64(defaultGridFallbackA)
+	if g.MarginA != nil {
+		margin = *g.MarginA
+	}
+	if g.FallbackA != nil {
+		fallback = *g.FallbackA
+	}
+	return station.GridOptions{Meter: m, Fuse: amps(g.FuseA), Margin: amps(margin), Timeout: g.Timeout, Fallback: amps(fallback)}
+}
+
+// solarConfig turns station.solar into the station's; zero fields keep
+// the station's defaults.
+func solarConfig(s config.Solar) station.SolarConfig {
+	return station.SolarConfig{
+		StartCurrent: amps(s.StartA), StopCurrent: amps(s.StopA),
+		StartDelay: s.StartDelay, StopDelay: s.StopDelay,
+		MinOnTime: s.MinOn, MinOffTime: s.MinOff,
+		PhaseSwitchPause: s.PhaseSwitchPause, PhaseSwitchInterval: s.PhaseSwitchInterval,
+	}
 }

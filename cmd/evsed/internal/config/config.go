@@ -92,6 +92,47 @@ type Station struct {
 	// VoltageV is the nominal phase voltage, in volts, that converts power
 	// limits (W) into currents (A) and back; default 230.
 	VoltageV float64 `yaml:"voltage_v"`
+	// Grid is the grid meter at the house connection and the main fuse
+	// (dynamic load balancing, solar surplus; see docs/energy.md).
+	Grid Grid `yaml:"grid"`
+	// LimitInputA is the most every connector together may draw per phase
+	// while the board's limit input (the grid operator's signal) is
+	// active; default 0 (charging paused while it is).
+	LimitInputA float64 `yaml:"limit_input_a"`
+	// Solar tunes the pv and minpv modes.
+	Solar Solar `yaml:"solar"`
+}
+
+// Grid is the site's connection to the grid.
+type Grid struct {
+	// FuseA is the main fuse per phase, in amperes; 0 (default) means no
+	// grid meter logic. Required with Meter.
+	FuseA float64 `yaml:"fuse_a"`
+	// MarginA is kept free below the fuse; default 1 A.
+	MarginA *float64 `yaml:"margin_a"`
+	// Timeout is how long the grid meter may go without a fresh reading
+	// before the fallback applies; default 5s.
+	Timeout time.Duration `yaml:"timeout"`
+	// FallbackA is what every connector together may draw per phase
+	// while the grid meter is lost; default 6 A.
+	FallbackA *float64 `yaml:"fallback_a"`
+	// Meter is the grid meter's block: the keys of a board file's meter
+	// block (driver modbus or can), or driver sim with a house on the
+	// simulated board.
+	Meter map[string]any `yaml:"meter"`
+}
+
+// Solar tunes the solar modes; zero fields keep the defaults of
+// docs/energy.md.
+type Solar struct {
+	StartA              float64       `yaml:"start_a"`
+	StopA               float64       `yaml:"stop_a"`
+	StartDelay          time.Duration `yaml:"start_delay"`
+	StopDelay           time.Duration `yaml:"stop_delay"`
+	MinOn               time.Duration `yaml:"min_on"`
+	MinOff              time.Duration `yaml:"min_off"`
+	PhaseSwitchPause    time.Duration `yaml:"phase_switch_pause"`
+	PhaseSwitchInterval time.Duration `yaml:"phase_switch_interval"`
 }
 
 // Location returns the station's time zone (validated by Load).
@@ -172,6 +213,9 @@ type Connector struct {
 	MaxCurrentA float64 `yaml:"max_current_a"`
 	// Phases is 1 or 3.
 	Phases int `yaml:"phases"`
+	// Mode is fast (default), pv (solar surplus only) or minpv (6 A plus
+	// the surplus); pv and minpv need station.grid.meter.
+	Mode string `yaml:"mode"`
 }
 
 // MeterBinding is reserved for binding an external meter to a connector.
@@ -346,6 +390,27 @@ func (c *Config) validate() error {
 	if v := c.Station.VoltageV; v < 100 || v > 480 {
 		add("station.voltage_v %g: want 100 to 480 (V)", v)
 	}
+	g := c.Station.Grid
+	switch {
+	case g.FuseA < 0 || g.FuseA > 2000:
+		add("station.grid.fuse_a %g: want 0 (none) or up to 2000 (A)", g.FuseA)
+	case g.Meter != nil && g.FuseA == 0:
+		add("station.grid.meter needs station.grid.fuse_a, the main fuse per phase")
+	case g.FuseA != 0 && g.Meter == nil:
+		add("station.grid.fuse_a needs station.grid.meter, the meter at the house connection")
+	}
+	if m := g.MarginA; m != nil && (*m < 0 || g.FuseA != 0 && *m >= g.FuseA) {
+		add("station.grid.margin_a %g: want 0 up to below the fuse", *m)
+	}
+	if f := g.FallbackA; f != nil && *f < 0 {
+		add("station.grid.fallback_a %g: want 0 or more (A)", *f)
+	}
+	if g.Timeout < 0 {
+		add("station.grid.timeout %v: want a positive duration", g.Timeout)
+	}
+	if a := c.Station.LimitInputA; a < 0 {
+		add("station.limit_input_a %g: want 0 or more (A)", a)
+	}
 	if c.Board == "" {
 		add("board must not be empty")
 	}
@@ -374,6 +439,15 @@ func (c *Config) validate() error {
 		}
 		if cc.Phases != 0 && cc.Phases != 1 && cc.Phases != 3 {
 			add("connectors.%d.phases %d: want 1 or 3", id, cc.Phases)
+		}
+		switch cc.Mode {
+		case "", "fast":
+		case "pv", "minpv":
+			if c.Station.Grid.Meter == nil {
+				add("connectors.%d.mode %s charges from the solar surplus the grid meter sees: set station.grid.meter and station.grid.fuse_a", id, cc.Mode)
+			}
+		default:
+			add("connectors.%d.mode %q: want fast, pv or minpv", id, cc.Mode)
 		}
 	}
 	if len(c.Meters) > 0 {

@@ -268,6 +268,14 @@ func TestValidation(t *testing.T) {
 		{name: "watchdog duration without unit", file: "watchdog: {interval: 5}", wantErr: "cannot unmarshal"},
 		{name: "watchdog unknown key", file: "watchdog: {timeout: 5s}", wantErr: `unknown key "timeout"`},
 		{name: "valid watchdog", file: "watchdog: {interval: 200ms, budget: 2s}"},
+		{name: "grid meter without fuse", file: "station: {grid: {meter: {driver: sim}}}", wantErr: "station.grid.meter needs station.grid.fuse_a"},
+		{name: "fuse without grid meter", file: "station: {grid: {fuse_a: 25}}", wantErr: "station.grid.fuse_a needs station.grid.meter"},
+		{name: "margin above fuse", file: "station: {grid: {fuse_a: 25, margin_a: 25, meter: {driver: sim}}}", wantErr: "station.grid.margin_a 25"},
+		{name: "negative fallback", file: "station: {grid: {fuse_a: 25, fallback_a: -1, meter: {driver: sim}}}", wantErr: "station.grid.fallback_a -1"},
+		{name: "pv without grid meter", file: "connectors: {1: {mode: pv}}", wantErr: "connectors.1.mode pv"},
+		{name: "unknown mode", file: "connectors: {1: {mode: turbo}}", wantErr: `connectors.1.mode "turbo"`},
+		{name: "valid energy management", file: "station: {grid: {fuse_a: 25, margin_a: 2, timeout: 10s, fallback_a: 6, meter: {driver: sim, house: {}}}, limit_input_a: 6, solar: {start_a: 7, stop_a: 4.5, min_on: 5m}}\nconnectors: {1: {mode: pv}, 2: {mode: minpv}}"},
+		{name: "unknown solar key", file: "station: {solar: {start: 7}}", wantErr: `unknown key "start"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
