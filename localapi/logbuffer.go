@@ -3,6 +3,7 @@ package localapi
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -131,6 +132,32 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// Name implements the log uploader's Source (GetDiagnostics): the
+// archive entry of the recent lines.
+func (b *LogBuffer) Name() string { return "evsed-recent.log" }
+
+// WriteWindow implements the log uploader's Source: the lines the ring
+// still holds with from <= time <= to (a zero side open), oldest first,
+// one per line as RFC 3339 time, level, message and attributes.
+func (b *LogBuffer) WriteWindow(w io.Writer, from, to time.Time) (int64, error) {
+	var n int64
+	for _, l := range b.ring.since(0) {
+		if !from.IsZero() && l.Time.Before(from) || !to.IsZero() && l.Time.After(to) {
+			continue
+		}
+		line := l.Time.UTC().Format(time.RFC3339Nano) + " " + l.Level + " " + l.Msg
+		if l.Attrs != "" {
+			line += " " + l.Attrs
+		}
+		k, err := io.WriteString(w, line+"\n")
+		n += int64(k)
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (r *logRing) add(l LogLine) {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -891,5 +893,30 @@ func TestFromBrowser(t *testing.T) {
 				t.Errorf("fromBrowser = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestLogBufferWindow: the ring as a diagnostics source gives the lines
+// of the window only, oldest first.
+func TestLogBufferWindow(t *testing.T) {
+	var clock time.Time
+	b := NewLogBuffer(slog.NewTextHandler(io.Discard, nil), 10)
+	log := slog.New(b)
+	base := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	for i := range 5 {
+		clock = base.Add(time.Duration(i) * time.Minute)
+		r := slog.NewRecord(clock, slog.LevelInfo, fmt.Sprintf("line %d", i), 0)
+		r.AddAttrs(slog.Int("n", i))
+		if err := log.Handler().Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out strings.Builder
+	if _, err := b.WriteWindow(&out, base.Add(time.Minute), base.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	want := "2026-12-06T10:01:00Z INFO line 1 n=1\n2026-12-06T10:02:00Z INFO line 2 n=2\n2026-12-06T10:03:00Z INFO line 3 n=3\n"
+	if out.String() != want {
+		t.Errorf("window:\n%s\nwant:\n%s", out.String(), want)
 	}
 }

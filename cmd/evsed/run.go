@@ -73,8 +73,9 @@ func cmdRun(args []string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = runStation(ctx, cfg, log)
-	if errors.Is(err, errReset) {
-		// A CSMS Reset: the sessions have ended and everything is closed.
+	if errors.Is(err, errReset) || errors.Is(err, errRolledBack) {
+		// A CSMS Reset, a firmware update to start or a rollback from
+		// one: the sessions have ended and everything is closed.
 		// Start afresh in the same process slot, so that a charger run
 		// from a terminal comes back as one under systemd would.
 		stop()
@@ -187,7 +188,28 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 		firmware = version
 	}
 	resets := make(chan bool, 1)
-	ag, err := agent.New(agent.Options{
+	sec, err := openSecurity(cfg, log, func() {
+		// A firmware update installed a new binary (no session runs):
+		// restart into it as after a soft reset.
+		select {
+		case resets <- false:
+		default:
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := sec.log.Close(); cerr != nil {
+			log.Error("close the security log", "err", cerr)
+		}
+	}()
+	if err := sec.checkBoot(); err != nil {
+		return err
+	}
+	// The log ring, when the logger has one (evsed run installs it).
+	logs, _ := log.Handler().(*localapi.LogBuffer)
+	ao := agent.Options{
 		ID: cfg.Station.ID,
 		Identity: ocpp16.Identity{
 			ChargePointVendor:       cfg.Station.Vendor,
@@ -224,12 +246,12 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 			default:
 			}
 		},
-	})
+	}
+	sec.agentOptions(&ao, cfg.DataDir, logs)
+	ag, err := agent.New(ao)
 	if err != nil {
 		return err
 	}
-	// The log ring, when the logger has one (evsed run installs it).
-	logs, _ := log.Handler().(*localapi.LogBuffer)
 	api, err := localapi.New(localapi.Options{
 		StationID:     cfg.Station.ID,
 		Board:         b.Board.Name(),

@@ -807,11 +807,13 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 		}
 	}
 	tlsConf, tlsFor := c.TLS, (func() (*tls.Config, error))(nil)
-	if profile >= 2 && a.certs != nil && len(a.certs.Certificates(certstore.CSMSRoot)) > 0 {
+	if profile >= 2 && a.certs != nil && len(a.certs.Certificates(certstore.CSMSRoot)) > 0 &&
+		(profile == 2 || len(a.certs.ClientChain()) > 0) {
 		// The store's roots and client certificate, read at every dial:
 		// a root or certificate installed over OCPP is used from the
-		// next connection on. (Without a root in the store, the config
-		// file's csms.ca_file / client certificate still apply.)
+		// next connection on. (Without a root in the store, or for
+		// profile 3 without a client certificate in it, the config
+		// file's csms.ca_file and cert_file still apply.)
 		tlsConf, tlsFor = nil, func() (*tls.Config, error) { return a.certs.TLSConfig(profile) }
 	}
 	url := c.URL
