@@ -154,8 +154,8 @@ type PhaseSwitch interface {
 }
 
 // Connector is the hardware of one outlet, as a board file wires it. Nil
-// Lock, RCD and Indicator mean the outlet has none (a tethered cable has no
-// lock).
+// Lock, RCD, Indicator and Display mean the outlet has none (a tethered
+// cable has no lock).
 type Connector struct {
 	ID        int // 1-based, as OCPP numbers connectors
 	Pilot     Pilot
@@ -171,6 +171,9 @@ type Connector struct {
 	// PhaseSwitch, on a three-phase connector, switches between one and
 	// three phases; nil means the phases are fixed.
 	PhaseSwitch PhaseSwitch
+	// Display shows the driver prices and costs; nil means none. Two
+	// connectors may share one.
+	Display Display
 }
 
 // Board is a whole EVSE's hardware.

@@ -147,6 +147,10 @@ type conn struct {
 	status  Status
 	errCode ErrorCode
 	info    string
+
+	// price is the driver display and the session's pricing; nil until
+	// used (see pricing).
+	price *pricing
 }
 
 // newConn returns the state of the connector cc; cc must outlive it (it is
@@ -409,6 +413,7 @@ func (l *loop) report(c *conn) {
 	c.status, c.errCode, c.info = st, code, info
 	l.emit(statusFact{StatusChange{Connector: c.id, Status: st, Error: code, Info: info, At: l.s.clk.Now()}})
 	l.endReservationsOf(c.id, st)
+	l.priceStatus(c)
 	if c.hw.Indicator != nil {
 		if err := c.hw.Indicator.Show(indication(st)); err != nil {
 			c.log.Warn("station: indicator", "err", err)

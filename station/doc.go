@@ -57,6 +57,18 @@
 // surplus, switching phases where the board has a phase relay. The lowest
 // limit wins, and ConnectorSnapshot.Reason says which one.
 //
+// # Prices and costs
+//
+// Each connector keeps what its driver sees (DriverDisplay in the
+// snapshot, and on the connector's hal.Display): the price text, the
+// running cost, the final cost and a QR code, which an adapter sets with
+// UpdateDisplay. The station prices every session itself with the tariff
+// engine (package tariff) from the tariff SetTariff gave it, so that the
+// display has a running cost while the back end is unreachable
+// (SetOnline): the back end's last cost plus what the engine computed
+// since. Screens reach the displays on a goroutine of their own, since a
+// bus transfer takes milliseconds.
+//
 // # Persistence
 //
 // With Options.DB the journal goroutine records a session once its start is

@@ -479,6 +479,10 @@ type rigOpts struct {
 	evMax physic.ElectricCurrent
 	// limits makes the Reporter a LimitReporter (rig.limits).
 	limits bool
+	// display is every connector's hal.Display; nil means none. loc is
+	// Options.Location.
+	display hal.Display
+	loc     *time.Location
 }
 
 // limitRec is a recReporter that records LimitChange facts too.
@@ -536,6 +540,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		cc := ConnectorConfig{Hardware: hal.Connector{
 			ID: i, Pilot: h.pilot, Contactor: h.contactor, RCD: h.rcd,
 			MaxCurrent: cmp.Or(o.maxCurrent, 32*physic.Ampere), Phases: 3,
+			Display: o.display,
 		}}
 		if !o.noLock {
 			h.lock = &fakeLock{id: i}
@@ -576,7 +581,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		Config: cfg, DB: o.db, Clock: r.clk, Logger: slog.New(slog.DiscardHandler),
 		MeterReadInterval: o.meterEvery, InlineMeterReads: o.inline, SiteLimit: o.siteLimit,
 		EnergyFile: o.energyFile, Grid: o.grid, Solar: o.solar,
-		LimitInput: o.limitInput, InputLimit: o.inputLimit,
+		LimitInput: o.limitInput, InputLimit: o.inputLimit, Location: o.loc,
 	})
 	if err != nil {
 		t.Fatal(err)

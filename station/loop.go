@@ -8,6 +8,7 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/station/tariff"
 )
 
 // msg is one input of the loop: a closure run on the loop goroutine, which
@@ -77,6 +78,14 @@ type loop struct {
 	// holdsDirty says a reservation ended or changed since the holds were
 	// last derived (refreshHolds).
 	holdsDirty bool
+
+	// defaultTariff prices sessions without a tariff of their own (see
+	// SetTariff); nil: none. offline says the back end is unreachable
+	// (SetOnline). displaysInFlight counts screens handed to the
+	// displays' goroutine and not yet shown, for settle.
+	defaultTariff    *tariff.Tariff
+	offline          bool
+	displaysInFlight int
 }
 
 // Timeouts of work the loop delegates to other goroutines.
@@ -360,6 +369,9 @@ func (s *Station) haltAll() {
 		if hw.Indicator != nil {
 			halt(hw.Indicator)
 		}
+		if hw.Display != nil {
+			halt(hw.Display)
+		}
 	}
 	if s.opts.Board != nil {
 		halt(s.opts.Board)
@@ -433,7 +445,7 @@ func (s *Station) settle(ctx context.Context, journal bool) error {
 
 // checkSettled answers the settle waiters whose wait is over.
 func (l *loop) checkSettled() {
-	if len(l.settleWaiters) == 0 || l.authsInFlight+l.readsInFlight > 0 {
+	if len(l.settleWaiters) == 0 || l.authsInFlight+l.readsInFlight+l.displaysInFlight > 0 {
 		return
 	}
 	keep := l.settleWaiters[:0]
@@ -533,6 +545,7 @@ func (l *loop) snapshot() Snapshot {
 			cs.External = &e
 		}
 		cs.Solar = l.solarSnapshot(c, snap.At)
+		cs.Display = l.driverDisplay(c)
 		if c.sess != nil {
 			cs.Session = &SessionSnapshot{
 				ID:            c.sess.id,

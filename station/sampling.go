@@ -235,6 +235,7 @@ func (l *loop) onReading(n int, r meter.Reading, err error) {
 		l.endOrphan(o, &r)
 	}
 	c.orphans = nil
+	l.priceReading(c)
 	if _, ok := c.faults[faultMeter]; ok {
 		l.clearFault(c, faultMeter)
 		l.apply(c)

@@ -306,6 +306,7 @@ func (l *loop) beginSession(c *conn, idTag, parent string, resv int) {
 		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionBegin, Reading: c.reading, At: now}})
 	}
 	c.periodic = l.startPeriodic(c)
+	l.priceSessionStarted(c)
 	l.apply(c)
 }
 
@@ -331,6 +332,7 @@ func (l *loop) onStartDurable(id string) {
 // the journal, the plug is released and a scheduled availability applies.
 func (l *loop) endSession(c *conn, reason StopReason, idTag string) {
 	s := c.sess
+	l.priceSessionEnded(c, l.s.clk.Now(), c.reading.EnergyImport)
 	c.sess = nil
 	c.periodic.stop()
 	c.periodic = nil

@@ -96,6 +96,9 @@ type Options struct {
 	// takes a smaller one. Senders are never the loop itself, so a small
 	// inbox slows bursts down but cannot deadlock.
 	InboxSize int
+	// Location is the time zone of the tariffs' times of day (see
+	// SetTariff); nil means UTC.
+	Location *time.Location
 }
 
 // defaultInboxSize bounds how many messages may wait for the loop before a
@@ -136,6 +139,9 @@ type Station struct {
 	intervals struct {
 		periodic, aligned atomic.Int64 // nanoseconds; 0 = disabled
 	}
+
+	// screens carries screens to the connectors' displays, off the loop.
+	screens screenQueue
 }
 
 // New checks opts and builds a Station. Nothing touches the hardware before

@@ -271,6 +271,9 @@ type ConnectorSnapshot struct {
 	External *ExternalLimit
 	// Solar is the solar state in modes pv and minpv; nil in fast.
 	Solar *SolarSnapshot
+	// Display is what the connector shows its driver (prices and costs,
+	// see UpdateDisplay); nil when nothing is known.
+	Display *DriverDisplay
 }
 
 // SessionSnapshot is a session's state.

@@ -170,6 +170,7 @@ func (b *Board) Connectors() []hal.Connector {
 			Lock:       (*lock)(c),
 			RCD:        (*rcd)(c),
 			Indicator:  (*indicator)(c),
+			Display:    (*display)(c),
 			MaxCurrent: c.maxCurrent,
 			Phases:     c.wired,
 		}

@@ -62,6 +62,10 @@ type conn struct {
 	forceTimer    clock.Timer          // the 6 s rule; nil when not armed
 	forceGen      uint64               // invalidates stale force-open callbacks
 	phaseSwitches int                  // times the phase relay switched
+	// screen is what the connector's driver display shows; nil until the
+	// station first shows something (a fleet builds thousands of
+	// connectors that never do).
+	screen *hal.Screen
 }
 
 // evOffered returns the current the EV reads from the pilot: the current of

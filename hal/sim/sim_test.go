@@ -715,3 +715,39 @@ func TestSinkMayCallBack(t *testing.T) {
 		t.Fatalf("sink closed the contactor %d times, closed=%v; want once, true", closes.Load(), k.Closed())
 	}
 }
+
+func TestDisplayKeepsWhatItShows(t *testing.T) {
+	b, err := New(Options{Connectors: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := b.Connectors()[1].Display
+	if d == nil {
+		t.Fatal("connector 2 has no display")
+	}
+	if s, ok := b.Screen(2); !ok || s != (hal.Screen{}) {
+		t.Fatalf("before Show: %+v, %v; want a blank screen", s, ok)
+	}
+	want := hal.Screen{Connector: 2, PriceText: "0.30 EUR/kWh", Cost: "EUR 1.20", QRCode: "https://pay.example/r/1"}
+	if err := d.Show(want); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Screen(2); got != want {
+		t.Errorf("Screen(2) = %+v, want %+v", got, want)
+	}
+	if got, _ := b.Screen(1); got != (hal.Screen{}) {
+		t.Errorf("connector 1 shows %+v, want blank", got)
+	}
+	if err := d.Show(hal.Screen{Connector: 1}); err == nil {
+		t.Error("a screen for another connector was accepted")
+	}
+	if err := d.Halt(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := b.Screen(2); got != (hal.Screen{}) {
+		t.Errorf("after Halt: %+v, want blank", got)
+	}
+	if _, ok := b.Screen(3); ok {
+		t.Error("Screen(3) of a two-connector board reported ok")
+	}
+}

@@ -47,6 +47,7 @@ func (c *Charger) SessionStarted(ctx context.Context, s station.SessionStart) er
 	// Before this returns the station lets no energy flow: the limits of
 	// the new transaction are in force by then.
 	c.sessionStartedLimits(ctx, s)
+	c.pricingSessionStarted(ctx, s)
 	return nil
 }
 
@@ -182,6 +183,7 @@ func (c *Charger) SessionEnded(ctx context.Context, s station.SessionEnd) error 
 		return err
 	}
 	c.sessionEndedLimits(ctx, s)
+	c.pricingSessionEnded(s)
 	return nil
 }
 
@@ -208,8 +210,12 @@ func (c *Charger) enqueue(kind ocppclient.EntryKind, action, session string, req
 // Prepare implements ocppclient.DeliveryHooks: it fills in the
 // transactionId of a session's MeterValues and StopTransaction from the
 // durable map that Delivered keeps. A MeterValues of a transaction with no
-// id (its StartTransaction was abandoned) is sent without one.
+// id (its StartTransaction was abandoned) is sent without one. A
+// ConnectorUnplugged queued before its transaction had an id gets it too.
 func (c *Charger) Prepare(e ocppclient.Entry) (json.RawMessage, error) {
+	if e.Action == ActionDataTransfer && e.Key != "" {
+		return c.prepareUnplugged(e)
+	}
 	if e.Key == "" || (e.Action != ActionMeterValues && e.Action != ActionStopTransaction) {
 		return e.Payload, nil
 	}
@@ -330,6 +336,9 @@ func (c *Charger) configChanged(key, value string) {
 	case KeyMeterValueSampleInterval, KeyClockAlignedDataInterval, KeyConnectionTimeOut,
 		KeyStopTransactionOnEVSideDisconnect, KeyUnlockConnectorOnEVSideDisconnect, KeyStopTransactionOnInvalidID:
 		c.applyStationConfig()
+	}
+	if pricingKey(key) {
+		c.applyDefaultPrice(context.Background())
 	}
 	if c.opts.OnConfigChange != nil {
 		c.opts.OnConfigChange(key, value)

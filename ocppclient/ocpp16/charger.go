@@ -128,6 +128,10 @@ type Options struct {
 	// SecurityLogSource is what a GetLog of the SecurityLog uploads.
 	DiagnosticsLogs   []logupload.Source
 	SecurityLogSource logupload.Source
+	// Currency is the ISO 4217 code of the CSMS's prices and costs, which
+	// California Pricing messages do not carry; "" shows amounts without
+	// one.
+	Currency string
 	// OnClientCertificate, when set, is called after a CertificateSigned
 	// installed a new client certificate and its answer went out: the
 	// agent reconnects so that the new certificate is presented.
@@ -170,6 +174,8 @@ type Charger struct {
 	auth  *authCache
 	list  *authlist.List
 	smart smartState
+	// pricing is the California Pricing state (charger_pricing.go).
+	pricing pricingState
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -372,6 +378,7 @@ func (c *Charger) OnConnect(ctx context.Context, caller ocppclient.Caller) error
 	if err := c.sendAllStatuses(ctx, caller); err != nil {
 		return fmt.Errorf("StatusNotification: %w", err)
 	}
+	c.setOnline(true)
 	return nil
 }
 
@@ -482,6 +489,8 @@ func (c *Charger) Start(ctx context.Context) (stop func()) {
 	// The installed profiles reach the station once its loop runs (it
 	// may start after the Charger).
 	c.background.Go(func() { c.startLimits(ctx) })
+	c.background.Go(func() { c.applyDefaultPrice(ctx) })
+	c.setOnline(c.transport() != nil)
 	return func() {
 		c.stopLimits()
 		c.senders.Wait()

@@ -123,6 +123,7 @@ type trackedStatus struct {
 // the status loop sends it when registered. It never blocks on the network.
 func (c *Charger) StatusChanged(s station.StatusChange) {
 	c.statuses.update(s)
+	c.pricingStatus(s)
 }
 
 // kickStatuses makes sure the dirty statuses get sent while started: it

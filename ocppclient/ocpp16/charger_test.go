@@ -17,6 +17,7 @@ import (
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/station"
+	"github.com/evsed/evsed/station/tariff"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -40,6 +41,11 @@ type fakeStation struct {
 	// reserve answers Reserve; reservations are the accepted ones.
 	reserve      station.ReservationResult
 	reservations []station.Reservation
+	// tariffs are the tariffs SetTariff gave, by connector (0: default);
+	// online is what SetOnline said last (nil: never called). Display
+	// updates land in snap's connectors (see UpdateDisplay).
+	tariffs map[int]*tariff.Tariff
+	online  *bool
 }
 
 func newFakeStation(n int) *fakeStation {

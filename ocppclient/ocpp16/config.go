@@ -291,9 +291,12 @@ var keyDefs = [...]KeyDef{
 	{Name: KeyAdditionalRootCertificateCheck, Access: ReadOnly, Type: TypeBool, Default: "false"},
 }
 
+// allKeyDefs is keyDefs followed by the California Pricing keys. Read-only.
+var allKeyDefs = append(slices.Clone(keyDefs[:]), pricingKeyDefs()...)
+
 // KeyDefs returns the descriptions of the keys Config knows, in
 // GetConfiguration order. The slice is the caller's.
-func KeyDefs() []KeyDef { return slices.Clone(keyDefs[:]) }
+func KeyDefs() []KeyDef { return slices.Clone(allKeyDefs) }
 
 // Errors of OpenConfig, wrapped with the key at fault.
 var (
@@ -342,7 +345,7 @@ type keyValue struct {
 // that is no longer valid, or that belongs to a key no longer known, is
 // ignored. initial is not retained.
 func OpenConfig(db *bbolt.DB, bucket string, initial map[string]string) (*Config, error) {
-	return openConfig(db, bucket, initial, keyDefs[:])
+	return openConfig(db, bucket, initial, allKeyDefs)
 }
 
 func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []KeyDef) (*Config, error) {

@@ -333,8 +333,9 @@ func TestConfigKeyTable(t *testing.T) {
 			t.Errorf("%s: empty range", d.Name)
 		}
 	}
-	if len(seen) != 48 {
-		t.Errorf("%d keys, want 33 Core keys + 3 Local Auth List + 1 Reservation + 5 Smart Charging + 6 security keys", len(seen))
+	if len(seen) != 61 {
+		t.Errorf("%d keys, want 33 Core keys + 3 Local Auth List + 1 Reservation + 5 Smart Charging + 6 security keys"+
+			" + 13 California Pricing keys", len(seen))
 	}
 }
 

@@ -71,4 +71,15 @@
 // SecurityProfile, persisted in a bbolt bucket, with typed getters and a
 // change hook for the adapter. SupportedFeatureProfiles is fixed to
 // ImplementedFeatureProfiles.
+//
+// # California Pricing
+//
+// The Open Charge Alliance's pricing extension of 1.6 (docs/pricing.md):
+// its configuration keys (CustomDisplayCostAndPrice, DefaultPrice and the
+// language and time-offset keys) and its DataTransfer messages of vendor
+// CostMsgVendorID, whose data is a JSON object: SetUserPrice, RunningCost
+// (with triggerMeterValue) and FinalCost from the CSMS, ConnectorUnplugged
+// to it. The adapter shows prices and costs through the station's
+// PriceDisplay methods and gives it the prices to compute the running cost
+// with while offline.
 package ocpp16

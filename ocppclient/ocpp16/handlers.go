@@ -18,7 +18,8 @@ import (
 // payload, an unsupported or an unknown action) and turns it into station
 // commands. Requests that the specification answers before acting
 // (RemoteStartTransaction, Reset) are carried out on their own goroutine
-// after the answer is decided.
+// after the answer is decided. A DataTransfer of California Pricing's
+// vendor goes to costMessage; other vendors are UnknownVendorId.
 func (c *Charger) HandleCall(ctx context.Context, action string, payload json.RawMessage) (any, error) {
 	req, err := DecodeRequest(action, payload)
 	if err != nil {
@@ -29,8 +30,11 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 		}
 		return nil, err
 	}
+	if r, ok := req.(*DataTransferRequest); ok && r.VendorID == CostMsgVendorID {
+		return c.costMessage(ctx, r), nil
+	}
 	if r, ok := req.(*DataTransferRequest); ok {
-		// No vendor extensions: the answer needs no station.
+		// No other vendor extensions: the answer needs no station.
 		c.log.Info("ocpp16 DataTransfer from CSMS", "vendorId", r.VendorID, "messageId", r.MessageID)
 		return &DataTransferResponse{Status: DataTransferStatusUnknownVendorId}, nil
 	}
