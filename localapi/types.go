@@ -80,6 +80,31 @@ type Connector struct {
 	ReasonInfo string  `json:"reasonInfo,omitempty"`
 	// External is the connector's external limit; nil when none.
 	External *ExternalLimit `json:"external"`
+	// Display is what the driver sees (prices and costs; docs/pricing.md);
+	// nil when the station shows nothing.
+	Display *Display `json:"display"`
+}
+
+// Display is the driver display of a connector.
+type Display struct {
+	Language    string `json:"language,omitempty"`
+	PriceText   string `json:"priceText"`
+	RunningCost *Cost  `json:"runningCost"`
+	FinalCost   *Cost  `json:"finalCost"`
+	QRCode      string `json:"qrCode,omitempty"`
+	// Offline says the station shows its offline texts and estimates.
+	Offline bool `json:"offline"`
+}
+
+// Cost is an amount for the driver, e.g. {"amount": 3.31, "currency":
+// "EUR", "text": "EUR 3.31"}.
+type Cost struct {
+	Amount   float64 `json:"amount"`
+	Currency string  `json:"currency,omitempty"`
+	Text     string  `json:"text"`
+	// Estimated says the station computed it (offline, or without the
+	// CSMS's cost).
+	Estimated bool `json:"estimated"`
 }
 
 // ExternalLimit is an external limit (POST /api/v1/limits) in force.
@@ -168,6 +193,7 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 		out.Mode, out.Reason, out.ReasonInfo = string(c.Mode), string(c.Reason), c.ReasonInfo
 		out.TargetA = amperes(c.Target)
 		out.External = externalLimit(c.External)
+		out.Display = displayFrom(c.Display)
 		if s := c.Session; s != nil {
 			out.Session = &Session{
 				ID:            s.ID,
@@ -185,6 +211,21 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 
 // amperes converts a current for the JSON bodies.
 func amperes(a physic.ElectricCurrent) float64 { return float64(a) / float64(physic.Ampere) }
+
+// displayFrom converts the driver display; nil stays nil.
+func displayFrom(d *station.DriverDisplay) *Display {
+	if d == nil {
+		return nil
+	}
+	cost := func(c *station.DisplayCost) *Cost {
+		if c == nil {
+			return nil
+		}
+		return &Cost{Amount: c.Amount.Float(), Currency: c.Currency, Text: c.String(), Estimated: c.Estimated}
+	}
+	return &Display{Language: d.Language, PriceText: d.PriceText, RunningCost: cost(d.RunningCost),
+		FinalCost: cost(d.FinalCost), QRCode: d.QRCode, Offline: d.Offline}
+}
 
 // externalLimit converts a station external limit; nil stays nil.
 func externalLimit(e *station.ExternalLimit) *ExternalLimit {

@@ -235,6 +235,7 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 		InputLimit:  amps(cfg.Station.LimitInputA),
 		Location:    cfg.Station.Location(),
 		Voltage:     physic.ElectricPotential(cfg.Station.VoltageV * float64(physic.Volt)),
+		Currency:    cfg.Station.Currency,
 		DB:          db,
 		EnergyFile:  db.Path() + ".energy",
 		DrainOnStop: drainOnStop,

@@ -131,6 +131,9 @@ type Options struct {
 	// SecurityLog keeps the charger's security events; nil keeps them in
 	// the agent's log only (the critical ones still go to the CSMS).
 	SecurityLog *secevents.Log
+	// Currency is the ISO 4217 code of the CSMS's prices (California
+	// Pricing carries none); "" shows amounts without one.
+	Currency string
 	// Firmware runs UpdateFirmware and SignedUpdateFirmware when its
 	// Installer is set (signing certificates are checked against the
 	// manufacturer roots of Certificates); zero answers them
@@ -354,6 +357,7 @@ func New(o Options) (*Agent, error) {
 		Security:          o.Security,
 		Certificates:      certificateStore(o.Certificates),
 		SecurityLog:       securityLog(o.SecurityLog),
+		Currency:          o.Currency,
 		Firmware:          fw,
 		Logs:              logs,
 		DiagnosticsLogs:   diagnostics,
@@ -674,6 +678,7 @@ func (a *Agent) confirmFirmware(b bootConfirmer) {
 // disconnected is the Client's OnDisconnect: a failed attempt with new
 // security settings counts towards the fall back.
 func (a *Agent) disconnected(registered bool, err error) {
+	a.Charger.Disconnected(registered, err)
 	a.connectionEvent(err)
 	if !registered && a.fallBack(err, false) {
 		a.replace()

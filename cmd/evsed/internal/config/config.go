@@ -101,6 +101,9 @@ type Station struct {
 	LimitInputA float64 `yaml:"limit_input_a"`
 	// Solar tunes the pv and minpv modes.
 	Solar Solar `yaml:"solar"`
+	// Currency is the ISO 4217 code of the CSMS's prices and costs shown
+	// to the driver (California Pricing carries none); default "".
+	Currency string `yaml:"currency"`
 }
 
 // Grid is the site's connection to the grid.
@@ -407,6 +410,9 @@ func (c *Config) validate() error {
 	}
 	if g.Timeout < 0 {
 		add("station.grid.timeout %v: want a positive duration", g.Timeout)
+	}
+	if cur := c.Station.Currency; cur != "" && !regexp.MustCompile(`^[A-Z]{3}$`).MatchString(cur) {
+		add("station.currency %q: want an ISO 4217 code such as EUR or USD", cur)
 	}
 	if a := c.Station.LimitInputA; a < 0 {
 		add("station.limit_input_a %g: want 0 or more (A)", a)
