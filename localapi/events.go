@@ -122,7 +122,11 @@ func (h *hub) streams() int {
 // lines, until ctx ends. It is the one goroutine that samples the station
 // for the page; the history fills whether a page is open or not.
 func (s *Server) feed(ctx context.Context) {
-	t := time.NewTicker(s.opts.SampleInterval)
+	// Sampled every SampleInterval while a stream is open; with none,
+	// once per history step, which is all the history needs: a status
+	// read costs allocations, and a charger spends most of its life with
+	// nobody watching.
+	t := time.NewTimer(s.opts.SampleInterval)
 	defer t.Stop()
 	var lastStatus []byte
 	var lastLog uint64
@@ -141,6 +145,11 @@ func (s *Server) feed(ctx context.Context) {
 				}
 			}
 		}
+		every := s.opts.SampleInterval
+		if s.hub.streams() == 0 {
+			every = max(every, s.opts.HistoryStep)
+		}
+		t.Reset(every)
 		select {
 		case <-ctx.Done():
 			return
@@ -208,6 +217,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.hub.unsubscribe(ch)
+	// The feed samples slowly while nobody watches: back to its pace now.
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
 	if first == nil {
 		// The feed has not sampled yet: start from a status of our own.
 		ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
