@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/ocppclient/internal/job"
 )
 
 // Errors of Start and of the hooks. Test with errors.Is.
@@ -241,10 +242,10 @@ type Updater struct {
 
 	startMu sync.Mutex // serializes Start, so that one update runs at a time
 
-	mu     sync.Mutex // guards cancel, done and last
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the running update ends; nil when none ran
-	last   Notice
+	job job.Runner // the running update
+
+	mu   sync.Mutex // guards last
+	last Notice
 }
 
 // New returns an Updater for opts.
@@ -293,48 +294,19 @@ func (u *Updater) Start(ctx context.Context, req Request) (canceled bool, err er
 	u.startMu.Lock()
 	defer u.startMu.Unlock()
 	canceled = u.Cancel()
-	jctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	u.mu.Lock()
-	u.cancel, u.done = cancel, done
-	u.mu.Unlock()
-	go func() {
-		defer close(done)
-		defer cancel()
+	u.job.Go(ctx, func(jctx context.Context) {
 		u.run(jctx, req, sig)
-	}()
+	})
 	return canceled, nil
 }
 
 // Cancel stops the running update, if any, and waits for its goroutine to
 // end; it reports whether one was running. A canceled update reports no
 // further status.
-func (u *Updater) Cancel() bool {
-	u.mu.Lock()
-	cancel, done := u.cancel, u.done
-	u.mu.Unlock()
-	if done == nil {
-		return false
-	}
-	select {
-	case <-done:
-		return false
-	default:
-	}
-	cancel()
-	<-done
-	return true
-}
+func (u *Updater) Cancel() bool { return u.job.Cancel() }
 
 // Wait blocks until the running update, if any, has ended.
-func (u *Updater) Wait() {
-	u.mu.Lock()
-	done := u.done
-	u.mu.Unlock()
-	if done != nil {
-		<-done
-	}
-}
+func (u *Updater) Wait() { u.job.Wait() }
 
 // Last returns the last status reported, Idle before any: what a
 // triggered FirmwareStatusNotification reports (1.6 and 2.0.1 send Idle

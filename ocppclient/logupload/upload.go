@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/ocppclient/internal/job"
 )
 
 // Errors of Start and of the statuses. Test with errors.Is.
@@ -173,10 +174,10 @@ type Uploader struct {
 
 	startMu sync.Mutex // serializes Start, so that one upload runs at a time
 
-	mu     sync.Mutex // guards cancel, done and last
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the running upload ends; nil when none ran
-	last   Notice
+	job job.Runner // the running upload
+
+	mu   sync.Mutex // guards last
+	last Notice
 }
 
 // New returns an Uploader for opts.
@@ -236,49 +237,20 @@ func (u *Uploader) Start(ctx context.Context, req Request) (fileName string, can
 	if strings.HasSuffix(loc.Path, "/") {
 		loc.Path += fileName
 	}
-	jctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	u.mu.Lock()
-	u.cancel, u.done = cancel, done
-	u.mu.Unlock()
-	go func() {
-		defer close(done)
-		defer cancel()
+	u.job.Go(ctx, func(jctx context.Context) {
 		defer os.Remove(archive)
 		u.run(jctx, req, loc.String(), archive, fileName)
-	}()
+	})
 	return fileName, canceled, nil
 }
 
 // Cancel stops the running upload, if any, and waits for its goroutine to
 // end; it reports whether one was running. A canceled upload reports no
 // further status.
-func (u *Uploader) Cancel() bool {
-	u.mu.Lock()
-	cancel, done := u.cancel, u.done
-	u.mu.Unlock()
-	if done == nil {
-		return false
-	}
-	select {
-	case <-done:
-		return false
-	default:
-	}
-	cancel()
-	<-done
-	return true
-}
+func (u *Uploader) Cancel() bool { return u.job.Cancel() }
 
 // Wait blocks until the running upload, if any, has ended.
-func (u *Uploader) Wait() {
-	u.mu.Lock()
-	done := u.done
-	u.mu.Unlock()
-	if done != nil {
-		<-done
-	}
-}
+func (u *Uploader) Wait() { u.job.Wait() }
 
 // Last returns the last status reported, Idle before any: what a
 // triggered notification reports (Idle when no upload runs; the adapter
