@@ -10,8 +10,10 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
+	"github.com/evsed/evsed/ocppclient/certstore"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +110,18 @@ func TestTLSConfigEnforcesTLS12(t *testing.T) {
 		if in != nil && in.MinVersion == tls.VersionTLS10 && got == in {
 			t.Error("tlsConfig modified the caller's config")
 		}
+	}
+}
+
+// TLS 1.2 is held to the security whitepaper's cipher suites unless the
+// configuration names its own, which are kept.
+func TestTLSConfigWhitepaperSuites(t *testing.T) {
+	if got := tlsConfig(nil).CipherSuites; !slices.Equal(got, certstore.CipherSuites()) {
+		t.Errorf("default suites %v, want the whitepaper's %v", got, certstore.CipherSuites())
+	}
+	own := []uint16{tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256}
+	if got := tlsConfig(&tls.Config{CipherSuites: own}).CipherSuites; !slices.Equal(got, own) {
+		t.Errorf("own suites became %v", got)
 	}
 }
 

@@ -266,5 +266,5 @@ func (c *Charger) triggeredLogStatus() logupload.Status {
 // needs returns the CALLERROR of a request whose machinery the charger
 // lacks.
 func needs(action, what string) error {
-	return ocppclient.Errorf(ocppclient.NotSupported, "%s: %s", action, fmt.Sprintf("this charger has no %s", what))
+	return ocppclient.Errorf(ocppclient.NotSupported, "%s: this charger has no %s", action, what)
 }
