@@ -227,6 +227,13 @@ type Options struct {
 	Queue *Queue
 	// Hooks take part in draining Queue; nil sends payloads as queued.
 	Hooks DeliveryHooks
+	// Adapters, when set, says who speaks each of Subprotocols: the one
+	// the CSMS chooses in the handshake answers its CALLs, registers and
+	// has its queue drained on that connection, so that one Client offers
+	// OCPP 1.6 and 2.0.1 and the CSMS decides. Every subprotocol offered
+	// needs an entry; Handler, OnConnect, Queue and Hooks above are then
+	// not used.
+	Adapters map[string]Adapter
 	// Clock is the time source; nil means the wall clock.
 	Clock clock.Clock
 	// Logger receives structured logs; nil means slog.Default().
@@ -248,6 +255,16 @@ type Options struct {
 	// connection), from the goroutine that completed it. It must not block;
 	// the fleet simulator counts calls and latencies with it.
 	OnCall func(CallDone)
+}
+
+// Adapter is what speaks one OCPP version on a connection (see
+// Options.Adapters); its fields mean what Options' fields of the same
+// names do.
+type Adapter struct {
+	Handler   Handler
+	OnConnect func(ctx context.Context, c Caller) error
+	Queue     *Queue
+	Hooks     DeliveryHooks
 }
 
 // BufferPool lends byte buffers; *sync.Pool satisfies it. Get returns nil

@@ -116,6 +116,11 @@ type Client struct {
 	stopped chan struct{}
 	unwatch func()
 
+	// adapters are Options.Adapters, or nil for the one adapter of
+	// Options' own fields, single.
+	adapters map[string]*Adapter
+	single   Adapter
+
 	mu          sync.Mutex // guards state, conn, subprotocol, lastErr, lastErrAt, retry, attempt, stopping, dialCancel
 	state       State
 	conn        *conn // the current connection, nil when offline
@@ -177,6 +182,18 @@ func New(opts Options) (*Client, error) {
 		opts.PingInterval = 0
 	}
 	opts.Subprotocols = slices.Clone(opts.Subprotocols)
+	var adapters map[string]*Adapter
+	if opts.Adapters != nil {
+		adapters = make(map[string]*Adapter, len(opts.Adapters))
+		for _, p := range opts.Subprotocols {
+			a, ok := opts.Adapters[p]
+			if !ok {
+				return nil, fmt.Errorf("ocppclient: no adapter for the subprotocol %q offered", p)
+			}
+			adapters[p] = &a
+		}
+		opts.Adapters = nil // adapters holds them
+	}
 	opts.Clock = clock.Or(opts.Clock)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -201,7 +218,34 @@ func New(opts Options) (*Client, error) {
 		rand:     rand.Float64,
 		idPrefix: fmt.Sprintf("%08x", rand.Uint32()),
 		slot:     make(chan struct{}, 1),
+		adapters: adapters,
+		single:   Adapter{Handler: opts.Handler, OnConnect: opts.OnConnect, Queue: opts.Queue, Hooks: opts.Hooks},
 	}, nil
+}
+
+// adapterFor returns the adapter of a subprotocol the CSMS chose.
+func (c *Client) adapterFor(subprotocol string) *Adapter {
+	if a := c.adapters[subprotocol]; a != nil {
+		return a
+	}
+	return &c.single
+}
+
+// queues returns the adapters' queues, each once.
+func (c *Client) queues() []*Queue {
+	if c.adapters == nil {
+		if c.single.Queue == nil {
+			return nil
+		}
+		return []*Queue{c.single.Queue}
+	}
+	var qs []*Queue
+	for _, p := range c.opts.Subprotocols {
+		if q := c.adapters[p].Queue; q != nil && !slices.Contains(qs, q) {
+			qs = append(qs, q)
+		}
+	}
+	return qs
 }
 
 // tlsConfig returns a copy of cfg that allows nothing older than TLS 1.2.
@@ -271,8 +315,18 @@ func (c *Client) Launch(ctx context.Context) (wait func() error, err error) {
 		return nil, errors.New("ocppclient: Run or Launch called twice")
 	}
 	c.stopped = make(chan struct{})
-	if q := c.opts.Queue; q != nil {
-		c.unwatch = q.watch(c.kick)
+	if qs := c.queues(); len(qs) == 1 {
+		c.unwatch = qs[0].watch(c.kick)
+	} else if len(qs) > 1 {
+		unwatch := make([]func(), len(qs))
+		for i, q := range qs {
+			unwatch[i] = q.watch(c.kick)
+		}
+		c.unwatch = func() {
+			for _, f := range unwatch {
+				f()
+			}
+		}
 	}
 	// (No watch at all for a context that never ends, as the agent's.)
 	context.AfterFunc(ctx, c.Stop)
@@ -304,13 +358,14 @@ func (c *Client) connect() {
 	c.dialCancel = nil
 	c.mu.Unlock()
 	if err != nil {
-		c.ended(false, err)
+		c.ended(nil, false, err)
 		return
 	}
 	// The dial's hold (newConn) is this goroutine's until registration.
 	defer cn.release()
 	c.mu.Lock()
 	c.conn, c.state, c.subprotocol = cn, StateConnected, cn.ws.Subprotocol()
+	cn.ad = c.adapterFor(c.subprotocol)
 	stopping := c.stopping
 	c.mu.Unlock()
 	if stopping {
@@ -322,8 +377,8 @@ func (c *Client) connect() {
 	c.log.Info("ocpp connected", "url", c.url, "subprotocol", cn.ws.Subprotocol())
 	cn.start()
 
-	if c.opts.OnConnect != nil {
-		if err := c.opts.OnConnect(cn.ctx, boundCaller{c: c, cn: cn}); err != nil {
+	if cn.ad.OnConnect != nil {
+		if err := cn.ad.OnConnect(cn.ctx, boundCaller{c: c, cn: cn}); err != nil {
 			if cause := cn.cause(); cause != nil {
 				err = fmt.Errorf("ocpp: OnConnect: %w (connection: %v)", err, cause)
 			} else {
@@ -347,12 +402,13 @@ func (c *Client) connect() {
 	c.kick()
 }
 
-// ended is a connection's end, or a dial's failure: registered says
-// whether OnConnect had succeeded on it, err why it ended. It runs on the
+// ended is a connection's end, or a dial's failure: q is the queue its
+// adapter drained (nil for a dial), registered says whether OnConnect had
+// succeeded on it, err why it ended. It runs on the
 // goroutine that let go of the connection last, and arms the back-off
 // timer for the next connect, or stops the Client once ctx has ended.
-func (c *Client) ended(registered bool, err error) {
-	if q := c.opts.Queue; registered && q != nil {
+func (c *Client) ended(q *Queue, registered bool, err error) {
+	if registered && q != nil {
 		// Whatever the drain acknowledged on the connection becomes
 		// durable now, as it did before the connection ended.
 		if ferr := q.Flush(); ferr != nil {
@@ -550,8 +606,8 @@ func (c *Client) Status() Status {
 	c.mu.Lock()
 	s := Status{State: c.state, Subprotocol: c.subprotocol, LastError: c.lastErr, LastErrorAt: c.lastErrAt}
 	c.mu.Unlock()
-	if c.opts.Queue != nil {
-		s.Queued = c.opts.Queue.Len()
+	for _, q := range c.queues() {
+		s.Queued += q.Len()
 	}
 	return s
 }

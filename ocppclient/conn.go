@@ -33,6 +33,8 @@ type conn struct {
 	c   *Client
 	ws  *websocket.Conn
 	log *slog.Logger
+	// ad speaks the subprotocol the CSMS chose; set before start.
+	ad *Adapter
 
 	// ctx is cancelled when the conn closes; OnConnect, the drain loop and
 	// inbound handlers run under it. It derives from no other: Client.Stop
@@ -161,7 +163,11 @@ func (cn *conn) release() {
 	}
 	cn.mu.Unlock()
 	if last {
-		cn.c.ended(cn.registered, err)
+		var q *Queue
+		if cn.ad != nil { // nil only for a conn given up before its session began
+			q = cn.ad.Queue
+		}
+		cn.c.ended(q, cn.registered, err)
 	}
 }
 
@@ -462,7 +468,7 @@ func (cn *conn) served() {
 
 // dispatch runs the handler, turning a panic into an InternalError.
 func (cn *conn) dispatch(f Frame) (res any, err error) {
-	h := cn.c.opts.Handler
+	h := cn.ad.Handler
 	if h == nil {
 		return nil, Errorf(NotImplemented, "%s is not implemented", f.Action)
 	}

@@ -15,7 +15,7 @@ import (
 // the connection is registered.
 func (c *Client) kick() {
 	cn := c.registeredConn()
-	if cn == nil || c.opts.Queue == nil {
+	if cn == nil || cn.ad.Queue == nil {
 		return
 	}
 	cn.mu.Lock()
@@ -71,7 +71,7 @@ func (cn *conn) idle() bool {
 // queued entries themselves never overtake each other.
 func (c *Client) drain(cn *conn) {
 	defer cn.release()
-	q, ctx := c.opts.Queue, cn.ctx
+	q, hooks, ctx := cn.ad.Queue, cn.ad.Hooks, cn.ctx
 	// retry is the pause after a local failure (disk, hooks) before the
 	// head entry is tried again; a CALLERROR or a timeout waits as Fail
 	// says instead.
@@ -113,8 +113,8 @@ func (c *Client) drain(cn *conn) {
 		}
 
 		payload := e.Payload
-		if c.opts.Hooks != nil {
-			if payload, err = c.opts.Hooks.Prepare(e); err != nil {
+		if hooks != nil {
+			if payload, err = hooks.Prepare(e); err != nil {
 				c.drainErr(fmt.Errorf("ocpp queue prepare: %w", err), e)
 				if !pause(retry, e) {
 					return
@@ -130,8 +130,8 @@ func (c *Client) drain(cn *conn) {
 		var ce *CallError
 		switch {
 		case err == nil:
-			if c.opts.Hooks != nil {
-				if err := c.opts.Hooks.Delivered(e, res); err != nil {
+			if hooks != nil {
+				if err := hooks.Delivered(e, res); err != nil {
 					// The CSMS has it, but the adapter could not record
 					// the answer: send again (at least once) after a pause.
 					c.drainErr(fmt.Errorf("ocpp queue delivered hook: %w", err), e)
@@ -179,8 +179,8 @@ func (c *Client) drain(cn *conn) {
 			if dead {
 				c.log.Error("ocpp queued message abandoned", "seq", e.Seq, "action", e.Action,
 					"attempts", e.Attempts+1, "err", err)
-				if c.opts.Hooks != nil {
-					c.opts.Hooks.Abandoned(e, ce)
+				if hooks != nil {
+					hooks.Abandoned(e, ce)
 				}
 				continue
 			}

@@ -84,8 +84,8 @@ func agent(ctx context.Context, t *table, bin, dir string, m mode) {
 			t.fail("CPU "+ph, err)
 			continue
 		}
-		t.add("RSS "+ph, fmt.Sprintf("%s (peak %s)", mib(w.rss), mib(w.hwm)),
-			fmt.Sprintf("VmRSS median of 1 s samples over %s (peak: VmHWM since start)", m.window))
+		t.add("RSS "+ph, fmt.Sprintf("%s (anon %s, file %s; peak %s)", mib(w.rss), mib(w.anon), mib(w.file), mib(w.hwm)),
+			fmt.Sprintf("VmRSS median of 1 s samples over %s (anon: heap and stacks; file: executable pages; peak: VmHWM since start)", m.window))
 		t.add("CPU "+ph, fmt.Sprintf("%.2f %% of one core", 100*w.cpu.Seconds()/w.elapsed.Seconds()),
 			fmt.Sprintf("utime+stime: %s in %s (10 ms ticks)", w.cpu.Round(time.Millisecond), w.elapsed.Round(100*time.Millisecond)))
 	}
@@ -317,6 +317,7 @@ func (a *agentProc) waitStatus(ctx context.Context, what string, ok func(localap
 // in the elapsed wall time.
 type windowResult struct {
 	rss, hwm     float64
+	anon, file   float64 // medians of RssAnon and RssFile+RssShmem
 	cpu, elapsed time.Duration
 }
 
@@ -329,7 +330,7 @@ func (a *agentProc) window(ctx context.Context, d time.Duration) (windowResult, 
 		return windowResult{}, err
 	}
 	t0 := time.Now()
-	var rss []float64
+	var rss, anon, file []float64
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for time.Since(t0) < d {
@@ -343,6 +344,16 @@ func (a *agentProc) window(ctx context.Context, d time.Duration) (windowResult, 
 			return windowResult{}, errors.Join(err, a.exited())
 		}
 		rss = append(rss, v*1024)
+		// The split tells the heap and stacks (anon) from the pages of
+		// the executable and of files (file), which the kernel can drop
+		// and read back: the two are reduced by different means.
+		an, err1 := procStatusKB(pid, "RssAnon")
+		fi, err2 := procStatusKB(pid, "RssFile")
+		sh, err3 := procStatusKB(pid, "RssShmem")
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return windowResult{}, errors.Join(err, a.exited())
+		}
+		anon, file = append(anon, an*1024), append(file, (fi+sh)*1024)
 	}
 	cpu1, err := cpuTicks(pid)
 	if err != nil {
@@ -354,7 +365,7 @@ func (a *agentProc) window(ctx context.Context, d time.Duration) (windowResult, 
 		return windowResult{}, err
 	}
 	cpu := time.Duration(cpu1-cpu0) * time.Second / userHZ
-	return windowResult{rss: median(rss), hwm: hwm * 1024, cpu: cpu, elapsed: elapsed}, nil
+	return windowResult{rss: median(rss), hwm: hwm * 1024, anon: median(anon), file: median(file), cpu: cpu, elapsed: elapsed}, nil
 }
 
 // cpuTicks returns utime+stime of pid (all its threads) in USER_HZ ticks.
