@@ -108,6 +108,10 @@ type Options struct {
 	// with neither every raise to 2 or 3 over OCPP is Rejected (the config
 	// file may still set them).
 	Security SecurityReadiness
+	// AllowProfile1 lets a ChangeConfiguration raise SecurityProfile to 1
+	// (Basic auth over plain ws): the security issue allows it only where
+	// the configuration says so explicitly. False rejects it.
+	AllowProfile1 bool
 	// Certificates is the certificate store of the whitepaper's
 	// certificate messages (InstallCertificate, GetInstalledCertificateIds,
 	// DeleteCertificate, SignCertificate, CertificateSigned); nil answers

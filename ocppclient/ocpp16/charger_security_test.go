@@ -2,7 +2,10 @@ package ocpp16
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
+
+	"github.com/evsed/evsed/clock"
 )
 
 // readiness is a SecurityReadiness with a fixed answer: profiles up to
@@ -24,15 +27,20 @@ func TestSecurityProfileNeedsCertificates(t *testing.T) {
 	tests := []struct {
 		name     string
 		security SecurityReadiness
+		allow1   bool // the configuration allows profile 1
 		steps    []struct{ value, want string }
 	}{
-		{"no store", nil, []struct{ value, want string }{{"1", "Accepted"}, {"2", "Rejected"}, {"3", "Rejected"}}},
-		{"roots only", readiness{2}, []struct{ value, want string }{{"2", "Accepted"}, {"3", "Rejected"}}},
-		{"client certificate too", readiness{3}, []struct{ value, want string }{{"3", "Accepted"}, {"2", "Rejected"}}},
+		{"no store", nil, true, []struct{ value, want string }{{"1", "Accepted"}, {"2", "Rejected"}, {"3", "Rejected"}}},
+		{"profile 1 not allowed", readiness{3}, false, []struct{ value, want string }{{"1", "Rejected"}, {"2", "Accepted"}}},
+		{"roots only", readiness{2}, false, []struct{ value, want string }{{"2", "Accepted"}, {"3", "Rejected"}}},
+		{"client certificate too", readiness{3}, false, []struct{ value, want string }{{"3", "Accepted"}, {"2", "Rejected"}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRigWith(t, key, tc.security)
+			r := &rig{t: t, path: filepath.Join(t.TempDir(), "evsed.db"), clk: clock.NewFake(t0), st: newFakeStation(2),
+				security: tc.security, allowProfile1: tc.allow1}
+			r.caller = newFakeCaller(csmsAnswers())
+			r.open(key)
 			for _, s := range tc.steps {
 				resp, _ := r.handle(ActionChangeConfiguration, `{"key":"SecurityProfile","value":"`+s.value+`"}`)
 				if got := status(t, resp); got != s.want {

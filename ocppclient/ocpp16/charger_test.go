@@ -294,9 +294,11 @@ type rig struct {
 	// Options.Security, Certificates, OnClientCertificate and serial
 	// number, read at each open.
 	security SecurityReadiness
-	certs    CertificateStore
-	onCert   func()
-	serial   string
+	// allowProfile1 is Options.AllowProfile1.
+	allowProfile1 bool
+	certs         CertificateStore
+	onCert        func()
+	serial        string
 }
 
 // newRig builds a rig with two connectors; initial sets configuration keys.
@@ -343,6 +345,7 @@ func (r *rig) open(initial map[string]string) {
 		Logger:        slog.New(slog.DiscardHandler),
 		OnReset:       func(hard bool) { r.resets = append(r.resets, hard) },
 		Security:      r.security,
+		AllowProfile1: r.allowProfile1,
 		Certificates:  r.certs,
 		OnClientCertificate: func() {
 			if r.onCert != nil {

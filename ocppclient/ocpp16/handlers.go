@@ -327,15 +327,19 @@ func unknownTrigger(payload json.RawMessage) bool {
 	return err == nil
 }
 
-// profileReady checks a change of SecurityProfile to 2 or 3 against the
-// certificates installed (Options.Security); other changes pass, and the
-// Config's own rules (the profile only rises, 1 and 2 need an
-// AuthorizationKey) apply in Set.
+// profileReady checks a change of SecurityProfile to 1 against
+// Options.AllowProfile1 and one to 2 or 3 against the certificates
+// installed (Options.Security); other changes pass, and the Config's own
+// rules (the profile only rises, 1 and 2 need an AuthorizationKey) apply
+// in Set.
 func (c *Charger) profileReady(key, value string) error {
 	if !strings.EqualFold(key, KeySecurityProfile) {
 		return nil
 	}
 	n, err := strconv.Atoi(value)
+	if err == nil && n == 1 && !c.opts.AllowProfile1 && c.cfg.Int(KeySecurityProfile) != 1 {
+		return errors.New("security profile 1 sends the password over plain ws; the configuration does not allow it (csms.allow_basic_auth_over_ws)")
+	}
 	if err != nil || n < 2 {
 		return nil // Set judges it
 	}

@@ -39,6 +39,9 @@ type CSMS struct {
 	Protocols []string
 	// SecurityProfile is 0..3.
 	SecurityProfile int
+	// AllowBasicAuthOverWS lets the CSMS raise SecurityProfile to 1 over
+	// OCPP; SecurityProfile 1 implies it.
+	AllowBasicAuthOverWS bool
 	// Password is the initial AuthorizationKey (profiles 1 and 2). A key the
 	// CSMS later sets with ChangeConfiguration is persisted and wins.
 	Password string
@@ -355,6 +358,7 @@ func New(o Options) (*Agent, error) {
 		Voltage:           o.Voltage,
 		SiteLimit:         o.SiteLimit,
 		Security:          o.Security,
+		AllowProfile1:     o.CSMS.AllowBasicAuthOverWS || o.CSMS.SecurityProfile == 1,
 		Certificates:      certificateStore(o.Certificates),
 		SecurityLog:       securityLog(o.SecurityLog),
 		Currency:          o.Currency,

@@ -2,12 +2,19 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"io"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lorenzodonini/ocpp-go/ocpp1.6/core"
 
 	"github.com/evsed/evsed/ocppclient/certstore"
 	"github.com/evsed/evsed/ocppclient/certstore/certtest"
@@ -185,4 +192,107 @@ func TestSecurityProfilesOverTLS(t *testing.T) {
 			t.Error("registered with a CSMS whose certificate the store does not trust")
 		}
 	})
+}
+
+// frontDoor stands in front of a plain CSMS on a port of its own: it
+// forwards raw TCP until serveTLS, and from then on only accepts TLS,
+// which it terminates before forwarding. It is a CSMS operator turning on
+// TLS on the endpoint the chargers already use.
+type frontDoor struct {
+	ln       net.Listener
+	backend  string
+	tls      atomic.Pointer[tls.Config]
+	tlsConns atomic.Int32 // TLS handshakes completed
+}
+
+func newFrontDoor(t *testing.T, backendURL string) *frontDoor {
+	t.Helper()
+	u, err := url.Parse(backendURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	f := &frontDoor{ln: ln, backend: u.Host}
+	go f.serve()
+	return f
+}
+
+// url is the endpoint for chargers: the CSMS's path on the front door's
+// port, over plain ws.
+func (f *frontDoor) url(backendURL string) string {
+	u, _ := url.Parse(backendURL)
+	u.Host = f.ln.Addr().String()
+	return u.String()
+}
+
+func (f *frontDoor) serveTLS(cfg *tls.Config) { f.tls.Store(cfg) }
+
+func (f *frontDoor) serve() {
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			if cfg := f.tls.Load(); cfg != nil {
+				tc := tls.Server(c, cfg)
+				if err := tc.Handshake(); err != nil {
+					return
+				}
+				f.tlsConns.Add(1)
+				c = tc
+			}
+			b, err := net.Dial("tcp", f.backend)
+			if err != nil {
+				return
+			}
+			defer b.Close()
+			go func() { _, _ = io.Copy(b, c); b.Close() }()
+			_, _ = io.Copy(c, b)
+		}()
+	}
+}
+
+// A CSMS raising SecurityProfile from 1 to 2 over OCPP (the root is in the
+// certificate store): the agent reconnects to the same endpoint over TLS,
+// wss:// instead of ws:// (1.6 has no key for a second URL), checks the
+// server against the store's root, and registers there.
+func TestRaiseToProfile2MovesToWSS(t *testing.T) {
+	const key = "0123456789abcdef0123"
+	ca := certtest.MustRoot(certtest.Spec{Name: "CSMS CA", CA: true})
+	csms, err := ocpptest.Start(ocpptest.Options{Password: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(csms.Stop)
+	door := newFrontDoor(t, csms.URL())
+	a := newAgent(t, "CPRAISE", door.url(csms.URL()), func(o *Options) {
+		o.CSMS.SecurityProfile, o.CSMS.Password = 1, key
+		o.Certificates = openStore(t, ca)
+	})
+	launch(t, a)
+	if !waitRegistered(a) {
+		t.Fatal("no registration at profile 1")
+	}
+
+	door.serveTLS(&tls.Config{Certificates: []tls.Certificate{ca.MustIssue(certtest.Spec{Name: "csms.test", Server: true}).TLS()}})
+	resp, err := csms.ChangeConfiguration("CPRAISE", "SecurityProfile", "2")
+	if err != nil || resp.Status != core.ConfigurationStatusAccepted {
+		t.Fatalf("ChangeConfiguration SecurityProfile 2: %+v, %v", resp, err)
+	}
+	deadline := time.Now().Add(waitLimit)
+	for door.tlsConns.Load() == 0 || !a.registered() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no registration over TLS after the raise (%d TLS handshakes)", door.tlsConns.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if v, _ := a.keys.Value("SecurityProfile"); v != "2" {
+		t.Errorf("SecurityProfile %q after the raise, want 2", v)
+	}
 }

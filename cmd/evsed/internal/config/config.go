@@ -193,6 +193,12 @@ type CSMS struct {
 	Protocols []string `yaml:"protocols"`
 	// SecurityProfile is 0..3 (OCPP security profiles); default 0.
 	SecurityProfile int `yaml:"security_profile"`
+	// AllowBasicAuthOverWS lets the CSMS raise the security profile to 1
+	// (HTTP Basic auth over plain ws://, the password readable on the
+	// network) with ChangeConfiguration; default false, since profile 1 is
+	// for networks the operator trusts and says so. security_profile: 1
+	// here says so too.
+	AllowBasicAuthOverWS bool `yaml:"allow_basic_auth_over_ws"`
 	// Password is the basic-auth password (profiles 1 and 2). At most one of
 	// Password and PasswordFile may be set; PasswordEnv overrides both.
 	// After Load it holds the resolved password.
