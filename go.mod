@@ -8,6 +8,7 @@ require (
 	github.com/go-daq/canbus v0.2.0
 	github.com/gorilla/websocket v1.5.3
 	github.com/lorenzodonini/ocpp-go v0.19.0
+	github.com/piglig/go-qr v1.1.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.3
 	github.com/simonvetter/modbus v1.6.4
 	go.etcd.io/bbolt v1.4.3

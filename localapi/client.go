@@ -120,6 +120,12 @@ func (c *Client) StatusJSON(ctx context.Context) (json.RawMessage, error) {
 	return c.do(ctx, http.MethodGet, "/api/v1/status", nil, "")
 }
 
+// QRCodeSVG returns the SVG image of the QR code connector n shows its
+// driver; an *APIError with 404 when it shows none.
+func (c *Client) QRCodeSVG(ctx context.Context, n int) ([]byte, error) {
+	return c.do(ctx, http.MethodGet, fmt.Sprintf("/api/v1/connectors/%d/qr.svg", n), nil, "")
+}
+
 // Start requests a local start on connector n for idTag.
 func (c *Client) Start(ctx context.Context, n int, idTag string) error {
 	return c.post(ctx, fmt.Sprintf("/api/v1/connectors/%d/start", n), idTagBody{IDTag: idTag})

@@ -274,6 +274,7 @@ func (s *Server) routes() http.Handler {
 	handle(http.MethodGet, "/api/v1/commissioning", s.commissioning)
 	handle(http.MethodPost, "/api/v1/connectors/{n}/test-meter", s.testMeter)
 	handle(http.MethodPost, "/api/v1/connectors/{n}/test-rcd", s.testRCD)
+	handle(http.MethodGet, "/api/v1/connectors/{n}/qr.svg", s.qrSVG)
 	handle(http.MethodGet, "/api/v1/session", s.session)
 	handle(http.MethodPost, "/api/v1/login", s.login)
 	handle(http.MethodPost, "/api/v1/logout", s.logout)

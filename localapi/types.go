@@ -92,6 +92,10 @@ type Display struct {
 	RunningCost *Cost  `json:"runningCost"`
 	FinalCost   *Cost  `json:"finalCost"`
 	QRCode      string `json:"qrCode,omitempty"`
+	// QRImage is the path of QRCode's image (GET
+	// /api/v1/connectors/{n}/qr.svg), with a version that changes with
+	// the text so that a page reloads it only then; "" without QRCode.
+	QRImage string `json:"qrImage,omitempty"`
 	// Offline says the station shows its offline texts and estimates.
 	Offline bool `json:"offline"`
 }
@@ -193,7 +197,7 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 		out.Mode, out.Reason, out.ReasonInfo = string(c.Mode), string(c.Reason), c.ReasonInfo
 		out.TargetA = amperes(c.Target)
 		out.External = externalLimit(c.External)
-		out.Display = displayFrom(c.Display)
+		out.Display = displayFrom(c.ID, c.Display)
 		if s := c.Session; s != nil {
 			out.Session = &Session{
 				ID:            s.ID,
@@ -212,8 +216,8 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 // amperes converts a current for the JSON bodies.
 func amperes(a physic.ElectricCurrent) float64 { return float64(a) / float64(physic.Ampere) }
 
-// displayFrom converts the driver display; nil stays nil.
-func displayFrom(d *station.DriverDisplay) *Display {
+// displayFrom converts connector n's driver display; nil stays nil.
+func displayFrom(n int, d *station.DriverDisplay) *Display {
 	if d == nil {
 		return nil
 	}
@@ -224,7 +228,7 @@ func displayFrom(d *station.DriverDisplay) *Display {
 		return &Cost{Amount: c.Amount.Float(), Currency: c.Currency, Text: c.String(), Estimated: c.Estimated}
 	}
 	return &Display{Language: d.Language, PriceText: d.PriceText, RunningCost: cost(d.RunningCost),
-		FinalCost: cost(d.FinalCost), QRCode: d.QRCode, Offline: d.Offline}
+		FinalCost: cost(d.FinalCost), QRCode: d.QRCode, QRImage: qrImagePath(n, d.QRCode), Offline: d.Offline}
 }
 
 // externalLimit converts a station external limit; nil stays nil.

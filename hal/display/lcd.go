@@ -27,8 +27,8 @@ type LCD struct {
 
 var _ hal.Display = (*LCD)(nil)
 
-// Options configure an LCD. The zero value is a 2x16 display serving one
-// connector.
+// Options configure an LCD or an OLED. The zero value is a 2x16 LCD (an
+// OLED takes its size from the device) serving one connector.
 type Options struct {
 	// Name names the display in logs; "" means the driver's String.
 	Name string

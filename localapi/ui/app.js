@@ -214,9 +214,31 @@
       f.idTag.textContent = s ? s.idTag : '—';
       f.energy.textContent = s ? fmt.kwh(s.energyWh) : '—';
       f.duration.dataset.started = s ? s.startedAt : '';
+      renderDriver(f, c.display);
       drawChart(c.id);
     }
     tickDurations();
+  }
+
+  // renderDriver shows what the connector's driver sees (docs/pricing.md):
+  // the price text, the running or final cost, and the receipt's QR code,
+  // an image the API draws (reloaded only when its text changes).
+  function renderDriver(f, d) {
+    f.driver.hidden = !d;
+    if (!d) return;
+    const cost = d.runningCost || d.finalCost;
+    f.priceText.textContent = d.priceText || '';
+    f.costLabel.textContent = d.runningCost ? 'Running cost' : d.finalCost ? 'Final cost' : '';
+    f.cost.textContent = cost ? cost.text : '';
+    f.cost.dataset.amount = cost ? String(cost.amount) : '';
+    const note = [];
+    if (d.offline) note.push('offline');
+    if (cost && cost.estimated) note.push('estimated by the charger');
+    f.driverNote.textContent = note.join(', ');
+    f.qrBox.hidden = !d.qrImage;
+    if (d.qrImage && f.qr.getAttribute('src') !== d.qrImage) f.qr.src = d.qrImage;
+    if (!d.qrImage) f.qr.removeAttribute('src');
+    f.qrText.textContent = d.qrCode || '';
   }
 
   function tickDurations() {

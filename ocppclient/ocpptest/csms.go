@@ -400,6 +400,21 @@ func (c *CSMS) UnlockConnector(cp string, connector int) (*core.UnlockConnectorC
 	})
 }
 
+// DataTransfer sends a DataTransfer of vendorID; messageID "" leaves it
+// out, and data is sent as the JSON string it is (as vendor extensions
+// such as the Open Charge Alliance's California Pricing carry their JSON
+// objects), "" leaving it out too.
+func (c *CSMS) DataTransfer(cp, vendorID, messageID, data string) (*core.DataTransferConfirmation, error) {
+	return call(c, func(cs ocpp16.CentralSystem, cb func(*core.DataTransferConfirmation, error)) error {
+		return cs.DataTransfer(cp, cb, vendorID, func(r *core.DataTransferRequest) {
+			r.MessageId = messageID
+			if data != "" {
+				r.Data = data
+			}
+		})
+	})
+}
+
 // TransactionID returns the id the CSMS gave the n-th StartTransaction it
 // received (0-based), or 0.
 func (c *CSMS) TransactionID(n int) int {

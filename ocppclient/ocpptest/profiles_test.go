@@ -107,6 +107,16 @@ func (f *fakeCP) OnRemoteStartTransaction(r *core.RemoteStartTransactionRequest)
 	return core.NewRemoteStartTransactionConfirmation(types.RemoteStartStopStatusAccepted), nil
 }
 
+// OnDataTransfer accepts the costmsg vendor's messages and answers
+// others UnknownVendorId.
+func (f *fakeCP) OnDataTransfer(r *core.DataTransferRequest) (*core.DataTransferConfirmation, error) {
+	f.saw(core.DataTransferFeatureName, r)
+	if r.VendorId != "org.openchargealliance.costmsg" {
+		return core.NewDataTransferConfirmation(core.DataTransferStatusUnknownVendorId), nil
+	}
+	return core.NewDataTransferConfirmation(core.DataTransferStatusAccepted), nil
+}
+
 // OnSetChargingProfile accepts.
 func (f *fakeCP) OnSetChargingProfile(r *smartcharging.SetChargingProfileRequest) (*smartcharging.SetChargingProfileConfirmation, error) {
 	f.saw(smartcharging.SetChargingProfileFeatureName, r)
@@ -263,6 +273,22 @@ func TestProfileCalls(t *testing.T) {
 			action:   core.RemoteStartTransactionFeatureName,
 			wantReq:  &core.RemoteStartTransactionRequest{IdTag: "TAG1", ChargingProfile: profile},
 			wantConf: core.NewRemoteStartTransactionConfirmation(types.RemoteStartStopStatusAccepted),
+		},
+		{
+			name: "DataTransfer with a JSON object as its string data",
+			call: func() (ocpp.Response, error) {
+				return csms.DataTransfer(f.id, "org.openchargealliance.costmsg", "FinalCost", `{"transactionId":7,"cost":2.05}`)
+			},
+			action:   core.DataTransferFeatureName,
+			wantReq:  &core.DataTransferRequest{VendorId: "org.openchargealliance.costmsg", MessageId: "FinalCost", Data: `{"transactionId":7,"cost":2.05}`},
+			wantConf: core.NewDataTransferConfirmation(core.DataTransferStatusAccepted),
+		},
+		{
+			name:     "DataTransfer without messageId or data",
+			call:     func() (ocpp.Response, error) { return csms.DataTransfer(f.id, "com.example", "", "") },
+			action:   core.DataTransferFeatureName,
+			wantReq:  &core.DataTransferRequest{VendorId: "com.example"},
+			wantConf: core.NewDataTransferConfirmation(core.DataTransferStatusUnknownVendorId),
 		},
 		{
 			name:     "SetChargingProfile",
