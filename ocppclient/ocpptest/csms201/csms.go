@@ -1,0 +1,338 @@
+package csms201
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/lorenzodonini/ocpp-go/ocpp"
+	ocpp2 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/authorization"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/availability"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/meter"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/provisioning"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/remotecontrol"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/transactions"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
+	"github.com/lorenzodonini/ocpp-go/ws"
+)
+
+// Options script the CSMS. The zero value accepts every boot and token.
+type Options struct {
+	// HeartbeatInterval is returned in BootNotificationResponse; 0 means
+	// 300 s.
+	HeartbeatInterval time.Duration
+	// PendingBoots answers the first n BootNotifications of each station
+	// Pending (interval 1 s) before accepting.
+	PendingBoots int
+	// Authorize decides tokens, in AuthorizeResponse and in the
+	// idTokenInfo of TransactionEventResponse; nil accepts all.
+	Authorize func(idToken string) types.AuthorizationStatus
+}
+
+// Record is one request a station sent, as the CSMS decoded it: a
+// *provisioning.BootNotificationRequest, *transactions.TransactionEventRequest, ...
+type Record struct {
+	Station string
+	Action  string
+	Request ocpp.Request
+	At      time.Time
+}
+
+// CSMS is a running central system; its methods are safe for concurrent
+// use.
+type CSMS struct {
+	port int
+
+	mu      sync.Mutex // guards the fields below
+	opts    Options
+	cs      ocpp2.CSMS
+	records []Record
+	boots   map[string]int
+	conns   map[string]bool
+	changed chan struct{} // closed and replaced on every change
+}
+
+// Start runs a CSMS on a free loopback port.
+func Start(opts Options) (*CSMS, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("csms201: free port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	c := &CSMS{port: port, opts: opts, boots: map[string]int{}, conns: map[string]bool{}, changed: make(chan struct{})}
+	if err := c.Restart(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// URL is the endpoint a station connects to (its id is appended).
+func (c *CSMS) URL() string { return "ws://127.0.0.1:" + strconv.Itoa(c.port) + "/ocpp" }
+
+// Restart brings a stopped CSMS back on the same port, keeping its
+// records, and waits until the port accepts connections.
+func (c *CSMS) Restart() error {
+	c.mu.Lock()
+	if c.cs != nil {
+		c.mu.Unlock()
+		return errors.New("csms201: already running")
+	}
+	server := ws.NewServer()
+	server.SetTimeoutConfig(ws.ServerTimeoutConfig{WriteWait: 10 * time.Second})
+	cs := ocpp2.NewCSMS(nil, server)
+	h := &handler{c: c}
+	cs.SetProvisioningHandler(h)
+	cs.SetAvailabilityHandler(h)
+	cs.SetAuthorizationHandler(h)
+	cs.SetTransactionsHandler(h)
+	cs.SetMeterHandler(h)
+	cs.SetNewChargingStationHandler(func(s ocpp2.ChargingStationConnection) { c.setConnected(s.ID(), true) })
+	cs.SetChargingStationDisconnectedHandler(func(s ocpp2.ChargingStationConnection) { c.setConnected(s.ID(), false) })
+	c.cs = cs
+	c.mu.Unlock()
+	go cs.Start(c.port, "/ocpp/{id}")
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(c.port), 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("csms201: server did not listen on port %d", c.port)
+}
+
+// Stop takes the CSMS away until Restart.
+func (c *CSMS) Stop() {
+	c.mu.Lock()
+	cs := c.cs
+	c.cs = nil
+	for id := range c.conns {
+		c.conns[id] = false
+	}
+	c.mu.Unlock()
+	if cs != nil {
+		cs.Stop()
+	}
+}
+
+// Connected reports whether station id has an open websocket.
+func (c *CSMS) Connected(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conns[id]
+}
+
+func (c *CSMS) setConnected(id string, v bool) {
+	c.mu.Lock()
+	c.conns[id] = v
+	c.notifyLocked()
+	c.mu.Unlock()
+}
+
+func (c *CSMS) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// Records returns a copy of the requests received so far, in order; with
+// actions given, only those.
+func (c *CSMS) Records(actions ...string) []Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Record
+	for _, r := range c.records {
+		if len(actions) == 0 || slices.Contains(actions, r.Action) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// WaitFor polls cond with the records until it holds or timeout passes
+// (wall clock); it reports whether cond held.
+func (c *CSMS) WaitFor(timeout time.Duration, cond func(records []Record) bool) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		recs := append([]Record(nil), c.records...)
+		ch := c.changed
+		c.mu.Unlock()
+		if cond(recs) {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline.C:
+			return false
+		}
+	}
+}
+
+func (c *CSMS) record(st string, req ocpp.Request) {
+	c.mu.Lock()
+	c.records = append(c.records, Record{Station: st, Action: req.GetFeatureName(), Request: req, At: time.Now()})
+	c.notifyLocked()
+	c.mu.Unlock()
+}
+
+func (c *CSMS) verdict(token string) types.AuthorizationStatus {
+	c.mu.Lock()
+	auth := c.opts.Authorize
+	c.mu.Unlock()
+	if auth == nil {
+		return types.AuthorizationStatusAccepted
+	}
+	return auth(token)
+}
+
+// callTimeout bounds the CSMS-initiated calls.
+const callTimeout = 10 * time.Second
+
+// Send sends a CSMS-initiated request to station st and waits for the
+// answer; a CALLERROR comes back as an *ocpp.Error.
+func (c *CSMS) Send(st string, req ocpp.Request) (ocpp.Response, error) {
+	c.mu.Lock()
+	cs := c.cs
+	c.mu.Unlock()
+	if cs == nil {
+		return nil, errors.New("csms201: CSMS stopped")
+	}
+	type result struct {
+		r   ocpp.Response
+		err error
+	}
+	done := make(chan result, 1)
+	if err := cs.SendRequestAsync(st, req, func(r ocpp.Response, err error) { done <- result{r, err} }); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-done:
+		return r.r, r.err
+	case <-time.After(callTimeout):
+		return nil, errors.New("csms201: no answer from the station")
+	}
+}
+
+func send[T ocpp.Response](c *CSMS, st string, req ocpp.Request) (T, error) {
+	var zero T
+	r, err := c.Send(st, req)
+	if err != nil {
+		return zero, err
+	}
+	out, ok := r.(T)
+	if !ok {
+		return zero, fmt.Errorf("csms201: answer %T, want %T", r, zero)
+	}
+	return out, nil
+}
+
+// GetVariables sends GetVariables.
+func (c *CSMS) GetVariables(st string, data ...provisioning.GetVariableData) (*provisioning.GetVariablesResponse, error) {
+	return send[*provisioning.GetVariablesResponse](c, st, provisioning.NewGetVariablesRequest(data))
+}
+
+// SetVariables sends SetVariables.
+func (c *CSMS) SetVariables(st string, data ...provisioning.SetVariableData) (*provisioning.SetVariablesResponse, error) {
+	return send[*provisioning.SetVariablesResponse](c, st, provisioning.NewSetVariablesRequest(data))
+}
+
+// GetBaseReport sends GetBaseReport.
+func (c *CSMS) GetBaseReport(st string, requestID int, base provisioning.ReportBaseType) (*provisioning.GetBaseReportResponse, error) {
+	return send[*provisioning.GetBaseReportResponse](c, st, provisioning.NewGetBaseReportRequest(requestID, base))
+}
+
+// Reset sends Reset.
+func (c *CSMS) Reset(st string, t provisioning.ResetType) (*provisioning.ResetResponse, error) {
+	return send[*provisioning.ResetResponse](c, st, provisioning.NewResetRequest(t))
+}
+
+// RequestStart sends RequestStartTransaction for evse (0: any).
+func (c *CSMS) RequestStart(st string, evse, remoteStartID int, token string) (*remotecontrol.RequestStartTransactionResponse, error) {
+	req := remotecontrol.NewRequestStartTransactionRequest(remoteStartID, types.IdToken{IdToken: token, Type: types.IdTokenTypeCentral})
+	if evse > 0 {
+		req.EvseID = &evse
+	}
+	return send[*remotecontrol.RequestStartTransactionResponse](c, st, req)
+}
+
+// RequestStop sends RequestStopTransaction.
+func (c *CSMS) RequestStop(st, transactionID string) (*remotecontrol.RequestStopTransactionResponse, error) {
+	return send[*remotecontrol.RequestStopTransactionResponse](c, st, remotecontrol.NewRequestStopTransactionRequest(transactionID))
+}
+
+// TriggerMessage sends TriggerMessage.
+func (c *CSMS) TriggerMessage(st string, m remotecontrol.MessageTrigger) (*remotecontrol.TriggerMessageResponse, error) {
+	return send[*remotecontrol.TriggerMessageResponse](c, st, remotecontrol.NewTriggerMessageRequest(m))
+}
+
+// ChangeAvailability sends ChangeAvailability for evse (0: the station).
+func (c *CSMS) ChangeAvailability(st string, evse int, s availability.OperationalStatus) (*availability.ChangeAvailabilityResponse, error) {
+	req := availability.NewChangeAvailabilityRequest(s)
+	if evse > 0 {
+		req.Evse = &types.EVSE{ID: evse}
+	}
+	return send[*availability.ChangeAvailabilityResponse](c, st, req)
+}
+
+// handler answers the station's requests.
+type handler struct{ c *CSMS }
+
+func (h *handler) OnBootNotification(st string, req *provisioning.BootNotificationRequest) (*provisioning.BootNotificationResponse, error) {
+	h.c.record(st, req)
+	h.c.mu.Lock()
+	h.c.boots[st]++
+	pending := h.c.boots[st] <= h.c.opts.PendingBoots
+	interval := h.c.opts.HeartbeatInterval
+	h.c.mu.Unlock()
+	now := types.NewDateTime(time.Now())
+	if pending {
+		return provisioning.NewBootNotificationResponse(now, 1, provisioning.RegistrationStatusPending), nil
+	}
+	if interval == 0 {
+		interval = 300 * time.Second
+	}
+	return provisioning.NewBootNotificationResponse(now, int(interval/time.Second), provisioning.RegistrationStatusAccepted), nil
+}
+
+func (h *handler) OnNotifyReport(st string, req *provisioning.NotifyReportRequest) (*provisioning.NotifyReportResponse, error) {
+	h.c.record(st, req)
+	return provisioning.NewNotifyReportResponse(), nil
+}
+
+func (h *handler) OnHeartbeat(st string, req *availability.HeartbeatRequest) (*availability.HeartbeatResponse, error) {
+	h.c.record(st, req)
+	return availability.NewHeartbeatResponse(*types.NewDateTime(time.Now())), nil
+}
+
+func (h *handler) OnStatusNotification(st string, req *availability.StatusNotificationRequest) (*availability.StatusNotificationResponse, error) {
+	h.c.record(st, req)
+	return availability.NewStatusNotificationResponse(), nil
+}
+
+func (h *handler) OnAuthorize(st string, req *authorization.AuthorizeRequest) (*authorization.AuthorizeResponse, error) {
+	h.c.record(st, req)
+	return authorization.NewAuthorizationResponse(types.IdTokenInfo{Status: h.c.verdict(req.IdToken.IdToken)}), nil
+}
+
+func (h *handler) OnTransactionEvent(st string, req *transactions.TransactionEventRequest) (*transactions.TransactionEventResponse, error) {
+	h.c.record(st, req)
+	resp := transactions.NewTransactionEventResponse()
+	if req.IDToken != nil {
+		resp.IDTokenInfo = &types.IdTokenInfo{Status: h.c.verdict(req.IDToken.IdToken)}
+	}
+	return resp, nil
+}
+
+func (h *handler) OnMeterValues(st string, req *meter.MeterValuesRequest) (*meter.MeterValuesResponse, error) {
+	h.c.record(st, req)
+	return meter.NewMeterValuesResponse(), nil
+}
