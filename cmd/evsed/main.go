@@ -25,6 +25,14 @@ import (
 // API and a first connection to be up.
 const startupTrimDelay = 10 * time.Second
 
+// trimEvery and trimSlack: every trimEvery, the executable is trimmed
+// again if the file-backed RSS grew by more than trimSlack since the last
+// trim (see trimmer).
+const (
+	trimEvery = 30 * time.Second
+	trimSlack = 1 << 20
+)
+
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
@@ -69,8 +77,7 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 	case "run":
 		// Once started, give back the pages start-up touched in the
 		// executable (see trimExecutable).
-		t := time.AfterFunc(startupTrimDelay, func() { _, _ = trimExecutable() })
-		defer t.Stop()
+		defer startTrimmer(startupTrimDelay, trimEvery, trimSlack)()
 		return cmdRun(rest, stderr)
 	case "ctl":
 		return cmdCtl(rest, stdout, stderr)
@@ -82,8 +89,7 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 		return cmdHalt(rest, stdout, stderr)
 	case "fleet":
 		// The fleet's stations share one executable: the same trim.
-		t := time.AfterFunc(startupTrimDelay, func() { _, _ = trimExecutable() })
-		defer t.Stop()
+		defer startTrimmer(startupTrimDelay, trimEvery, trimSlack)()
 		return cmdFleet(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "evsed", version)

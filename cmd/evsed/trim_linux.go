@@ -55,7 +55,29 @@ func trimExecutable() (int, error) {
 		}
 		n++
 	}
-	return n, sc.Err()
+	if err := sc.Err(); err != nil {
+		return n, err
+	}
+	return n, dropCache(exe)
+}
+
+// dropCache drops the executable's clean pages from the page cache, now
+// that no mapping of this process holds them. Without it the pages stay
+// cached, in large folios on recent kernels (as the build or exec's
+// read-ahead wrote them), and a later fault maps a whole folio or its
+// cached neighbours (fault-around) again: one charging session's first
+// pass through the code brought 6.5 MiB of the executable back. Read
+// back one page at a time (MADV_RANDOM above), only what runs returns.
+func dropCache(exe string) error {
+	f, err := os.Open(exe)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+		return fmt.Errorf("trim: fadvise %s: %w", exe, err)
+	}
+	return nil
 }
 
 // madvise advises on a mapping given by address, which no Go slice covers:
@@ -65,4 +87,23 @@ func madvise(addr, length uintptr, advice int) error {
 		return e
 	}
 	return nil
+}
+
+// fileResident returns the process's file-backed resident bytes (the
+// third field of /proc/self/statm, in pages): the executable's pages, the
+// shared libraries' and the database's mapping.
+func fileResident() (int64, error) {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return 0, fmt.Errorf("trim: /proc/self/statm: %q", b)
+	}
+	pages, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("trim: /proc/self/statm: %w", err)
+	}
+	return pages * int64(os.Getpagesize()), nil
 }

@@ -4,3 +4,6 @@ package main
 
 // trimExecutable does nothing off Linux: see trim_linux.go.
 func trimExecutable() (int, error) { return 0, nil }
+
+// fileResident reports nothing off Linux.
+func fileResident() (int64, error) { return 0, nil }
