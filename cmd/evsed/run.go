@@ -221,6 +221,7 @@ func runStation(ctx context.Context, cfg *config.Config, log *slog.Logger) (err 
 		Board:      b.Board,
 		Behaviour:  behaviour,
 		OCPPKeys:   cfg.OCPP,
+		Variables:  cfg.OCPP201,
 		CSMS: agent.CSMS{
 			URL:                  cfg.CSMS.URL,
 			Protocols:            cfg.CSMS.Protocols,

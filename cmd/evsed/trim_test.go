@@ -33,7 +33,7 @@ func TestTrimmerTrimsOnGrowth(t *testing.T) {
 	const mib = 1 << 20
 	resident := []int64{
 		10 * mib, 3 * mib, // first look: trims, 3 MiB left
-		3*mib + mib/2, // grew by half the slack: no trim
+		3*mib + mib/2,    // grew by half the slack: no trim
 		5 * mib, 3 * mib, // grew by 2 MiB: trims
 		3 * mib, // steady
 	}

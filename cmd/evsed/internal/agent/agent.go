@@ -25,6 +25,7 @@ import (
 	"github.com/evsed/evsed/ocppclient/firmware"
 	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/ocpp16"
+	"github.com/evsed/evsed/ocppclient/ocpp201"
 	"github.com/evsed/evsed/ocppclient/secevents"
 	"github.com/evsed/evsed/station"
 	"go.etcd.io/bbolt"
@@ -79,6 +80,11 @@ type Options struct {
 	// OCPPKeys are initial configuration-key values (from the config file),
 	// applied when the key was never set before.
 	OCPPKeys map[string]string
+	// Variables are initial OCPP 2.0.1 variable values (from the config
+	// file), keyed "Component/Variable" as devicemodel.ParseRef reads
+	// them, e.g. "OCPPCommCtrlr/HeartbeatInterval"; a value the CSMS set
+	// since wins.
+	Variables map[string]string
 	// CSMS is the back end; zero URL means standalone.
 	CSMS CSMS
 	// DB holds every durable state (sessions, queue, keys, transaction ids,
@@ -157,8 +163,13 @@ type Options struct {
 type Agent struct {
 	// Station is the state machine; the local API talks to it.
 	Station *station.Station
-	// Charger is the OCPP 1.6 adapter.
+	// Charger is the OCPP 1.6 adapter. It also keeps the connection's
+	// security keys (AuthorizationKey, SecurityProfile), whichever version
+	// the CSMS speaks.
 	Charger *ocpp16.Charger
+	// Charger201 is the OCPP 2.0.1 adapter, nil unless CSMS.Protocols
+	// offers ocpp2.0.1.
+	Charger201 *ocpp201.Charger
 
 	// id, csms and drainOnStop are what the agent keeps of its Options
 	// once built: the fleet simulator holds thousands of agents.
@@ -169,6 +180,10 @@ type Agent struct {
 	log         *slog.Logger
 	keys        *ocpp16.Config
 	queue       *ocppclient.Queue
+	// versions are the OCPP versions offered, each with its adapter and
+	// queue; the station reports to the active one.
+	versions  *versions
+	behaviour station.Config
 
 	mu     sync.Mutex // guards client, stopClient, clientWait, redial, transportErr, stopStation, linkCtx
 	client *ocppclient.Client
@@ -373,13 +388,17 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
 	}
+	if a.versions, err = a.newVersions(o); err != nil {
+		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
+	}
+	a.behaviour = o.Behaviour
 	a.Station, err = station.New(station.Options{
 		ID:         o.ID,
 		Connectors: o.Connectors,
 		Board:      o.Board,
-		Reporter:   a.Charger,
-		Authorizer: a.Charger,
-		Config:     a.Charger.StationConfig(o.Behaviour),
+		Reporter:   a.versions,
+		Authorizer: a.versions,
+		Config:     a.versions.current().adapter.StationConfig(o.Behaviour),
 		DB:         o.DB,
 		Bucket:     p + "station",
 		Clock:      a.clk,
@@ -399,6 +418,9 @@ func New(o Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
 	}
 	a.Charger.SetStation(a.Station)
+	if a.Charger201 != nil {
+		a.Charger201.SetStation(a.Station)
+	}
 	return a, nil
 }
 
@@ -477,6 +499,10 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 	linkCtx, stopLink := context.WithCancel(context.Background())
 
 	stopCharger := a.Charger.Start(linkCtx)
+	if a.Charger201 != nil {
+		stop16, stop201 := stopCharger, a.Charger201.Start(linkCtx)
+		stopCharger = func() { stop201(); stop16() }
+	}
 	if a.startupEvent {
 		// Queued before the first connection: the CSMS learns of every
 		// start, however long the charger stays offline.
@@ -525,10 +551,17 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 		if err := wrap("ocpp transport", transportErr); first == nil {
 			first = err
 		}
-		// Every part that used the queue has stopped: make its last
-		// acknowledgements durable and close its log.
+		// Every part that used the queues has stopped: make their last
+		// acknowledgements durable and close their logs.
 		if err := a.queue.Close(); err != nil {
 			a.log.Error("agent: close the queue", "err", err)
+		}
+		for _, v := range a.versions.list {
+			if v.queue != a.queue {
+				if err := v.queue.Close(); err != nil {
+					a.log.Error("agent: close the queue of "+v.name, "err", err)
+				}
+			}
 		}
 		return first
 	}
@@ -547,7 +580,7 @@ func (a *Agent) drain() {
 		return
 	}
 	deadline := a.clk.Now().Add(a.drainOnStop)
-	for a.queue.Len() > 0 && a.registered() && a.clk.Now().Before(deadline) {
+	for a.versions.current().queue.Len() > 0 && a.registered() && a.clk.Now().Before(deadline) {
 		t := a.clk.NewTimer(50 * time.Millisecond)
 		<-t.C()
 	}
@@ -582,7 +615,12 @@ func (a *Agent) startClient(ctx context.Context) {
 		stop() // a part failed: stop the rest
 		return
 	}
-	a.Charger.SetTransport(client, client.Registered)
+	for _, v := range a.versions.list {
+		v.adapter.SetTransport(client, func() bool { return a.versions.current() == v && client.Registered() })
+	}
+	if !slices.Contains(a.versions.list, a.versions.find(OCPP16)) {
+		a.Charger.SetTransport(client, func() bool { return false }) // not offered: never online
+	}
 	// Under no context of ctx's: that would give ctx a list of children
 	// to keep for the agent's lifetime, for one Client at a time. Launch's
 	// wait and replace stop the running Client themselves.
@@ -682,7 +720,9 @@ func (a *Agent) confirmFirmware(b bootConfirmer) {
 // disconnected is the Client's OnDisconnect: a failed attempt with new
 // security settings counts towards the fall back.
 func (a *Agent) disconnected(registered bool, err error) {
-	a.Charger.Disconnected(registered, err)
+	for _, v := range a.versions.list {
+		v.adapter.Disconnected(registered, err)
+	}
 	a.connectionEvent(err)
 	if !registered && a.fallBack(err, false) {
 		a.replace()
@@ -804,9 +844,18 @@ func securityLog(l *secevents.Log) ocpp16.SecurityLog {
 func (a *Agent) newClient() (*ocppclient.Client, error) {
 	c := a.csms
 	settings := a.securitySettings()
-	protocols := c.Protocols
-	if len(protocols) == 0 {
-		protocols = []string{"ocpp1.6"}
+	protocols := make([]string, len(a.versions.list))
+	adapters := make(map[string]ocppclient.Adapter, len(protocols))
+	for i, v := range a.versions.list {
+		protocols[i] = v.name
+		adapters[v.name] = v.transport(func(ctx context.Context, v *version, caller ocppclient.Caller) error {
+			a.activate(ctx, v)
+			if err := v.adapter.OnConnect(ctx, caller); err != nil {
+				return err
+			}
+			a.registeredWith(settings)
+			return nil
+		})
 	}
 	password, _ := a.keys.Value(ocpp16.KeyAuthorizationKey)
 	profile := c.SecurityProfile
@@ -842,19 +891,10 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 		PingInterval:    a.keys.Duration(ocpp16.KeyWebSocketPingInterval),
 		BackoffMin:      c.BackoffMin,
 		BackoffMax:      c.BackoffMax,
-		Handler:         a.Charger,
-		Hooks:           a.Charger,
-		OnConnect: func(ctx context.Context, caller ocppclient.Caller) error {
-			if err := a.Charger.OnConnect(ctx, caller); err != nil {
-				return err
-			}
-			a.registeredWith(settings)
-			return nil
-		},
-		OnDisconnect: a.disconnected,
-		Queue:        a.queue,
-		Clock:        a.clk,
-		Logger:       a.log,
+		Adapters:        adapters,
+		OnDisconnect:    a.disconnected,
+		Clock:           a.clk,
+		Logger:          a.log,
 	}
 	if c.Tune != nil {
 		c.Tune(&o)
@@ -864,16 +904,16 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 
 // OCPPInfo is the ocpp block of the local API's status.
 func (a *Agent) OCPPInfo() localapi.OCPPInfo {
-	info := localapi.OCPPInfo{Queued: a.queue.Len(), Registration: a.Charger.Registration()}
+	active := a.versions.current()
+	info := localapi.OCPPInfo{Queued: a.versions.queued(), Registration: active.adapter.Registration(), Version: active.name}
 	a.mu.Lock()
 	client := a.client
 	a.mu.Unlock()
 	if client != nil {
 		s := client.Status()
 		info.Connected = s.Connected()
-		info.Version = s.Subprotocol
-		if info.Version == "" {
-			info.Version = "ocpp1.6"
+		if s.Subprotocol != "" {
+			info.Version = s.Subprotocol
 		}
 	}
 	return info

@@ -26,11 +26,24 @@ const waitLimit = 20 * time.Second
 // the options.
 func newAgent(t *testing.T, id, url string, tune ...func(*Options)) *Agent {
 	t.Helper()
+	return newAgentOn(t, openDB(t), id, url, tune...)
+}
+
+// openDB opens a bbolt file in a temporary directory, closed at the end of
+// the test.
+func openDB(t *testing.T) *bbolt.DB {
+	t.Helper()
 	db, err := bbolt.Open(filepath.Join(t.TempDir(), "agent.db"), 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// newAgentOn is newAgent on a database of the test's: a restart.
+func newAgentOn(t *testing.T, db *bbolt.DB, id, url string, tune ...func(*Options)) *Agent {
+	t.Helper()
 	quiet := slog.New(slog.DiscardHandler)
 	board, err := halsim.New(halsim.Options{Logger: quiet})
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/localapi"
+	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -39,7 +40,7 @@ const APIPasswordEnv = "EVSED_API_PASSWORD"
 const MinAPIPasswordLen = 8
 
 // SupportedProtocols lists the OCPP subprotocols evsed can offer.
-func SupportedProtocols() []string { return []string{"ocpp1.6"} }
+func SupportedProtocols() []string { return []string{"ocpp1.6", "ocpp2.0.1"} }
 
 // Config is the whole configuration. Paths are as given, resolved against
 // the config file's directory when they came from the file.
@@ -58,6 +59,11 @@ type Config struct {
 	// OCPP holds initial OCPP configuration-key values (e.g.
 	// HeartbeatInterval: "300"), applied by the OCPP adapter.
 	OCPP map[string]string `yaml:"ocpp"`
+	// OCPP201 holds initial OCPP 2.0.1 variable values, keyed
+	// "Component/Variable" (e.g. "OCPPCommCtrlr/HeartbeatInterval: 300";
+	// an instance in brackets, an EVSE after "@": "EVSE@1/Power"), used
+	// when the CSMS offered 2.0.1 and never set the variable.
+	OCPP201 map[string]string `yaml:"ocpp201"`
 	// Connectors overrides the board's connectors, by connector id.
 	Connectors map[int]Connector `yaml:"connectors"`
 	// Meters binds external meters to connectors, by connector id. Reserved:
@@ -468,6 +474,11 @@ func (c *Config) validate() error {
 	for k := range c.OCPP {
 		if k == "" {
 			add("ocpp: empty configuration key")
+		}
+	}
+	for k := range c.OCPP201 {
+		if _, err := devicemodel.ParseRef(k); err != nil {
+			add("ocpp201: %v", err)
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -89,6 +89,8 @@ csms:
   ca_file: ca.pem
 ocpp:
   HeartbeatInterval: "300"
+ocpp201:
+  OCPPCommCtrlr/HeartbeatInterval: "120"
 connectors:
   1: {max_current_a: 16, phases: 1}
   2: {max_current_a: 32}
@@ -112,6 +114,9 @@ connectors:
 			}
 			if c.API.Listen != "127.0.0.1:9000" || c.LogLevel != "debug" || c.OCPP["HeartbeatInterval"] != "300" {
 				t.Errorf("api %q log %q ocpp %v", c.API.Listen, c.LogLevel, c.OCPP)
+			}
+			if c.OCPP201["OCPPCommCtrlr/HeartbeatInterval"] != "120" {
+				t.Errorf("ocpp201 %v", c.OCPP201)
 			}
 			wantConn := map[int]Connector{1: {MaxCurrentA: 16, Phases: 1}, 2: {MaxCurrentA: 32}}
 			if !reflect.DeepEqual(c.Connectors, wantConn) {
@@ -243,6 +248,7 @@ func TestValidation(t *testing.T) {
 		{name: "missing ca file", file: "csms: {url: 'wss://x/o', ca_file: nope.pem}", wantErr: "csms.ca_file"},
 		{name: "unsupported protocol", file: "csms: {protocols: [ocpp2.0]}", wantErr: `"ocpp2.0" is not supported`},
 		{name: "no protocols", file: "csms: {protocols: []}", wantErr: "at least one"},
+		{name: "bad 2.0.1 variable", file: "ocpp201: {'HeartbeatInterval': '60'}", wantErr: "ocpp201: devicemodel"},
 		{name: "bad flag url", o: Overrides{CSMSURL: ptr("localhost:9000")}, wantErr: "csms.url"},
 		{name: "empty id", o: Overrides{ID: ptr("")}, wantErr: "station.id"},
 		{name: "bad log level", o: Overrides{LogLevel: ptr("loud")}, wantErr: "log_level"},

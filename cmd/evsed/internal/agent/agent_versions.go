@@ -1,0 +1,154 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/ocpp16"
+	"github.com/evsed/evsed/ocppclient/ocpp201"
+	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
+)
+
+// newVersions builds the versions CSMS.Protocols offers, in that order:
+// 1.6 on the Charger built already, 2.0.1 on a device model, a queue and
+// an adapter of its own.
+func (a *Agent) newVersions(o Options) (*versions, error) {
+	protocols := o.CSMS.Protocols
+	if len(protocols) == 0 {
+		protocols = []string{OCPP16}
+	}
+	var list []*version
+	for _, name := range protocols {
+		switch name {
+		case OCPP16:
+			list = append(list, &version{name: name, adapter: a.Charger, queue: a.queue})
+		case OCPP201:
+			v, err := a.newOCPP201(o)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, v)
+		default:
+			return nil, fmt.Errorf("OCPP subprotocol %q is not supported (want %s or %s)", name, OCPP16, OCPP201)
+		}
+	}
+	return newVersions(o.DB, o.BucketPrefix+"agent", list)
+}
+
+// newOCPP201 opens the 2.0.1 device model, queue and adapter. The device
+// model's initial values come from Options.Variables and the CSMS
+// options; the transport's security settings stay in the 1.6 keys (see
+// variableChanged), which both versions share.
+func (a *Agent) newOCPP201(o Options) (*version, error) {
+	p := o.BucketPrefix
+	initial := map[devicemodel.Ref]string{}
+	for k, v := range o.Variables {
+		ref, err := devicemodel.ParseRef(k)
+		if err != nil {
+			return nil, fmt.Errorf("ocpp201 variable: %w", err)
+		}
+		initial[ref] = v
+	}
+	if pw, ok := a.keys.Value(ocpp16.KeyAuthorizationKey); ok && pw != "" {
+		initial[devicemodel.BasicAuthPassword] = pw
+	}
+	initial[devicemodel.SecurityProfile] = strconv.Itoa(a.keys.Int(ocpp16.KeySecurityProfile))
+	shape := devicemodel.Shape{
+		EVSEs:      len(o.Connectors),
+		VendorName: o.Identity.ChargePointVendor,
+		Model:      o.Identity.ChargePointModel,
+		Identity:   o.ID,
+		Voltage:    o.Voltage,
+	}
+	vars, err := devicemodel.Open(o.DB, p+"ocpp201-variables", devicemodel.Standard(shape), initial)
+	if err != nil {
+		return nil, err
+	}
+	queue, err := ocppclient.OpenQueue(o.DB, ocppclient.QueueOptions{
+		Bucket:        p + "queue201",
+		MaxAttempts:   vars.Int(devicemodel.MessageAttemptsTxEvent),
+		RetryInterval: vars.Seconds(devicemodel.MessageAttemptIntervalTxEvent),
+		Clock:         a.clk,
+		NoLog:         o.NoQueueLog,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Charger201, err = ocpp201.New(ocpp201.Options{
+		Identity: ocpp201.Identity{
+			Model:           o.Identity.ChargePointModel,
+			VendorName:      o.Identity.ChargePointVendor,
+			SerialNumber:    o.Identity.ChargePointSerialNumber,
+			FirmwareVersion: o.Identity.FirmwareVersion,
+			ICCID:           o.Identity.Iccid,
+			IMSI:            o.Identity.Imsi,
+		},
+		NumEVSEs:         len(o.Connectors),
+		DB:               o.DB,
+		Bucket:           p + "ocpp201",
+		Variables:        vars,
+		Queue:            queue,
+		Clock:            a.clk,
+		Logger:           a.log,
+		OnVariableChange: a.variableChanged,
+		OnReset: func() {
+			if o.OnReset != nil {
+				o.OnReset(true) // 2.0.1 knows no soft reset
+			}
+		},
+		Location:  o.Location,
+		Voltage:   o.Voltage,
+		SiteLimit: o.SiteLimit,
+		Security:  o.Security,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &version{name: OCPP201, adapter: a.Charger201, queue: queue}, nil
+}
+
+// variableChanged takes a 2.0.1 variable the binary owns into the key
+// both versions' connections read: the Basic auth password and the
+// websocket ping interval. (SecurityProfile changes in 2.0.1 through
+// SetNetworkProfile, which this agent does not act on yet.) The 1.6 key
+// store's own rules apply, and its change hook reconnects as for a 1.6
+// ChangeConfiguration.
+func (a *Agent) variableChanged(ref devicemodel.Ref, value string) {
+	var key string
+	switch ref {
+	case devicemodel.BasicAuthPassword:
+		key = ocpp16.KeyAuthorizationKey
+	case devicemodel.WebSocketPingInterval:
+		key = ocpp16.KeyWebSocketPingInterval
+	default:
+		return
+	}
+	if st := a.keys.Set(key, value); st != ocpp16.ConfigurationStatusAccepted {
+		a.log.Warn("agent: a 2.0.1 variable the connection uses was not taken", "variable", ref.String(), "status", st)
+	}
+}
+
+// activate makes v, the version the CSMS chose, the one the station
+// reports to; when that changes, the station's behaviour follows the new
+// version's settings.
+func (a *Agent) activate(ctx context.Context, v *version) {
+	changed, err := a.versions.activate(v)
+	if err != nil {
+		a.log.Error("agent: remember the OCPP version", "version", v.name, "err", err)
+	}
+	if !changed {
+		return
+	}
+	var waiting []string
+	for _, other := range a.versions.list {
+		if other != v && other.queue.Len() > 0 {
+			waiting = append(waiting, other.name+": "+strconv.Itoa(other.queue.Len()))
+		}
+	}
+	a.log.Info("ocpp: the CSMS speaks "+v.name+"; the station reports in it from now on", "kept_queued", waiting)
+	if err := a.Station.SetConfig(ctx, v.adapter.StationConfig(a.behaviour)); err != nil {
+		a.log.Error("agent: station settings of "+v.name, "err", err)
+	}
+}

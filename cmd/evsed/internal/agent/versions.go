@@ -1,0 +1,158 @@
+package agent
+
+import (
+	"context"
+	"sync/atomic"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/station"
+)
+
+// The subprotocols evsed speaks.
+const (
+	OCPP16  = "ocpp1.6"
+	OCPP201 = "ocpp2.0.1"
+)
+
+// adapter is what the agent needs of an OCPP version's adapter: the
+// station's reporter and authorizer, the transport's handler, hooks and
+// registration, and the start and stop of its own work. *ocpp16.Charger
+// and *ocpp201.Charger are adapters.
+type adapter interface {
+	station.Reporter
+	station.Authorizer
+	ocppclient.Handler
+	ocppclient.DeliveryHooks
+	OnConnect(ctx context.Context, caller ocppclient.Caller) error
+	SetTransport(caller ocppclient.Caller, online func() bool)
+	Disconnected(registered bool, err error)
+	Registration() string
+	StationConfig(base station.Config) station.Config
+	Start(ctx context.Context) (stop func())
+}
+
+// version is one OCPP version the agent offers: its adapter and the queue
+// its transaction messages wait in. Each version has a queue of its own,
+// since a message is written in one version's words.
+type version struct {
+	name    string
+	adapter adapter
+	queue   *ocppclient.Queue
+}
+
+// versions is the station's one Reporter and Authorizer whatever the CSMS
+// speaks: it passes every fact to the active version, the one the CSMS
+// chose at the last registration (persisted, so that facts of a charger
+// that restarts offline are written for the CSMS that will read them), or
+// before any registration the first one offered.
+//
+// A CSMS that changes its version while messages of the other one are
+// queued leaves them in that version's queue, on disk: they go out if a
+// CSMS of that version comes back, since one version's transaction
+// cannot be told in the other's messages.
+type versions struct {
+	list   []*version // in the order offered
+	active atomic.Pointer[version]
+	db     *bbolt.DB
+	bucket string
+}
+
+// versionKey holds the name of the active version in the agent's bucket.
+var versionKey = []byte("ocpp-version")
+
+// newVersions makes list the versions offered and activates the one
+// persisted in bucket, else the first.
+func newVersions(db *bbolt.DB, bucket string, list []*version) (*versions, error) {
+	vs := &versions{list: list, db: db, bucket: bucket}
+	vs.active.Store(list[0])
+	err := db.View(func(tx *bbolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b == nil {
+			return nil
+		}
+		if v := vs.find(string(b.Get(versionKey))); v != nil {
+			vs.active.Store(v)
+		}
+		return nil
+	})
+	return vs, err
+}
+
+func (vs *versions) find(name string) *version {
+	for _, v := range vs.list {
+		if v.name == name {
+			return v
+		}
+	}
+	return nil
+}
+
+// current returns the active version.
+func (vs *versions) current() *version { return vs.active.Load() }
+
+// activate makes v the active version, persisting the choice when it
+// changed (once per change of CSMS, not per connection), and reports
+// whether it changed.
+func (vs *versions) activate(v *version) (bool, error) {
+	if vs.active.Swap(v) == v {
+		return false, nil
+	}
+	return true, vs.db.Update(func(tx *bbolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(vs.bucket))
+		if err != nil {
+			return err
+		}
+		return b.Put(versionKey, []byte(v.name))
+	})
+}
+
+// queued is the number of messages waiting in every version's queue.
+func (vs *versions) queued() int {
+	n := 0
+	for _, v := range vs.list {
+		n += v.queue.Len()
+	}
+	return n
+}
+
+// StatusChanged implements station.Reporter. Every version hears it: a
+// version's adapter sends the statuses after its own registration, and
+// needs them current whichever version was active before.
+func (vs *versions) StatusChanged(s station.StatusChange) {
+	for _, v := range vs.list {
+		v.adapter.StatusChanged(s)
+	}
+}
+
+// SessionStarted, SampleTaken and SessionEnded implement station.Reporter
+// for the active version.
+func (vs *versions) SessionStarted(ctx context.Context, s station.SessionStart) error {
+	return vs.current().adapter.SessionStarted(ctx, s)
+}
+
+func (vs *versions) SampleTaken(ctx context.Context, s station.Sample) error {
+	return vs.current().adapter.SampleTaken(ctx, s)
+}
+
+func (vs *versions) SessionEnded(ctx context.Context, s station.SessionEnd) error {
+	return vs.current().adapter.SessionEnded(ctx, s)
+}
+
+// Authorize implements station.Authorizer with the active version.
+func (vs *versions) Authorize(ctx context.Context, idTag string) (station.AuthResult, error) {
+	return vs.current().adapter.Authorize(ctx, idTag)
+}
+
+// transport is the transport's side of v: onConnect registers it.
+func (v *version) transport(onConnect func(ctx context.Context, v *version, c ocppclient.Caller) error) ocppclient.Adapter {
+	return ocppclient.Adapter{
+		Handler: v.adapter,
+		Hooks:   v.adapter,
+		Queue:   v.queue,
+		OnConnect: func(ctx context.Context, c ocppclient.Caller) error {
+			return onConnect(ctx, v, c)
+		},
+	}
+}
