@@ -79,11 +79,15 @@ type e2eAgent struct {
 
 // agentConfig is what a scenario sets in the config file.
 type agentConfig struct {
-	ID        string
-	CSMSURL   string
-	Password  string
-	Free      bool
-	OCPPKeys  map[string]string
+	ID       string
+	CSMSURL  string
+	Password string
+	Free     bool
+	OCPPKeys map[string]string
+	// Protocols are csms.protocols; nil leaves the default.
+	Protocols []string
+	// OCPP201 are 2.0.1 variables (the config file's ocpp201 block).
+	OCPP201   map[string]string
 	extraYAML string
 	// stationYAML is more keys of the station block, indented by two.
 	stationYAML string
@@ -104,6 +108,20 @@ func newAgent(t *testing.T, c agentConfig) *e2eAgent {
 		fmt.Fprintf(&y, "csms:\n  url: %s\n", c.CSMSURL)
 		if c.Password != "" {
 			fmt.Fprintf(&y, "  security_profile: 1\n  password: %s\n", c.Password)
+		}
+		if len(c.Protocols) > 0 {
+			fmt.Fprintf(&y, "  protocols: [%s]\n", strings.Join(c.Protocols, ", "))
+		}
+	}
+	if len(c.OCPP201) > 0 {
+		y.WriteString("ocpp201:\n")
+		refs := make([]string, 0, len(c.OCPP201))
+		for k := range c.OCPP201 {
+			refs = append(refs, k)
+		}
+		sort.Strings(refs)
+		for _, k := range refs {
+			fmt.Fprintf(&y, "  %s: %q\n", k, c.OCPP201[k])
 		}
 	}
 	keys := map[string]string{

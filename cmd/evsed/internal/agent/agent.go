@@ -287,7 +287,7 @@ func (a *Agent) newMachinery(o Options) (ocpp16.FirmwareUpdater, ocpp16.LogUploa
 		u, err := firmware.New(firmware.Options{
 			Dir: o.Firmware.Dir, Installer: o.Firmware.Installer, Roots: roots,
 			Idle: firmware.IdleFunc(a.waitIdle), Clock: a.clk, Logger: a.log,
-			OnStatus: func(n firmware.Notice) { a.Charger.FirmwareNotice(n) },
+			OnStatus: func(n firmware.Notice) { a.machinery().FirmwareNotice(n) },
 		})
 		if err != nil {
 			return nil, nil, err
@@ -298,7 +298,7 @@ func (a *Agent) newMachinery(o Options) (ocpp16.FirmwareUpdater, ocpp16.LogUploa
 	if o.Logs.Dir != "" {
 		u, err := logupload.New(logupload.Options{
 			Dir: o.Logs.Dir, Prefix: o.ID, Clock: a.clk, Logger: a.log,
-			OnStatus: func(n logupload.Notice) { a.Charger.LogNotice(n) },
+			OnStatus: func(n logupload.Notice) { a.machinery().LogNotice(n) },
 		})
 		if err != nil {
 			return nil, nil, err
@@ -506,7 +506,7 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 	if a.startupEvent {
 		// Queued before the first connection: the CSMS learns of every
 		// start, however long the charger stays offline.
-		a.Charger.SecurityEvent(secevents.StartupOfTheDevice, "evsed started")
+		a.securityEvent(secevents.StartupOfTheDevice, "evsed started")
 	}
 	stationWait, err := a.Station.Launch(stationCtx)
 	if err != nil {
@@ -714,7 +714,7 @@ func (a *Agent) confirmFirmware(b bootConfirmer) {
 		return
 	}
 	a.log.Info("agent: new firmware confirmed after registering", "request", id)
-	a.Charger.FirmwareInstalled(id)
+	a.machinery().FirmwareInstalled(id)
 }
 
 // disconnected is the Client's OnDisconnect: a failed attempt with new
@@ -794,7 +794,7 @@ func (a *Agent) checkRenewal() {
 	}
 	if due, notAfter, err := a.certs.RenewalDue(); err == nil && due {
 		a.log.Warn("ocpp: the client certificate expires soon; asking the CSMS for a new one", "not_after", notAfter)
-		a.Charger.RenewClientCertificate(context.Background())
+		a.machinery().RenewClientCertificate(context.Background())
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -821,7 +821,7 @@ func (a *Agent) connectionEvent(err error) {
 	a.lastConnEvent = ev.Type
 	a.mu.Unlock()
 	if !repeated {
-		a.Charger.SecurityEvent(ev.Type, ev.TechInfo)
+		a.securityEvent(ev.Type, ev.TechInfo)
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"go.etcd.io/bbolt"
 
 	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/firmware"
+	"github.com/evsed/evsed/ocppclient/logupload"
+	"github.com/evsed/evsed/ocppclient/secevents"
 	"github.com/evsed/evsed/station"
 )
 
@@ -156,3 +159,40 @@ func (v *version) transport(onConnect func(ctx context.Context, v *version, c oc
 		},
 	}
 }
+
+// securityMachinery is what an adapter does for the security, firmware
+// and log machinery the agent runs for both versions. *ocpp16.Charger has
+// all of it; an adapter without it (a version still being built) is
+// skipped, and the machinery's work stays in its own logs.
+type securityMachinery interface {
+	SecurityEvent(t secevents.Type, techInfo string)
+	FirmwareNotice(n firmware.Notice)
+	FirmwareInstalled(requestID int)
+	LogNotice(n logupload.Notice)
+	RenewClientCertificate(ctx context.Context)
+}
+
+// machinery returns the security machinery of the active version: a
+// firmware update or log upload was asked for by the CSMS of that version,
+// and a security event goes to the CSMS in use.
+func (a *Agent) machinery() securityMachinery {
+	if m, ok := a.versions.current().adapter.(securityMachinery); ok {
+		return m
+	}
+	return noMachinery{}
+}
+
+// securityEvent reports a security event to the active version's CSMS
+// (the security log has it either way).
+func (a *Agent) securityEvent(t secevents.Type, techInfo string) {
+	a.machinery().SecurityEvent(t, techInfo)
+}
+
+// noMachinery stands in for an adapter without the security machinery.
+type noMachinery struct{}
+
+func (noMachinery) SecurityEvent(secevents.Type, string)   {}
+func (noMachinery) FirmwareNotice(firmware.Notice)         {}
+func (noMachinery) FirmwareInstalled(int)                  {}
+func (noMachinery) LogNotice(logupload.Notice)             {}
+func (noMachinery) RenewClientCertificate(context.Context) {}
