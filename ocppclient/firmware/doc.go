@@ -24,7 +24,8 @@
 //
 //	DownloadScheduled          when RetrieveAt is in the future, until then
 //	Downloading                each attempt; a failed attempt is retried
-//	                           after RetryInterval, Retries times
+//	                           after RetryInterval, Retries times, and
+//	                           resumes where the previous one broke off
 //	DownloadFailed             all attempts failed: the end
 //	Downloaded
 //	SignatureVerified          signed requests: the signature over the
@@ -41,9 +42,46 @@
 //	InstallVerificationFailed  the hook's verification of the image failed
 //
 // Nothing is installed before the signature has verified: the image is
-// downloaded to Options.Dir, hashed as it arrives, and handed to the hook
-// only after that. The downloaded file is removed when the update ends,
-// whatever the outcome. All waits go through Options.Clock.
+// downloaded to Options.Dir, hashed, and handed to the hook only after
+// that. The downloaded file is removed when the update ends, whatever the
+// outcome. All waits go through Options.Clock.
+//
+// # Dropped downloads
+//
+// A partial image is kept between attempts. The next attempt asks for
+// the rest (Range: bytes=N-) under If-Range with the validator of the
+// response the image started with: its ETag when strong, else its
+// Last-Modified when strong (RFC 9110); with neither, it starts over. A
+// 206 whose Content-Range continues the image (same start, same length,
+// same validator) is appended; a 200 (a server without ranges, or a file
+// that changed) starts over from byte 0, and so do a 416 and a 206 that
+// does not continue it. The SHA-256 that the signature is checked
+// against always covers the whole file: the kept prefix is hashed again
+// from the disk. An image longer than Options.MaxSize, or than the free
+// space of Dir's file system less Options.MinFree, fails the attempt
+// (ErrTooLarge, ErrNoSpace). Bodies are asked for uncompressed, so that
+// byte ranges are ranges of the image.
+//
+// # Restarts
+//
+// The running update lives in a small file, StateFile in Options.Dir: its
+// request, its phase, the attempt count, the partial image's validator
+// and, once downloaded, the image's SHA-256. It is written (temporary
+// file, fsync, rename, directory fsync) when Start accepts a request and
+// then once per phase or download attempt, and once more when a download
+// starts over under a new validator: never per chunk, for flash. The
+// partial image itself is fsync'd every MiB. An update canceled or ended
+// removes the file and the image; one whose context ends (the process
+// stops) keeps them, and so, of course, does a power cut or a kill.
+//
+// Updater.Resume, called once at start, carries such an update on and
+// reports the phase it resumes through OnStatus (see Resume for each
+// phase). A state file that does not parse is removed with a logged
+// error. An update that a restart interrupted while Installing ends
+// silently when its Installer is a PendingInstaller that says the
+// install took effect (Executable: the marker, whose confirmation
+// reports Installed), and with InstallationFailed otherwise: an install
+// is never run twice.
 //
 // # The install hook
 //

@@ -231,24 +231,7 @@ func readMarker(path string) (marker, error) {
 
 // writeMarker replaces the marker at path atomically with m.
 func writeMarker(path string, m marker) error {
-	tmp := path + ".tmp"
-	content := strconv.Itoa(m.boots) + " " + strconv.Itoa(m.request) + "\n"
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		return err
-	}
-	f, err := os.Open(tmp)
-	if err == nil {
-		err = f.Sync()
-		f.Close()
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return writeFileAtomic(path, []byte(strconv.Itoa(m.boots)+" "+strconv.Itoa(m.request)+"\n"))
 }
 
 // syncDir fsyncs dir so that renames in it are durable.

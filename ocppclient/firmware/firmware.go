@@ -5,20 +5,16 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/big"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -43,9 +39,19 @@ var (
 	// image failed (status InstallVerificationFailed rather than
 	// InstallationFailed).
 	ErrVerification = errors.New("firmware: install verification failed")
-	// ErrTooLarge: the image is larger than Options.MaxSize.
+	// ErrTooLarge: the image is larger than Options.MaxSize (a failed
+	// download attempt).
 	ErrTooLarge = errors.New("firmware: image too large")
+	// ErrNoSpace: the rest of the image does not fit in the free space
+	// of Options.Dir's file system, less Options.MinFree (a failed
+	// download attempt).
+	ErrNoSpace = errors.New("firmware: not enough free space for the image")
 )
+
+// errCanceled is the cause with which Cancel (or a new Start) ends an
+// update: its files are removed, where an update that ends with its
+// context keeps them for Resume.
+var errCanceled = errors.New("firmware: update canceled")
 
 // Status is the progress of an update, named as OCPP 2.0.1
 // FirmwareStatusEnumType and 1.6 SignedFirmwareStatusNotification name it.
@@ -137,6 +143,12 @@ type Request struct {
 	// RSA PKCS #1 v1.5 or PSS, or ECDSA (ASN.1 DER or r||s). Required when
 	// SigningCertificate is set.
 	Signature string
+	// Origin is the caller's tag for the request (say, which adapter and
+	// message took it), opaque to this package: kept in the StateFile
+	// and carried by every Notice, so that the notices of an update
+	// resumed by a new process reach the adapter that accepted it. ""
+	// is fine.
+	Origin string
 }
 
 // Signed reports whether r is a signed update.
@@ -150,6 +162,12 @@ type Notice struct {
 	Status Status
 	// Err says why, for the failure statuses; nil otherwise.
 	Err error
+	// Signed says the update is a signed one (Request.Signed): the 1.6
+	// adapter sends SignedFirmwareStatusNotification for it, also when
+	// the update was resumed by a new process.
+	Signed bool
+	// Origin is the Request's Origin.
+	Origin string
 }
 
 // Roots gives the manufacturer root certificates that signing
@@ -192,10 +210,27 @@ type Installer interface {
 	Install(ctx context.Context, image string, req Request) (Outcome, error)
 }
 
+// PendingInstaller is an Installer that can tell, after a restart, that
+// an install it began took effect and waits for the new firmware to
+// confirm itself (Executable). Resume asks it about an update that a
+// restart interrupted while Installing: pending with the same request
+// ID, the restart was the install's own and the update ends silently
+// (whoever confirms reports Installed); otherwise the update reports
+// InstallationFailed.
+type PendingInstaller interface {
+	Installer
+	// PendingRequest returns the ID of the request whose install waits
+	// for confirmation, and false when none does.
+	PendingRequest() (id int, pending bool)
+}
+
+var _ PendingInstaller = (*Executable)(nil)
+
 // Options configure an Updater. Zero values are documented per field.
 type Options struct {
-	// Dir is where images are downloaded, created (mode 0700) when
-	// missing. Required.
+	// Dir is where images are downloaded, and where the running
+	// update's StateFile is kept; created (mode 0700) when missing. One
+	// Updater per Dir. Required.
 	Dir string
 	// Installer installs a verified image. Required.
 	Installer Installer
@@ -221,6 +256,11 @@ type Options struct {
 	RetryInterval time.Duration
 	// MaxSize bounds an image, in bytes; 0 means 256 MiB.
 	MaxSize int64
+	// MinFree is how many bytes a download leaves free on Dir's file
+	// system, for the durable queue and the logs beside it; 0 means 16
+	// MiB, a negative value skips the check (and so does a platform
+	// where the free space cannot be asked).
+	MinFree int64
 	// Logger receives progress; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -230,6 +270,7 @@ const (
 	defaultAttemptTimeout = 30 * time.Minute
 	defaultRetryInterval  = time.Minute
 	defaultMaxSize        = 256 << 20
+	defaultMinFree        = 16 << 20
 )
 
 // Updater runs one firmware update at a time. It is safe for concurrent
@@ -240,12 +281,17 @@ type Updater struct {
 	hc   *http.Client
 	log  *slog.Logger
 
-	startMu sync.Mutex // serializes Start, so that one update runs at a time
+	startMu sync.Mutex // serializes Start, Resume and Cancel, so that one update runs at a time
+	// resumable says that neither Resume nor Start has run yet; guarded
+	// by startMu.
+	resumable bool
 
 	job job.Runner // the running update
 
-	mu   sync.Mutex // guards last
+	mu   sync.Mutex // guards last and stop
 	last Notice
+	// stop ends the latest update with a cause; nil before the first.
+	stop context.CancelCauseFunc
 }
 
 // New returns an Updater for opts.
@@ -262,6 +308,9 @@ func New(opts Options) (*Updater, error) {
 	if opts.MaxSize <= 0 {
 		opts.MaxSize = defaultMaxSize
 	}
+	if opts.MinFree == 0 {
+		opts.MinFree = defaultMinFree
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -272,38 +321,78 @@ func New(opts Options) (*Updater, error) {
 	if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("firmware: new: %w", err)
 	}
-	return &Updater{opts: opts, clk: clock.Or(opts.Clock), hc: hc, log: opts.Logger, last: Notice{Status: Idle}}, nil
+	return &Updater{opts: opts, clk: clock.Or(opts.Clock), hc: hc, log: opts.Logger, last: Notice{Status: Idle}, resumable: true}, nil
 }
 
-// Start checks req (see the package doc) and, when it passes, starts the
-// update on its own goroutine, which runs until the update ends, ctx ends,
-// or Cancel or another Start cancels it. canceled reports that an update
-// was running and was canceled (AcceptedCanceled). Errors wrap
+// Start checks req (see the package doc) and, when it passes, writes it
+// to the StateFile (so that the acceptance survives a restart) and starts
+// the update on its own goroutine, which runs until the update ends, ctx
+// ends, or Cancel or another Start cancels it. canceled reports that an
+// update was running and was canceled (AcceptedCanceled). Errors wrap
 // ErrLocation, ErrInvalidCertificate or ErrInvalidSignature; a request
 // refused leaves a running update alone.
+//
+// An update whose ctx ends keeps its StateFile and partial image, for
+// Resume in the next process; one that ends, or is canceled, removes
+// them.
 func (u *Updater) Start(ctx context.Context, req Request) (canceled bool, err error) {
 	if err := checkLocation(req.Location); err != nil {
 		return false, err
 	}
+	now := u.clk.Now()
 	var sig *signature
 	if req.Signed() {
-		if sig, err = u.checkSigned(req); err != nil {
+		if sig, err = u.checkSigned(req, now); err != nil {
 			return false, err
 		}
 	}
 	u.startMu.Lock()
 	defer u.startMu.Unlock()
-	canceled = u.Cancel()
-	u.job.Go(ctx, func(jctx context.Context) {
-		u.run(jctx, req, sig)
-	})
+	u.resumable = false
+	canceled = u.cancel()
+	up := &update{u: u, sig: sig, st: state{
+		Version: stateVersion, Phase: Downloading, Request: saveRequest(req), Accepted: now, Size: -1,
+	}}
+	if req.RetrieveAt.After(now) {
+		up.st.Phase = DownloadScheduled
+	}
+	up.save()
+	u.launch(ctx, up, false)
 	return canceled, nil
 }
 
 // Cancel stops the running update, if any, and waits for its goroutine to
 // end; it reports whether one was running. A canceled update reports no
-// further status.
-func (u *Updater) Cancel() bool { return u.job.Cancel() }
+// further status, and its StateFile and image are removed.
+func (u *Updater) Cancel() bool {
+	u.startMu.Lock()
+	defer u.startMu.Unlock()
+	return u.cancel()
+}
+
+// cancel is Cancel with startMu held.
+func (u *Updater) cancel() bool {
+	u.mu.Lock()
+	stop := u.stop
+	u.mu.Unlock()
+	if stop != nil {
+		stop(errCanceled)
+	}
+	return u.job.Cancel()
+}
+
+// launch runs up on its own goroutine under a context that cancel ends
+// with errCanceled.
+func (u *Updater) launch(ctx context.Context, up *update, resumed bool) {
+	rctx, stop := context.WithCancelCause(ctx)
+	u.mu.Lock()
+	u.stop = stop
+	u.mu.Unlock()
+	u.job.Go(rctx, func(jctx context.Context) {
+		defer stop(nil)
+		up.run(jctx, resumed)
+	})
+}
 
 // Wait blocks until the running update, if any, has ended.
 func (u *Updater) Wait() { u.job.Wait() }
@@ -350,8 +439,9 @@ type signature struct {
 }
 
 // checkSigned verifies req's signing certificate against the manufacturer
-// roots at the clock's now, and decodes its signature.
-func (u *Updater) checkSigned(req Request) (*signature, error) {
+// roots as of at (when the request was accepted), and decodes its
+// signature.
+func (u *Updater) checkSigned(req Request, at time.Time) (*signature, error) {
 	certs, err := parsePEMCertificates(req.SigningCertificate)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidCertificate, err)
@@ -369,7 +459,7 @@ func (u *Updater) checkSigned(req Request) (*signature, error) {
 	}
 	leaf := certs[0]
 	if _, err := leaf.Verify(x509.VerifyOptions{
-		Roots: roots, Intermediates: inter, CurrentTime: u.clk.Now(),
+		Roots: roots, Intermediates: inter, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	}); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrInvalidCertificate, leaf.Subject, err)
@@ -447,115 +537,4 @@ func VerifySignature(cert *x509.Certificate, digest, sig []byte) error {
 		return fmt.Errorf("%w: key type %T", ErrInvalidSignature, cert.PublicKey)
 	}
 	return fmt.Errorf("%w: does not verify with %s", ErrInvalidSignature, cert.Subject)
-}
-
-// run is the update's goroutine.
-func (u *Updater) run(ctx context.Context, req Request, sig *signature) {
-	id := req.ID
-	if d := req.RetrieveAt.Sub(u.clk.Now()); d > 0 {
-		u.report(ctx, Notice{RequestID: id, Status: DownloadScheduled})
-		if !clock.Sleep(ctx, u.clk, d) {
-			return
-		}
-	}
-	path := filepath.Join(u.opts.Dir, "firmware-"+strconv.Itoa(id)+".img")
-	defer os.Remove(path)
-	interval := req.RetryInterval
-	if interval <= 0 {
-		interval = u.opts.RetryInterval
-	}
-	var digest []byte
-	var err error
-	for attempt := 0; ; attempt++ {
-		u.report(ctx, Notice{RequestID: id, Status: Downloading})
-		digest, err = u.download(ctx, req.Location, path)
-		if err == nil || ctx.Err() != nil {
-			break
-		}
-		u.log.Warn("firmware download failed", "request", id, "attempt", attempt+1, "err", err)
-		if attempt >= req.Retries {
-			break
-		}
-		if !clock.Sleep(ctx, u.clk, interval) {
-			return
-		}
-	}
-	if ctx.Err() != nil {
-		return
-	}
-	if err != nil {
-		u.report(ctx, Notice{RequestID: id, Status: DownloadFailed, Err: err})
-		return
-	}
-	u.report(ctx, Notice{RequestID: id, Status: Downloaded})
-	if sig != nil {
-		if err := VerifySignature(sig.cert, digest, sig.sig); err != nil {
-			u.report(ctx, Notice{RequestID: id, Status: InvalidSignature, Err: err})
-			return
-		}
-		u.report(ctx, Notice{RequestID: id, Status: SignatureVerified})
-	}
-	if d := req.InstallAt.Sub(u.clk.Now()); d > 0 {
-		u.report(ctx, Notice{RequestID: id, Status: InstallScheduled})
-		if !clock.Sleep(ctx, u.clk, d) {
-			return
-		}
-	}
-	if u.opts.Idle != nil {
-		if err := u.opts.Idle.WaitIdle(ctx); err != nil {
-			return // only ctx ends the wait
-		}
-	}
-	u.report(ctx, Notice{RequestID: id, Status: Installing})
-	out, err := u.opts.Installer.Install(ctx, path, req)
-	switch {
-	case errors.Is(err, ErrVerification):
-		u.report(ctx, Notice{RequestID: id, Status: InstallVerificationFailed, Err: err})
-	case err != nil:
-		u.report(ctx, Notice{RequestID: id, Status: InstallationFailed, Err: err})
-	case out == Rebooting:
-		u.report(ctx, Notice{RequestID: id, Status: InstallRebooting})
-	default:
-		u.report(ctx, Notice{RequestID: id, Status: Installed})
-	}
-}
-
-// download fetches loc into path, returning the SHA-256 of what it wrote.
-func (u *Updater) download(ctx context.Context, loc, path string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, u.opts.AttemptTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
-	if err != nil {
-		return nil, fmt.Errorf("firmware: download: %w", err)
-	}
-	resp, err := u.hc.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("firmware: download: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("firmware: download: HTTP %s", resp.Status)
-	}
-	if resp.ContentLength > u.opts.MaxSize {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, resp.ContentLength, u.opts.MaxSize)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("firmware: download: %w", err)
-	}
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(resp.Body, u.opts.MaxSize+1))
-	if err == nil && n > u.opts.MaxSize {
-		err = fmt.Errorf("%w: more than %d bytes", ErrTooLarge, u.opts.MaxSize)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("firmware: download: after %d bytes: %w", n, err)
-	}
-	return h.Sum(nil), nil
 }
