@@ -226,11 +226,9 @@ type Charger struct {
 	bootCaller ocppclient.Caller
 	bootNow    chan struct{}
 
-	// fwSigned says the firmware update started last is a signed one,
-	// and logRequest which kind of log upload started last
-	// (logKindDiagnostics, logKindLog; 0: none); guarded by mu. They pick
-	// the notifications of the updater's and uploader's statuses.
-	fwSigned   bool
+	// logRequest says which kind of log upload started last
+	// (logKindDiagnostics, logKindLog; 0: none); guarded by mu. It picks
+	// the notifications of the uploader's statuses.
 	logRequest int
 }
 

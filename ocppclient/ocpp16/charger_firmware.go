@@ -60,10 +60,7 @@ func retries(n, interval *int) (int, time.Duration) {
 // DownloadFailed right after.
 func (c *Charger) updateFirmware(fw FirmwareUpdater, r *UpdateFirmwareRequest) any {
 	n, d := retries(r.Retries, r.RetryInterval)
-	req := firmware.Request{Location: r.Location, RetrieveAt: r.RetrieveDate.Time, Retries: n, RetryInterval: d}
-	c.mu.Lock()
-	c.fwSigned = false
-	c.mu.Unlock()
+	req := firmware.Request{Location: r.Location, RetrieveAt: r.RetrieveDate.Time, Retries: n, RetryInterval: d, Origin: FirmwareOrigin}
 	if _, err := fw.Start(context.WithoutCancel(c.runContext()), req); err != nil {
 		c.log.Warn("ocpp16 UpdateFirmware refused", "location", r.Location, "err", err)
 		return ocppclient.WithFollowUp(&UpdateFirmwareResponse{}, func(context.Context) {
@@ -83,13 +80,11 @@ func (c *Charger) signedUpdateFirmware(fw FirmwareUpdater, r *SignedUpdateFirmwa
 		ID: r.RequestID, Location: r.Firmware.Location, RetrieveAt: r.Firmware.RetrieveDateTime.Time,
 		Retries: n, RetryInterval: d,
 		SigningCertificate: []byte(r.Firmware.SigningCertificate), Signature: r.Firmware.Signature,
+		Origin: FirmwareOrigin,
 	}
 	if r.Firmware.InstallDateTime != nil {
 		req.InstallAt = r.Firmware.InstallDateTime.Time
 	}
-	c.mu.Lock()
-	c.fwSigned = true
-	c.mu.Unlock()
 	canceled, err := fw.Start(context.WithoutCancel(c.runContext()), req)
 	switch {
 	case errors.Is(err, firmware.ErrInvalidCertificate):
@@ -105,13 +100,17 @@ func (c *Charger) signedUpdateFirmware(fw FirmwareUpdater, r *SignedUpdateFirmwa
 	return &SignedUpdateFirmwareResponse{Status: UpdateFirmwareStatusAccepted}
 }
 
+// FirmwareOrigin tags the firmware requests of this adapter
+// (firmware.Request.Origin), so that the agent routes their notices here
+// even after a restart resumed them.
+const FirmwareOrigin = "ocpp1.6"
+
 // FirmwareNotice is the firmware updater's OnStatus: it queues the
-// notification the running update's kind calls for, and raises the
-// security event of a refused signature.
+// notification the update's kind calls for (signed or plain, as the
+// request was, also when a restart resumed it), and raises the security
+// event of a refused signature.
 func (c *Charger) FirmwareNotice(n firmware.Notice) {
-	c.mu.Lock()
-	signed := c.fwSigned
-	c.mu.Unlock()
+	signed := n.Signed
 	if n.Status == firmware.InvalidSignature {
 		c.SecurityEvent(secevents.InvalidFirmwareSignature, errText(n.Err))
 	}

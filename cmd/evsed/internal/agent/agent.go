@@ -222,6 +222,9 @@ type Agent struct {
 	// new binary, if any, was looked at after the first registration.
 	installer firmware.Installer
 	confirmed bool
+	// updater runs the firmware updates; nil without an installer. Launch
+	// resumes the update a previous run left (see firmware.Updater.Resume).
+	updater *firmware.Updater
 	// startupEvent says Launch raises StartupOfTheDevice: a charger with
 	// a security log (evsed run), not a fleet station.
 	startupEvent bool
@@ -287,12 +290,12 @@ func (a *Agent) newMachinery(o Options) (ocpp16.FirmwareUpdater, ocpp16.LogUploa
 		u, err := firmware.New(firmware.Options{
 			Dir: o.Firmware.Dir, Installer: o.Firmware.Installer, Roots: roots,
 			Idle: firmware.IdleFunc(a.waitIdle), Clock: a.clk, Logger: a.log,
-			OnStatus: func(n firmware.Notice) { a.machinery().FirmwareNotice(n) },
+			OnStatus: func(n firmware.Notice) { a.machineryOf(n.Origin).FirmwareNotice(n) },
 		})
 		if err != nil {
 			return nil, nil, err
 		}
-		fw = u
+		fw, a.updater = u, u
 	}
 	var logs ocpp16.LogUploader
 	if o.Logs.Dir != "" {
@@ -507,6 +510,11 @@ func (a *Agent) Launch(ctx context.Context) (wait func() error) {
 		// Queued before the first connection: the CSMS learns of every
 		// start, however long the charger stays offline.
 		a.securityEvent(secevents.StartupOfTheDevice, "evsed started")
+	}
+	if a.updater != nil {
+		// After the adapters have started, so that the resumed phases'
+		// notifications can be queued.
+		a.updater.Resume(context.WithoutCancel(linkCtx))
 	}
 	stationWait, err := a.Station.Launch(stationCtx)
 	if err != nil {

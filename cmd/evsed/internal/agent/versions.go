@@ -182,6 +182,19 @@ func (a *Agent) machinery() securityMachinery {
 	return noMachinery{}
 }
 
+// machineryOf returns the security machinery of the version named
+// origin (a firmware request's Origin: the version that accepted it, also
+// after a restart resumed it), else of the active version.
+func (a *Agent) machineryOf(origin string) securityMachinery {
+	if v := a.versions.find(origin); v != nil {
+		if m, ok := v.adapter.(securityMachinery); ok {
+			return m
+		}
+		return noMachinery{}
+	}
+	return a.machinery()
+}
+
 // securityEvent reports a security event to the active version's CSMS
 // (the security log has it either way).
 func (a *Agent) securityEvent(t secevents.Type, techInfo string) {
