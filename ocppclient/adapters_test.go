@@ -108,3 +108,45 @@ func TestAdaptersNeedOnePerSubprotocol(t *testing.T) {
 		t.Fatalf("New: %v, want an error naming ocpp2.0.1", err)
 	}
 }
+
+// A bad frame is answered with the code the connection's OCPP-J version
+// names: 2.0.1 spells FormatViolation and OccurrenceConstraintViolation
+// as 1.6 did not, and has RpcFrameworkError and MessageTypeNotSupported
+// for what 1.6 calls a ProtocolError.
+func TestErrorCodesPerVersion(t *testing.T) {
+	long := strings.Repeat("x", 37)
+	for _, tc := range []struct {
+		frame      string
+		v16, v201  ErrorCode
+		handlerErr ErrorCode // the handler's answer, for the frame that reaches it
+	}{
+		{frame: `[2,"a1","Reset",[]]`, v16: FormationViolation, v201: FormatViolation},
+		{frame: `[2,"` + long + `","Reset",{}]`, v16: ProtocolError, v201: RpcFrameworkError},
+		{frame: `[7,"a3","Reset",{}]`, v16: ProtocolError, v201: MessageTypeNotSupported},
+		{frame: `[2,"a4","Reset",{}]`, v16: OccurenceConstraintViolation, v201: OccurrenceConstraintViolation, handlerErr: OccurenceConstraintViolation},
+	} {
+		for _, proto := range []string{"ocpp1.6", "ocpp2.0.1"} {
+			t.Run(proto+" "+tc.frame[:12], func(t *testing.T) {
+				f := newFakeCSMS(t)
+				f.subprotocols = []string{proto}
+				f.start()
+				opts, _ := testOptions(t, f)
+				opts.Subprotocols = []string{proto}
+				opts.Handler = HandlerFunc(func(ctx context.Context, action string, payload json.RawMessage) (any, error) {
+					return nil, Errorf(tc.handlerErr, "bad request")
+				})
+				runClient(t, opts)
+				cs := f.accept()
+				cs.send(tc.frame)
+				_, _, code := cs.nextCallError()
+				want := tc.v16
+				if proto == "ocpp2.0.1" {
+					want = tc.v201
+				}
+				if code != want {
+					t.Errorf("%s on %s: %s, want %s", tc.frame, proto, code, want)
+				}
+			})
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/evsed/evsed/clock"
@@ -28,6 +29,38 @@ const (
 	TypeConstraintViolation      ErrorCode = "TypeConstraintViolation"
 	GenericError                 ErrorCode = "GenericError"
 )
+
+// RPC error codes OCPP-J 2.0.1 spells or names differently (section
+// 4.3): the transport answers with these on an ocpp2.0.1 connection.
+const (
+	FormatViolation               ErrorCode = "FormatViolation"
+	OccurrenceConstraintViolation ErrorCode = "OccurrenceConstraintViolation"
+	RpcFrameworkError             ErrorCode = "RpcFrameworkError"
+	MessageTypeNotSupported       ErrorCode = "MessageTypeNotSupported"
+)
+
+// spelling201 maps the 1.6 names to 2.0.1's.
+var spelling201 = map[ErrorCode]ErrorCode{
+	FormationViolation:           FormatViolation,
+	OccurenceConstraintViolation: OccurrenceConstraintViolation,
+}
+
+// codeFor returns code as the subprotocol spells it: OCPP-J 2.0.1 fixed
+// 1.6's FormationViolation and OccurenceConstraintViolation, and names
+// an unreadable RPC frame RpcFrameworkError (frame says the error is of
+// the frame, not of a payload). Other subprotocols keep 1.6's names.
+func codeFor(subprotocol string, code ErrorCode, frame bool) ErrorCode {
+	if !strings.HasPrefix(subprotocol, "ocpp2") {
+		return code
+	}
+	if frame && code == ProtocolError {
+		return RpcFrameworkError
+	}
+	if c, ok := spelling201[code]; ok {
+		return c
+	}
+	return code
+}
 
 // CallError is an RPC error: a handler returns one to answer a CALL with a
 // CALLERROR, and Call returns one when the CSMS answered with a CALLERROR.

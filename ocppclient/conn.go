@@ -367,7 +367,11 @@ func (cn *conn) handleFrame(b []byte) {
 			return
 		}
 		cn.log.Warn("ocpp rejected malformed frame", "msg_id", fe.ID, "code", fe.Code, "err", err)
-		cn.reply(Frame{Type: MsgCallError, ID: fe.ID, Err: &CallError{Code: fe.Code, Description: fe.Reason}})
+		code := codeFor(cn.ws.Subprotocol(), fe.Code, fe.Code == ProtocolError)
+		if fe.Type != MsgCall && fe.Type != MsgCallResult && fe.Type != MsgCallError && fe.Type != 0 && code == RpcFrameworkError {
+			code = MessageTypeNotSupported // 2.0.1 has a code of its own for it
+		}
+		cn.reply(Frame{Type: MsgCallError, ID: fe.ID, Err: &CallError{Code: code, Description: fe.Reason}})
 		return
 	}
 	switch f.Type {
@@ -433,6 +437,9 @@ func (cn *conn) answerCall(f Frame) (then func(context.Context)) {
 			// The cause stays in our log; the CSMS learns only that it
 			// was ours.
 			ce = &CallError{Code: InternalError, Description: "internal error handling " + f.Action}
+		}
+		if c := codeFor(cn.ws.Subprotocol(), ce.Code, false); c != ce.Code {
+			ce = &CallError{Code: c, Description: ce.Description, Details: ce.Details}
 		}
 		cn.reply(Frame{Type: MsgCallError, ID: f.ID, Err: ce})
 		return nil
