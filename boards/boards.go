@@ -86,6 +86,9 @@ type Built struct {
 	// Sim is the simulated board behind Board, for the local API's /sim
 	// routes; nil for real hardware (the API answers 409 then).
 	Sim *halsim.Board
+	// SimDC is the simulated DC charger behind Board (board sim-dc), for
+	// the local API's /sim routes; nil otherwise.
+	SimDC *halsim.DCBoard
 	// MeterBindings are the meter blocks of a real board's connectors, by
 	// connector ID, as validated: what Meters were built from.
 	MeterBindings map[int]MeterBinding
@@ -295,6 +298,9 @@ func openSim(f *Board, opts OpenOptions) (*Built, error) {
 	if n == 0 {
 		n = f.Sim.Connectors
 	}
+	if f.Sim.DC != nil {
+		return openSimDC(f, n, opts)
+	}
 	b, err := halsim.New(halsim.Options{Name: f.Name, Connectors: n, MaxCurrent: f.Sim.MaxCurrent, Phases: f.Sim.Phases,
 		PhaseSwitch: f.Sim.PhaseSwitch, Clock: opts.Clock, Logger: opts.Logger})
 	if err != nil {
@@ -327,4 +333,22 @@ func openSim(f *Board, opts OpenOptions) (*Built, error) {
 		built.House, built.GridMeter = house, house.GridMeter(b)
 	}
 	return built, nil
+}
+
+// openSimDC builds the simulated DC charger with its DC meters.
+func openSimDC(f *Board, n int, opts OpenOptions) (*Built, error) {
+	if opts.GridMeter != nil {
+		return nil, errors.New("a grid meter is not supported on the simulated DC board yet")
+	}
+	o := *f.Sim.DC
+	o.Name, o.Connectors, o.Clock, o.Logger = f.Name, n, opts.Clock, opts.Logger
+	b, err := halsim.NewDC(o)
+	if err != nil {
+		return nil, err
+	}
+	meters := make(map[int]meter.Meter)
+	for _, c := range b.Connectors() {
+		meters[c.ID] = b.Meter(c.ID)
+	}
+	return &Built{Board: b, Meters: meters, SimDC: b}, nil
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/evsed/evsed/hal"
 	"github.com/evsed/evsed/hal/periphboard"
 	"github.com/evsed/evsed/hal/pilot"
+	halsim "github.com/evsed/evsed/hal/sim"
+	"github.com/evsed/evsed/meter"
 	"go.yaml.in/yaml/v3"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/physic"
@@ -80,6 +82,33 @@ type (
 		MaxCurrent  *amps `yaml:"max_current"`
 		Phases      int   `yaml:"phases"`
 		PhaseSwitch bool  `yaml:"phase_switch"`
+		// DC makes the simulated board a DC charger (see fileSimDC).
+		DC *fileSimDC `yaml:"dc"`
+	}
+	// fileSimDC is the simulated DC charger: each connector's rating,
+	// its power modules and the simulated EV.
+	fileSimDC struct {
+		MaxVoltage *volts `yaml:"max_voltage"`
+		MaxCurrent *amps  `yaml:"max_current"`
+		MaxPower   *watts `yaml:"max_power"`
+		Modules    int    `yaml:"modules"`
+		Module     *struct {
+			MinVoltage *volts `yaml:"min_voltage"`
+			MaxVoltage *volts `yaml:"max_voltage"`
+			MaxCurrent *amps  `yaml:"max_current"`
+			MaxPower   *watts `yaml:"max_power"`
+		} `yaml:"module"`
+		EV *struct {
+			CapacityKWh  float64 `yaml:"capacity_kwh"`
+			SoC          float64 `yaml:"soc"`
+			TargetSoC    float64 `yaml:"target_soc"`
+			EmptyVoltage *volts  `yaml:"empty_voltage"`
+			FullVoltage  *volts  `yaml:"full_voltage"`
+			MaxVoltage   *volts  `yaml:"max_voltage"`
+			MaxCurrent   *amps   `yaml:"max_current"`
+			MaxPower     *watts  `yaml:"max_power"`
+			TaperFrom    float64 `yaml:"taper_from"`
+		} `yaml:"ev"`
 	}
 	filePin struct {
 		Pin    string `yaml:"pin"`
@@ -196,6 +225,10 @@ type SimParams struct {
 	Phases     int
 	// PhaseSwitch gives every three-phase outlet a phase relay.
 	PhaseSwitch bool
+	// DC, when set, makes the board the simulated DC charger (hal/sim
+	// NewDC) with these options (Connectors, Clock and Logger are filled
+	// in by Open); MaxCurrent, Phases and PhaseSwitch are then unused.
+	DC *halsim.DCOptions
 }
 
 // problems collects a file's mistakes as "file: key: what" lines.
@@ -316,7 +349,86 @@ func validateSim(p *problems, fb fileBoard) *SimParams {
 	if s.PhaseSwitch && s.Phases != 3 {
 		p.add("sim.phase_switch", "only for three-phase outlets")
 	}
+	if fb.Sim.DC != nil {
+		if fb.Sim.MaxCurrent != nil || fb.Sim.Phases != 0 || fb.Sim.PhaseSwitch {
+			p.add("sim.dc", "a DC board has no max_current, phases or phase_switch (use sim.dc.max_current)")
+		}
+		s.DC = validateSimDC(p, fb.Sim.DC)
+	}
 	return s
+}
+
+// validateSimDC checks the simulated DC charger's block; zero values mean
+// the simulator's defaults.
+func validateSimDC(p *problems, f *fileSimDC) *halsim.DCOptions {
+	o := &halsim.DCOptions{Modules: f.Modules}
+	pos := func(key string, ok bool) {
+		if !ok {
+			p.add(key, "must be positive")
+		}
+	}
+	if f.MaxVoltage != nil {
+		o.MaxVoltage = f.MaxVoltage.V
+		pos("sim.dc.max_voltage", o.MaxVoltage > 0)
+	}
+	if f.MaxCurrent != nil {
+		o.MaxCurrent = f.MaxCurrent.V
+		pos("sim.dc.max_current", o.MaxCurrent > 0)
+	}
+	if f.MaxPower != nil {
+		o.MaxPower = f.MaxPower.V
+		pos("sim.dc.max_power", o.MaxPower > 0)
+	}
+	if f.Modules < 0 || f.Modules > 64 {
+		p.add("sim.dc.modules", "%d, want 1-64", f.Modules)
+	}
+	if m := f.Module; m != nil {
+		if m.MinVoltage != nil {
+			o.Module.MinVoltage = m.MinVoltage.V
+			pos("sim.dc.module.min_voltage", o.Module.MinVoltage > 0)
+		}
+		if m.MaxVoltage != nil {
+			o.Module.MaxVoltage = m.MaxVoltage.V
+			pos("sim.dc.module.max_voltage", o.Module.MaxVoltage > 0)
+		}
+		if m.MaxCurrent != nil {
+			o.Module.MaxCurrent = m.MaxCurrent.V
+			pos("sim.dc.module.max_current", o.Module.MaxCurrent > 0)
+		}
+		if m.MaxPower != nil {
+			o.Module.MaxPower = m.MaxPower.V
+			pos("sim.dc.module.max_power", o.Module.MaxPower > 0)
+		}
+	}
+	if e := f.EV; e != nil {
+		ev := &o.EV
+		ev.Capacity = meter.EnergyFromWh(e.CapacityKWh * 1000)
+		ev.SoC, ev.TargetSoC, ev.TaperFrom = e.SoC, e.TargetSoC, e.TaperFrom
+		for _, v := range []struct {
+			key string
+			in  *volts
+			out *physic.ElectricPotential
+		}{{"empty_voltage", e.EmptyVoltage, &ev.EmptyVoltage}, {"full_voltage", e.FullVoltage, &ev.FullVoltage}, {"max_voltage", e.MaxVoltage, &ev.MaxVoltage}} {
+			if v.in != nil {
+				*v.out = v.in.V
+				pos("sim.dc.ev."+v.key, v.in.V > 0)
+			}
+		}
+		if e.MaxCurrent != nil {
+			ev.MaxCurrent = e.MaxCurrent.V
+			pos("sim.dc.ev.max_current", ev.MaxCurrent > 0)
+		}
+		if e.MaxPower != nil {
+			ev.MaxPower = e.MaxPower.V
+			pos("sim.dc.ev.max_power", ev.MaxPower > 0)
+		}
+	}
+	// The simulator checks the rest (voltage order, percent ranges): build
+	// one to report it here, at load time, with the file's name.
+	if _, err := halsim.NewDC(*o); err != nil {
+		p.add("sim.dc", "%v", err)
+	}
+	return o
 }
 
 func checkCurrent(p *problems, key string, a physic.ElectricCurrent) {

@@ -376,7 +376,7 @@ func TestBrokenMeterBlocks(t *testing.T) {
 			"t.yaml: connectors[0].meter.driver: missing (want sim, modbus or can"},
 		{"unknown driver", `{driver: mbus}`, ok2, `t.yaml: connectors[0].meter.driver: unknown driver "mbus"`},
 		{"unknown modbus model", `{driver: modbus, model: sdm999, bus: "rtu:///dev/ttyUSB0", unit: 1}`, ok2,
-			`t.yaml: connectors[0].meter.model: unknown modbus model "sdm999" (known: abb-b23, abb-b24, em340, sdm120, sdm630, sdm72dm, generic)`},
+			`t.yaml: connectors[0].meter.model: unknown modbus model "sdm999" (known: abb-b23, abb-b24, em340, pzem017, sdm120, sdm630, sdm72dm, generic)`},
 		{"bad URL scheme", `{driver: modbus, model: sdm630, bus: "serial:/dev/ttyUSB0", unit: 1}`, ok2,
 			`t.yaml: connectors[0].meter.bus: modbus: bad bus URL "serial:/dev/ttyUSB0": scheme must be rtu, tcp or rtuovertcp`},
 		{"bad parity", `{driver: modbus, model: sdm630, bus: "rtu:///dev/ttyUSB0?parity=X", unit: 1}`, ok2,

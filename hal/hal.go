@@ -174,6 +174,10 @@ type Connector struct {
 	// Display shows the driver prices and costs; nil means none. Two
 	// connectors may share one.
 	Display Display
+	// DC, when set, makes this a DC connector (see DC): the station runs
+	// the IEC 61851-23 sequence on it instead of offering AC current by
+	// PWM. MaxCurrent is then its DC output rating and Phases is ignored.
+	DC *DC
 }
 
 // Board is a whole EVSE's hardware.
@@ -217,13 +221,25 @@ const (
 	// InputChanged: a board input (Input) changed to Event.Active; for
 	// station-wide inputs Connector is 0.
 	InputChanged
+	// IsolationAlarm: a DC connector's isolation monitor reports an
+	// insulation fault (its alarm relay or status).
+	IsolationAlarm
+	// SupplyFault: a DC connector's power supply (a power module) failed.
+	SupplyFault
+	// EmergencyStop: an emergency stop button changed to Event.Active
+	// (true: pressed); Connector 0 for a station-wide button.
+	EmergencyStop
+	// VehicleChanged: a DC connector's vehicle request changed (see
+	// Vehicle.Request); a hint to act before the next control step.
+	VehicleChanged
 )
 
 var eventNames = map[EventKind]string{
 	PilotChanged: "PilotChanged", DiodeFault: "DiodeFault", RCDTripped: "RCDTripped",
 	ContactorWelded: "ContactorWelded", ContactorFailed: "ContactorFailed",
 	LockFailed: "LockFailed", CardPresented: "CardPresented", FaultCleared: "FaultCleared",
-	InputChanged: "InputChanged",
+	InputChanged: "InputChanged", IsolationAlarm: "IsolationAlarm", SupplyFault: "SupplyFault",
+	EmergencyStop: "EmergencyStop", VehicleChanged: "VehicleChanged",
 }
 
 // String names the kind.
@@ -243,7 +259,7 @@ type Event struct {
 	Pilot     PilotState // with PilotChanged
 	IDTag     string     // with CardPresented
 	Cleared   EventKind  // with FaultCleared: which fault kind cleared; 0 = all
-	Active    bool       // with InputChanged: the input's new level
+	Active    bool       // with InputChanged and EmergencyStop: the new level
 	Detail    string     // free text for logs
 }
 

@@ -133,6 +133,9 @@ func (l *loop) shareTargets(now time.Time) (order []*conn, target, floor map[*co
 	)
 	floor = make(map[*conn]physic.ElectricCurrent, len(order))
 	for _, c := range order {
+		if c.dc != nil {
+			continue // DC connectors are not in the AC sharing (applyDC sets why and target)
+		}
 		c.why, c.target = limitWhy{}, 0
 		if !c.energyAllowed() || !c.pilot.VehicleConnected() {
 			continue

@@ -16,14 +16,17 @@ import (
 type faultKind uint8
 
 const (
-	faultWeld   faultKind = iota + 1 // contactor welded: cleared only by the hardware
-	faultSwitch                      // contactor did not close, or failed to open
-	faultRCD                         // residual current
-	faultLock                        // lock did not engage
-	faultDiode                       // vehicle diode missing or shorted
-	faultPilotE                      // CP at 0 V
-	faultPilotF                      // CP at -12 V while the EVSE did not drive it
-	faultMeter                       // meterFailLimit consecutive failed reads
+	faultWeld      faultKind = iota + 1 // contactor welded: cleared only by the hardware
+	faultSwitch                         // contactor did not close, or failed to open
+	faultRCD                            // residual current
+	faultLock                           // lock did not engage
+	faultDiode                          // vehicle diode missing or shorted
+	faultPilotE                         // CP at 0 V
+	faultPilotF                         // CP at -12 V while the EVSE did not drive it
+	faultMeter                          // meterFailLimit consecutive failed reads
+	faultEmergency                      // DC: emergency stop pressed
+	faultIsolation                      // DC: insulation fault (isolation monitor or cable check)
+	faultSupply                         // DC: the power supply (a module) failed
 )
 
 // code is the OCPP error code of k.
@@ -39,6 +42,12 @@ func (k faultKind) code() ErrorCode {
 		return EVCommunicationError
 	case faultMeter:
 		return PowerMeterFailure
+	case faultIsolation:
+		return GroundFailure
+	case faultEmergency:
+		return OtherError
+	case faultSupply:
+		return InternalError
 	}
 	return InternalError
 }
@@ -56,6 +65,10 @@ func faultFor(k hal.EventKind) (faultKind, bool) {
 		return faultLock, true
 	case hal.DiodeFault:
 		return faultDiode, true
+	case hal.IsolationAlarm:
+		return faultIsolation, true
+	case hal.SupplyFault:
+		return faultSupply, true
 	}
 	return 0, false
 }
@@ -67,6 +80,7 @@ const (
 	pilotUnset       pilotOut = iota // nothing commanded yet, or the last command failed
 	pilotOffer                       // Offer(conn.offered): PWM, or steady +12 V for 0
 	pilotUnavailable                 // steady -12 V (state F)
+	pilotDigital                     // DC: 5 % duty, high-level communication (hal.DigitalPilot)
 )
 
 // availChange is a SetAvailability waiting for a session to end.
@@ -151,12 +165,15 @@ type conn struct {
 	// price is the driver display and the session's pricing; nil until
 	// used (see pricing).
 	price *pricing
+
+	// dc is the DC sequence's state; nil on AC connectors.
+	dc *dcState
 }
 
 // newConn returns the state of the connector cc; cc must outlive it (it is
 // one of the station's Options.Connectors).
 func newConn(cc *ConnectorConfig, log *slog.Logger) *conn {
-	return &conn{
+	c := &conn{
 		id:         cc.Hardware.ID,
 		hw:         &cc.Hardware,
 		meter:      cc.Meter,
@@ -164,6 +181,10 @@ func newConn(cc *ConnectorConfig, log *slog.Logger) *conn {
 		operative:  true,
 		chargeMode: cc.Mode,
 	}
+	if cc.Hardware.DC != nil {
+		c.dc = newDCState()
+	}
+	return c
 }
 
 func (c *conn) faulted() bool { return len(c.faults) > 0 }
@@ -213,6 +234,10 @@ func (c *conn) lockHeld() bool { return c.hw.Lock == nil || c.hw.Lock.Locked() }
 func (c *conn) stopTimers() {
 	c.periodic.stop()
 	c.periodic = nil
+	if c.dc != nil {
+		c.dc.tick.stop()
+		c.dc.tick = nil
+	}
 	if c.pending != nil && c.pending.timer != nil {
 		c.pending.timer.Stop()
 	}
@@ -241,6 +266,9 @@ func (l *loop) clearFault(c *conn, k faultKind) {
 		return
 	}
 	if k == faultRCD && c.hw.RCD != nil && c.hw.RCD.Tripped() {
+		return
+	}
+	if k == faultIsolation && l.isolationFaulty(c) {
 		return
 	}
 	delete(c.faults, k)
@@ -285,6 +313,11 @@ func (l *loop) apply(c *conn) {
 		if c != nil {
 			l.applyConn(c)
 		}
+		for _, o := range l.conns {
+			if o.dc != nil && o != c {
+				l.applyConn(o) // outside the sharing: limits reach it here
+			}
+		}
 		if !l.again && !l.holdsDirty {
 			break
 		}
@@ -299,6 +332,10 @@ func (l *loop) apply(c *conn) {
 // the PWM and offering before closing. It then reports the status if it
 // changed.
 func (l *loop) applyConn(c *conn) {
+	if c.dc != nil {
+		l.applyDC(c)
+		return
+	}
 	offer := physic.ElectricCurrent(0)
 	if c.energyAllowed() {
 		offer = c.grant
@@ -373,6 +410,11 @@ func (c *conn) derive() (Status, ErrorCode, string) {
 	if c.faulted() {
 		code, info := c.fault()
 		return Faulted, code, info
+	}
+	if c.dc != nil {
+		if st, ok := c.deriveDC(); ok {
+			return st, NoError, ""
+		}
 	}
 	switch {
 	case c.sess != nil:
@@ -472,6 +514,9 @@ func (l *loop) onEvent(ev hal.Event) {
 	case hal.InputChanged:
 		l.onInput(ev)
 		return
+	case hal.EmergencyStop:
+		l.onEmergencyStop(ev)
+		return
 	}
 	c := l.conn(ev.Connector)
 	if c == nil {
@@ -481,9 +526,11 @@ func (l *loop) onEvent(ev hal.Event) {
 	switch ev.Kind {
 	case hal.PilotChanged:
 		l.onPilot(c, ev.Pilot)
+	case hal.VehicleChanged:
+		l.apply(c)
 	case hal.FaultCleared:
 		if ev.Cleared == 0 {
-			for _, k := range []faultKind{faultWeld, faultSwitch, faultRCD, faultLock, faultDiode} {
+			for _, k := range []faultKind{faultWeld, faultSwitch, faultRCD, faultLock, faultDiode, faultIsolation, faultSupply} {
 				l.clearFault(c, k)
 			}
 		} else if k, ok := faultFor(ev.Cleared); ok {
@@ -554,7 +601,7 @@ func (l *loop) onPlug(c *conn) {
 	case c.pending != nil && c.pending.authorized:
 		p := c.pending
 		l.beginSession(c, p.idTag, p.parent, p.reservation)
-	case l.cfg.FreeCharging && c.pending == nil && c.operative && !c.faulted():
+	case l.cfg.FreeCharging && c.pending == nil && c.operative && !c.faulted() && !c.dcFinished():
 		if resv, ok := l.admits(c, FreeIDTag, ""); ok {
 			l.beginSession(c, FreeIDTag, "", resv)
 		}
@@ -580,7 +627,7 @@ func (l *loop) onUnplug(c *conn) {
 
 // release unlocks the plug unless the contactor may still be closed.
 func (l *loop) release(c *conn) bool {
-	if c.hw.Lock == nil || c.closed || c.switchFaulted() {
+	if c.hw.Lock == nil || c.closed || c.switchFaulted() || !c.dcUnlockSafe() {
 		return false
 	}
 	c.lockCmd = false

@@ -57,6 +57,21 @@
 // surplus, switching phases where the board has a phase relay. The lowest
 // limit wins, and ConnectorSnapshot.Reason says which one.
 //
+// # DC connectors
+//
+// A connector whose hardware has a DC block runs the IEC 61851-23 sequence
+// instead of offering current by PWM (see dc.go and docs/dc.md): once a
+// session is durable and authorized it goes Parameters, CableCheck,
+// PreCharge, Charging; whatever ends the energy goes PowerDown,
+// WeldingDetection, Finished, so that the current is down before the
+// contactors open and the plug is released only below 60 V. Every step has
+// a timeout (DCConfig) whose expiry ends the session with a DCReason. An
+// emergency stop, an insulation fault, a supply fault or a welded contactor
+// turns the supply off and opens the contactors at once, faults the
+// connector and ends the session. ConnectorSnapshot.DC and Sample.DC carry
+// the step, the vehicle's SoC and targets, the present and offered values
+// and the insulation resistance.
+//
 // # Prices and costs
 //
 // Each connector keeps what its driver sees (DriverDisplay in the

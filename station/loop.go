@@ -354,6 +354,9 @@ func (s *Station) haltAll() {
 		}
 	}
 	for _, cc := range s.opts.Connectors {
+		if dc := cc.Hardware.DC; dc != nil {
+			halt(dc.Supply) // current off first: the contactors open at once anyway
+		}
 		halt(cc.Hardware.Contactor)
 	}
 	for _, cc := range s.opts.Connectors {
@@ -371,6 +374,10 @@ func (s *Station) haltAll() {
 		}
 		if hw.Display != nil {
 			halt(hw.Display)
+		}
+		if dc := hw.DC; dc != nil {
+			halt(dc.Vehicle)
+			halt(dc.Isolation)
 		}
 	}
 	if s.opts.Board != nil {
@@ -545,6 +552,7 @@ func (l *loop) snapshot() Snapshot {
 			cs.External = &e
 		}
 		cs.Solar = l.solarSnapshot(c, snap.At)
+		cs.DC = c.dcStatus()
 		cs.Display = l.driverDisplay(c)
 		if c.sess != nil {
 			cs.Session = &SessionSnapshot{

@@ -155,7 +155,7 @@ func (l *loop) sample(c *conn, ctx SampleContext, at time.Time) {
 	if !c.reading1st {
 		return // nothing read yet: no value to report
 	}
-	sm := Sample{Connector: c.id, Context: ctx, Reading: c.reading, At: at}
+	sm := Sample{Connector: c.id, Context: ctx, Reading: c.reading, At: at, DC: c.dcStatus()}
 	if c.sess != nil {
 		sm.SessionID = c.sess.id
 	}

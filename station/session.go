@@ -303,7 +303,7 @@ func (l *loop) beginSession(c *conn, idTag, parent string, resv int) {
 	c.log.Info("station: session started", "session", s.id, "idTag", idTag, "reservation", start.ReservationID)
 	l.emit(startFact{start: start, rec: s.record(c.id)})
 	if c.meter != nil {
-		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionBegin, Reading: c.reading, At: now}})
+		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionBegin, Reading: c.reading, At: now, DC: c.dcStatus()}})
 	}
 	c.periodic = l.startPeriodic(c)
 	l.priceSessionStarted(c)
@@ -347,11 +347,11 @@ func (l *loop) endSession(c *conn, reason StopReason, idTag string) {
 		stop = s.meterStart // nothing read this run: bill nothing rather than guess
 	}
 	if c.meter != nil {
-		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionEnd, Reading: end, At: now}})
+		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionEnd, Reading: end, At: now, DC: c.dcStatus()}})
 	}
 	l.emit(endFact{end: SessionEnd{
 		Connector: c.id, SessionID: s.id, IDTag: idTag, MeterStop: stop, At: now,
-		Reason: reason, Begin: s.begin, End: end,
+		Reason: reason, Begin: s.begin, End: end, DCReason: c.dcReason(),
 	}})
 	c.log.Info("station: session ended", "session", s.id, "reason", reason)
 
@@ -411,7 +411,7 @@ func (l *loop) unlock(n int) (UnlockResult, error) {
 	if c.sess != nil {
 		l.endSession(c, ReasonUnlockCommand, "")
 	}
-	if c.closed || c.switchFaulted() {
+	if c.closed || c.switchFaulted() || !c.dcUnlockSafe() {
 		return UnlockFailed, nil
 	}
 	c.lockCmd = false

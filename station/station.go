@@ -99,6 +99,9 @@ type Options struct {
 	// Location is the time zone of the tariffs' times of day (see
 	// SetTariff); nil means UTC.
 	Location *time.Location
+	// DC tunes the DC sequence of connectors with Hardware.DC; the zero
+	// value is the defaults of DCConfig.
+	DC DCConfig
 }
 
 // defaultInboxSize bounds how many messages may wait for the loop before a
@@ -109,11 +112,12 @@ const defaultInboxSize = 256
 // Station is one charging station. Build it with New, start it with Run; all
 // other methods are safe for concurrent use and talk to the loop.
 type Station struct {
-	opts Options
-	clk  clock.Clock
-	log  *slog.Logger
-	rep  Reporter
-	auth Authorizer
+	opts  Options
+	dcCfg DCConfig // opts.DC with defaults
+	clk   clock.Clock
+	log   *slog.Logger
+	rep   Reporter
+	auth  Authorizer
 	// limitRep is rep when it is a LimitReporter, else nil.
 	limitRep LimitReporter
 	bucket   []byte
@@ -161,6 +165,11 @@ func New(opts Options) (*Station, error) {
 		if hw.MaxCurrent <= 0 {
 			return nil, fmt.Errorf("station: connector %d: MaxCurrent must be positive", hw.ID)
 		}
+		if hw.DC != nil {
+			if err := hw.DC.Validate(); err != nil {
+				return nil, fmt.Errorf("station: connector %d: %w", hw.ID, err)
+			}
+		}
 		if !c.Mode.valid() {
 			return nil, fmt.Errorf("station: connector %d: %w: %q", hw.ID, ErrInvalidMode, c.Mode)
 		}
@@ -186,6 +195,7 @@ func New(opts Options) (*Station, error) {
 	}
 	s := &Station{
 		opts:     opts,
+		dcCfg:    opts.DC.withDefaults(),
 		clk:      clock.Or(opts.Clock),
 		log:      opts.Logger,
 		rep:      opts.Reporter,

@@ -108,6 +108,9 @@ type Sample struct {
 	Context   SampleContext
 	Reading   meter.Reading
 	At        time.Time
+	// DC is the vehicle's and the charger's side of a DC connector at the
+	// sample (SoC, offered current and power); nil on AC connectors.
+	DC *DCStatus
 }
 
 // SessionEnd reports a session that has ended.
@@ -123,6 +126,10 @@ type SessionEnd struct {
 	// Begin and End are the readings at the start and end of the session, for
 	// adapters that send them as transaction data.
 	Begin, End meter.Reading
+	// DCReason, on a DC connector, says why the DC sequence ended the
+	// session (the vehicle stopped, a step timed out, a fault); "" when
+	// something else did (Reason says what) or on AC.
+	DCReason DCReason
 }
 
 // Reporter receives the station's facts, in the order they happened, from a
@@ -274,6 +281,8 @@ type ConnectorSnapshot struct {
 	// Display is what the connector shows its driver (prices and costs,
 	// see UpdateDisplay); nil when nothing is known.
 	Display *DriverDisplay
+	// DC is the DC sequence's state; nil on AC connectors.
+	DC *DCStatus
 }
 
 // SessionSnapshot is a session's state.

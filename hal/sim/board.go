@@ -70,16 +70,7 @@ type Board struct {
 	mu    sync.Mutex
 	input bool // the limit input is asserted (SetInput)
 
-	qmu     sync.Mutex // guards queue, dropped, running, sink and pumping
-	queue   []hal.Event
-	dropped int
-	running bool
-	wake    chan struct{} // capacity 1: the queue may be non-empty
-	// sink is the sink of Start, nil unless started; pumping says a pump
-	// goroutine is delivering to it (it alone, so events stay in order).
-	sink    hal.Sink
-	pumping bool
-	pumpWG  sync.WaitGroup // the pump goroutine, if any
+	events eventQueue
 }
 
 var _ hal.Board = (*Board)(nil)
@@ -124,13 +115,14 @@ func New(o Options) (*Board, error) {
 		clk:     clock.Or(o.Clock),
 		log:     o.Logger,
 		voltage: o.Voltage,
-		wake:    make(chan struct{}, 1),
+		events:  newEventQueue(),
 	}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
 	// Lazily: a fleet holds thousands of boards that rarely log.
 	b.log = lazylog.With(b.log, "board", o.Name)
+	b.events.log = b.log
 	now := b.clk.Now()
 	for id := 1; id <= o.Connectors; id++ {
 		c := &conn{b: b, id: id, maxCurrent: o.MaxCurrent, phases: o.Phases, wired: o.Phases, ev: ev, sensed: hal.PilotA,

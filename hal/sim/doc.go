@@ -43,4 +43,18 @@
 //
 // Time (the 6 s rule, the battery) comes from the injected clock, so tests
 // run in virtual time with clock.Fake.
+//
+// # The DC charger
+//
+// DCBoard (NewDC, board "sim-dc") is a simulated DC charger: CCS connectors
+// whose hal.Connector.DC holds a supply of parallel power modules, an
+// isolation monitor, a cable voltmeter and the EV (hal.Vehicle), with DC
+// contactors that have feedback, a lock, a DC meter and a board-wide
+// emergency stop. Its EV has a battery whose open-circuit voltage rises with
+// the state of charge, asks for less current above DCEV.TaperFrom and stops
+// at its target; it closes its contactors once the precharge has matched its
+// voltage. The model steps in DCOptions.Step increments on the board's clock
+// while anything is under way. Its faults are FaultIsolation,
+// FaultPrecharge, FaultModule, FaultWeld, FaultMeter and FaultEmergencyStop;
+// docs/dc.md describes the model.
 package sim

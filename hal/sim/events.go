@@ -3,66 +3,45 @@ package sim
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
 
 	"github.com/evsed/evsed/hal"
 )
 
-// Event delivery: the model queues its events under the board's lock (emit)
-// and Run or Start hands them to the sink outside it, in order.
+// Event delivery: the model queues its events under its board's lock (emit)
+// and Run or Start hands them to the sink outside it, in order. The AC and
+// the DC board share this queue.
 
 // maxQueued bounds the events waiting for Run or Start; beyond it new events
 // are dropped (and the loss logged), so that a board nobody runs cannot grow
 // without bound.
 const maxQueued = 4096
 
+// eventQueue is a board's event queue and its delivery to a sink.
+type eventQueue struct {
+	log *slog.Logger // set by the board before use
+
+	qmu     sync.Mutex // guards queue, dropped, running, sink and pumping
+	queue   []hal.Event
+	dropped int
+	running bool
+	wake    chan struct{} // capacity 1: the queue may be non-empty
+	// sink is the sink of Start, nil unless started; pumping says a pump
+	// goroutine is delivering to it (it alone, so events stay in order).
+	sink    hal.Sink
+	pumping bool
+	pumpWG  sync.WaitGroup // the pump goroutine, if any
+}
+
+func newEventQueue() eventQueue { return eventQueue{wake: make(chan struct{}, 1)} }
+
 // Run implements hal.Board. It delivers the events queued before it, then
 // reports every connector's current CP state (Detail "initial state"), then
 // delivers events in order until ctx ends, and returns nil then. Only one Run
 // (or Start) may run at a time; the sink is called from Run's goroutine only.
 func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
-	if sink == nil {
-		return errors.New("hal/sim: nil sink")
-	}
-	b.qmu.Lock()
-	if b.running {
-		b.qmu.Unlock()
-		return ErrRunning
-	}
-	b.running = true
-	b.qmu.Unlock()
-	defer func() {
-		b.qmu.Lock()
-		b.running = false
-		b.qmu.Unlock()
-	}()
-
-	b.mu.Lock()
-	for _, c := range b.conns {
-		b.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: c.sensed, Detail: "initial state"})
-	}
-	b.mu.Unlock()
-
-	for {
-		b.qmu.Lock()
-		evs, dropped := b.queue, b.dropped
-		b.queue, b.dropped = nil, 0
-		b.qmu.Unlock()
-		if dropped > 0 {
-			b.log.Warn("simulated events dropped: queue full", "dropped", dropped)
-		}
-		for _, e := range evs {
-			sink(e)
-		}
-		if len(evs) > 0 {
-			continue // more may have arrived while the sink ran
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-b.wake:
-		}
-	}
+	return b.events.run(ctx, sink, b.initialStates)
 }
 
 // Start delivers events to sink as Run does (the queued ones, then every
@@ -78,77 +57,133 @@ func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
 // Run or Start may be active at a time; after stop, Run or Start may be
 // called again.
 func (b *Board) Start(sink hal.Sink) (stop func(), err error) {
-	if sink == nil {
-		return nil, errors.New("hal/sim: nil sink")
-	}
-	b.qmu.Lock()
-	if b.running {
-		b.qmu.Unlock()
-		return nil, ErrRunning
-	}
-	b.running = true
-	b.sink = sink
-	b.qmu.Unlock()
+	return b.events.start(sink, b.initialStates)
+}
 
-	// The first of these starts the pump, which delivers the events queued
-	// before Start ahead of them.
+// initialStates queues every connector's current CP state.
+func (b *Board) initialStates() {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, c := range b.conns {
 		b.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: c.sensed, Detail: "initial state"})
 	}
-	b.mu.Unlock()
+}
+
+// emit queues e for Run or Start. It never blocks; b.mu is held by the
+// caller, so the queue's order is the order of the state changes.
+func (b *Board) emit(e hal.Event) { b.events.emit(e) }
+
+// run is Board.Run's body: initial queues the boards' initial events.
+func (q *eventQueue) run(ctx context.Context, sink hal.Sink, initial func()) error {
+	if sink == nil {
+		return errors.New("hal/sim: nil sink")
+	}
+	q.qmu.Lock()
+	if q.running {
+		q.qmu.Unlock()
+		return ErrRunning
+	}
+	q.running = true
+	q.qmu.Unlock()
+	defer func() {
+		q.qmu.Lock()
+		q.running = false
+		q.qmu.Unlock()
+	}()
+
+	initial()
+
+	for {
+		q.qmu.Lock()
+		evs, dropped := q.queue, q.dropped
+		q.queue, q.dropped = nil, 0
+		q.qmu.Unlock()
+		if dropped > 0 {
+			q.log.Warn("simulated events dropped: queue full", "dropped", dropped)
+		}
+		for _, e := range evs {
+			sink(e)
+		}
+		if len(evs) > 0 {
+			continue // more may have arrived while the sink ran
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-q.wake:
+		}
+	}
+}
+
+// start is Board.Start's body.
+func (q *eventQueue) start(sink hal.Sink, initial func()) (stop func(), err error) {
+	if sink == nil {
+		return nil, errors.New("hal/sim: nil sink")
+	}
+	q.qmu.Lock()
+	if q.running {
+		q.qmu.Unlock()
+		return nil, ErrRunning
+	}
+	q.running = true
+	q.sink = sink
+	q.qmu.Unlock()
+
+	// The first of these starts the pump, which delivers the events queued
+	// before Start ahead of them.
+	initial()
 
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			b.qmu.Lock()
-			b.sink = nil
-			b.qmu.Unlock()
-			b.pumpWG.Wait()
-			b.qmu.Lock()
-			b.running = false
-			b.qmu.Unlock()
+			q.qmu.Lock()
+			q.sink = nil
+			q.qmu.Unlock()
+			q.pumpWG.Wait()
+			q.qmu.Lock()
+			q.running = false
+			q.qmu.Unlock()
 		})
 	}, nil
 }
 
-// startPumpLocked starts the pump goroutine unless it runs; b.qmu is held.
-func (b *Board) startPumpLocked() {
-	if b.pumping || b.sink == nil {
+// startPumpLocked starts the pump goroutine unless it runs; q.qmu is held.
+func (q *eventQueue) startPumpLocked() {
+	if q.pumping || q.sink == nil {
 		return
 	}
-	b.pumping = true
-	b.pumpWG.Add(1)
-	go b.pump()
+	q.pumping = true
+	q.pumpWG.Add(1)
+	go q.pump()
 }
 
 // pump hands the queued events to Start's sink, oldest first, one at a
 // time (so that stop leaves the rest queued), and ends when the queue is
 // empty or Start's stop was called.
-func (b *Board) pump() {
-	defer b.pumpWG.Done()
+func (q *eventQueue) pump() {
+	defer q.pumpWG.Done()
 	for {
-		b.qmu.Lock()
-		sink, dropped := b.sink, b.dropped
-		if sink == nil || len(b.queue) == 0 && dropped == 0 {
-			b.pumping = false
-			if len(b.queue) == 0 {
-				b.queue = nil // an idle board keeps no backlog array
+		q.qmu.Lock()
+		sink, dropped := q.sink, q.dropped
+		if sink == nil || len(q.queue) == 0 && dropped == 0 {
+			q.pumping = false
+			if len(q.queue) == 0 {
+				q.queue = nil // an idle board keeps no backlog array
 			}
-			b.qmu.Unlock()
+			q.qmu.Unlock()
 			return
 		}
-		b.dropped = 0
+		q.dropped = 0
 		var e hal.Event
-		ok := len(b.queue) > 0
+		ok := len(q.queue) > 0
 		if ok {
-			e = b.queue[0]
-			b.queue[0] = hal.Event{}
-			b.queue = b.queue[1:]
+			e = q.queue[0]
+			q.queue[0] = hal.Event{}
+			q.queue = q.queue[1:]
 		}
-		b.qmu.Unlock()
+		q.qmu.Unlock()
 		if dropped > 0 {
-			b.log.Warn("simulated events dropped: queue full", "dropped", dropped)
+			q.log.Warn("simulated events dropped: queue full", "dropped", dropped)
 		}
 		if ok {
 			sink(e)
@@ -156,19 +191,26 @@ func (b *Board) pump() {
 	}
 }
 
-// emit queues e for Run or Start. It never blocks; b.mu is held by the
-// caller, so the queue's order is the order of the state changes.
-func (b *Board) emit(e hal.Event) {
-	b.qmu.Lock()
-	if len(b.queue) >= maxQueued {
-		b.dropped++
+// emit queues e. It never blocks; the board's lock is held by the caller,
+// so the queue's order is the order of the state changes.
+func (q *eventQueue) emit(e hal.Event) {
+	q.qmu.Lock()
+	if len(q.queue) >= maxQueued {
+		q.dropped++
 	} else {
-		b.queue = append(b.queue, e)
+		q.queue = append(q.queue, e)
 	}
-	b.startPumpLocked()
-	b.qmu.Unlock()
+	q.startPumpLocked()
+	q.qmu.Unlock()
 	select {
-	case b.wake <- struct{}{}:
+	case q.wake <- struct{}{}:
 	default: // a wake-up is pending already
 	}
+}
+
+// idle reports whether every queued event has been handed to the sink.
+func (q *eventQueue) idle() bool {
+	q.qmu.Lock()
+	defer q.qmu.Unlock()
+	return len(q.queue) == 0 && !q.pumping
 }

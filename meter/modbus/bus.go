@@ -215,6 +215,43 @@ func (b *Bus) claim(unit uint8) error {
 	return nil
 }
 
+// Claim reserves unit for a device other than a Meter (an isolation
+// monitor on the meters' line): no Meter or second device may take it.
+func (b *Bus) Claim(unit int) error {
+	lo, hi := b.UnitRange()
+	if unit < lo || unit > hi {
+		return fmt.Errorf("modbus: unit id %d on %s, want %d..%d", unit, b, lo, hi)
+	}
+	return b.claim(uint8(unit))
+}
+
+// ReadRegisters reads qty registers of function f from addr at unit, in
+// the bus's turn with its timeout, retries and frame delay, for drivers of
+// devices that are not meters. The words are returned as the device sent
+// them. A request without an answer wraps ErrNoAnswer; a Modbus exception
+// that retrying cannot cure is returned as is.
+func (b *Bus) ReadRegisters(ctx context.Context, unit int, f Function, addr, qty uint16) ([]uint16, error) {
+	if f != Input && f != Holding {
+		return nil, fmt.Errorf("modbus: unknown function %q", f)
+	}
+	if qty == 0 || qty > 125 || int(addr)+int(qty) > 0x10000 {
+		return nil, fmt.Errorf("modbus: %d registers from %#04x", qty, addr)
+	}
+	lo, hi := b.UnitRange()
+	if unit < lo || unit > hi {
+		return nil, fmt.Errorf("modbus: unit id %d on %s, want %d..%d", unit, b, lo, hi)
+	}
+	data, err := b.read(ctx, uint8(unit), request{Function: f, Addr: addr, Qty: qty})
+	if err != nil {
+		return nil, fmt.Errorf("modbus read %s#%d %#04x: %w", b, unit, addr, err)
+	}
+	out := make([]uint16, qty)
+	for i := range out {
+		out[i] = uint16(data[2*i])<<8 | uint16(data[2*i+1])
+	}
+	return out, nil
+}
+
 // Close waits for the request on the wire, if any, and closes the
 // connection. Later requests fail with ErrClosed.
 func (b *Bus) Close() error {
@@ -237,7 +274,7 @@ func (b *Bus) drop() error {
 
 // read fetches q.Qty registers from unit and returns their wire bytes. It
 // holds the bus for at most Timeout × Attempts plus FrameDelays. A request
-// without a valid answer returns an error wrapping errNoAnswer; a Modbus
+// without a valid answer returns an error wrapping ErrNoAnswer; a Modbus
 // exception that retrying cannot cure (illegal function, address or value:
 // a wrong model) returns that exception.
 func (b *Bus) read(ctx context.Context, unit uint8, q request) ([]byte, error) {
@@ -270,7 +307,7 @@ func (b *Bus) read(ctx context.Context, unit uint8, q request) ([]byte, error) {
 		b.opts.Logger.Debug("modbus request failed", "bus", b.name, "unit", unit,
 			"addr", q.Addr, "qty", q.Qty, "attempt", attempt, "err", err)
 	}
-	return nil, fmt.Errorf("%w after %d attempts: %w", errNoAnswer, b.opts.Attempts, err)
+	return nil, fmt.Errorf("%w after %d attempts: %w", ErrNoAnswer, b.opts.Attempts, err)
 }
 
 // pause keeps FrameDelay after the last exchange; the caller holds the turn.

@@ -59,6 +59,15 @@ func TestDatasheetVectors(t *testing.T) {
 				r.Current[2] == 1175*physic.Ampere/100 && r.PowerPhase[2] == -15003*physic.Watt/10 &&
 				r.Frequency == 501*physic.Hertz/10 && r.PowerFactor == 0.987
 		}},
+		{"pzem017", Input, words{
+			0x0000: 0x9C40,                 // 40000 × 0.01 V = 400 V
+			0x0001: 0x4E20,                 // 20000 × 0.01 A = 200 A
+			0x0002: 0x3500, 0x0003: 0x000C, // 800000 × 0.1 W = 80 kW, low word first
+			0x0004: 0x3039, 0x0005: 0x0001, // 77881 Wh, low word first
+		}, func(r meter.Reading) bool {
+			return r.DC && r.Phases == 1 && r.Voltage[0] == 400*physic.Volt && r.Current[0] == 200*physic.Ampere &&
+				r.Power == 80*physic.KiloWatt && r.EnergyImport == 77881*meter.WattHour
+		}},
 	} {
 		t.Run(tc.model, func(t *testing.T) {
 			s := newSim()

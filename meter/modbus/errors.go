@@ -21,7 +21,7 @@ var (
 	ErrUnitInUse = errors.New("modbus: unit id already on the bus")
 )
 
-// errNoAnswer marks a request that got no valid answer after every attempt
+// ErrNoAnswer marks a request that got no valid answer after every attempt
 // (timeout, broken connection, CRC or framing errors): the Meter counts it
-// towards its failure threshold.
-var errNoAnswer = errors.New("no answer")
+// towards its failure threshold, and Bus.ReadRegisters wraps it.
+var ErrNoAnswer = errors.New("modbus: no answer")

@@ -163,7 +163,7 @@ func (m *Meter) Read(ctx context.Context) (meter.Reading, error) {
 			answers[i] = data
 			continue
 		}
-		if errors.Is(err, errNoAnswer) {
+		if errors.Is(err, ErrNoAnswer) {
 			return meter.Reading{}, m.missed(err)
 		}
 		return meter.Reading{}, fmt.Errorf("modbus read %s: %w", m.name, err)
@@ -195,7 +195,7 @@ func (m *Meter) missed(err error) error {
 // decode fills a Reading from the answers and returns the resolution (mWh)
 // of the import and export registers.
 func (m *Meter) decode(answers [][]byte) (meter.Reading, [2]int64, error) {
-	r := meter.Reading{Time: m.bus.opts.Clock.Now(), Fields: m.model.Fields()}
+	r := meter.Reading{Time: m.bus.opts.Clock.Now(), Fields: m.model.Fields(), DC: m.model.DC}
 	var steps [2]int64
 	for _, s := range m.slots {
 		b := answers[s.req][s.off:]

@@ -190,6 +190,11 @@ type Model struct {
 	// where the meter answers reads of the registers in between.
 	MaxGap    int
 	Registers []Register
+	// DC marks the meter of a DC circuit (a DC charger's output): its
+	// Readings carry meter.Reading.DC, with the DC voltage and current as
+	// phase 1's. A DC model has Phases 1 and no per-phase power, frequency
+	// or power factor.
+	DC bool
 }
 
 // maxRegs returns the effective per-request limit.
@@ -229,6 +234,9 @@ func (m *Model) Validate() error {
 	if m.MaxGap < 0 {
 		return bad("max gap %d is negative", m.MaxGap)
 	}
+	if m.DC && m.Phases != 1 {
+		return bad("a DC meter has phases %d, want 1", m.Phases)
+	}
 	if len(m.Registers) == 0 {
 		return bad("no registers")
 	}
@@ -241,6 +249,9 @@ func (m *Model) Validate() error {
 	for i, r := range m.Registers {
 		if r.Quantity.field() == 0 {
 			return bad("register %d: unknown quantity %q", i, r.Quantity)
+		}
+		if m.DC && (r.Quantity == PowerPhase || r.Quantity == Frequency || r.Quantity == PowerFactor) {
+			return bad("register %d: a DC meter has no %s", i, r.Quantity)
 		}
 		if r.Quantity.perPhase() {
 			if r.Phase < 1 || r.Phase > m.Phases {
@@ -313,6 +324,7 @@ type GenericConfig struct {
 	MaxRegs   int        `json:"maxRegs,omitempty" yaml:"maxRegs,omitempty"` // see Model.MaxRegs
 	MaxGap    int        `json:"maxGap,omitempty" yaml:"maxGap,omitempty"`   // see Model.MaxGap
 	Registers []Register `json:"registers" yaml:"registers"`
+	DC        bool       `json:"dc,omitempty" yaml:"dc,omitempty"` // see Model.DC
 }
 
 // Generic returns the validated model "generic" described by c. The returned
@@ -325,6 +337,7 @@ func Generic(c GenericConfig) (*Model, error) {
 		MaxRegs:   c.MaxRegs,
 		MaxGap:    c.MaxGap,
 		Registers: append([]Register(nil), c.Registers...),
+		DC:        c.DC,
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err

@@ -24,8 +24,12 @@ func TestShippedModelsValidate(t *testing.T) {
 			if m.Title == "" {
 				t.Error("no title")
 			}
-			if got := m.Fields(); got != all {
-				t.Errorf("fields %b, want %b", got, all)
+			want := all
+			if m.DC {
+				want = meter.FieldEnergyImport | meter.FieldPower | meter.FieldCurrent | meter.FieldVoltage
+			}
+			if got := m.Fields(); got != want {
+				t.Errorf("fields %b, want %b", got, want)
 			}
 			for _, q := range plan(m) {
 				if q.Qty == 0 || int(q.Qty) > m.maxRegs() {
@@ -34,8 +38,8 @@ func TestShippedModelsValidate(t *testing.T) {
 			}
 		})
 	}
-	if len(Names()) != 6 {
-		t.Errorf("shipped %v, want 6 models", Names())
+	if len(Names()) != 7 {
+		t.Errorf("shipped %v, want 7 models", Names())
 	}
 }
 
@@ -74,6 +78,11 @@ func TestValidateRejects(t *testing.T) {
 		{"phases 2", func(m *Model) { m.Phases = 2 }},
 		{"max regs 126", func(m *Model) { m.MaxRegs = 126 }},
 		{"negative gap", func(m *Model) { m.MaxGap = -1 }},
+		{"DC on three phases", func(m *Model) { m.DC, m.Phases = true, 3 }},
+		{"DC with a frequency", func(m *Model) {
+			m.DC = true
+			m.Registers = append(m.Registers, Register{Quantity: Frequency, Addr: 4, Function: Input, Type: Uint16, Scale: 0.01, Unit: Hz})
+		}},
 		{"no registers", func(m *Model) { m.Registers = nil }},
 		{"unknown quantity", func(m *Model) { m.Registers[0].Quantity = "energy" }},
 		{"unknown type", func(m *Model) { m.Registers[0].Type = "int24" }},

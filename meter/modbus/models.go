@@ -6,7 +6,7 @@ package modbus
 // (holding) is address 0.
 
 // shipped is the read-only catalogue that Lookup searches.
-var shipped = []*Model{sdm630, sdm72dm, sdm120, abbB23, abbB24, em340}
+var shipped = []*Model{sdm630, sdm72dm, sdm120, abbB23, abbB24, em340, pzem017}
 
 // eastron3Phase is the three-phase part of the Eastron map shared by the
 // SDM630 and the SDM72D-M (v2): float32 input registers, high word first,
@@ -161,4 +161,25 @@ var em340 = &Model{
 			h(EnergyExport, 0, 0x004E, Int32, 0.1, KWh),   // kWh (-) TOT, kWh*10
 		}
 	}(),
+}
+
+// Peacefair PZEM-017 (and PZEM-003), a DC meter module with an external
+// shunt, from the maker's "PZEM-003/017 DC communication module" document:
+// the measurements are input registers (function 4) from 0x0000: voltage
+// (0.01 V), current (0.01 A), power (0.1 W, 32 bits, low word first) and
+// energy (1 Wh, 32 bits, low word first). Its 300 V range fits a bench or a
+// low-voltage DC supply rather than a charger for cars, whose meters are
+// described with a GenericConfig (dc: true) until a map is shipped.
+var pzem017 = &Model{
+	Name:   "pzem017",
+	Title:  "Peacefair PZEM-017 DC meter (PZEM-003/017 DC communication module, input registers)",
+	Phases: 1,
+	DC:     true,
+	MaxGap: 8,
+	Registers: []Register{
+		{Quantity: Voltage, Phase: 1, Addr: 0x0000, Function: Input, Type: Uint16, Scale: 0.01, Unit: V},
+		{Quantity: Current, Phase: 1, Addr: 0x0001, Function: Input, Type: Uint16, Scale: 0.01, Unit: A},
+		{Quantity: PowerTotal, Addr: 0x0002, Function: Input, Type: Uint32, Order: LittleWords, Scale: 0.1, Unit: W},
+		{Quantity: EnergyImport, Addr: 0x0004, Function: Input, Type: Uint32, Order: LittleWords, Scale: 1, Unit: Wh},
+	},
 }

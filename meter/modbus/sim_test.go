@@ -312,6 +312,23 @@ func truth(m *Model) meter.Reading {
 			r.PowerPhase[i], r.Current[i], r.Voltage[i] = 0, 0, 0
 		}
 	}
+	if m.DC {
+		// A DC meter measures what its fields say, and nothing else.
+		r.DC = true
+		f := m.Fields()
+		if !f.Has(meter.FieldEnergyExport) {
+			r.EnergyExport = 0
+		}
+		if !f.Has(meter.FieldPowerPhases) {
+			r.PowerPhase = [3]physic.Power{}
+		}
+		if !f.Has(meter.FieldFrequency) {
+			r.Frequency = 0
+		}
+		if !f.Has(meter.FieldPowerFactor) {
+			r.PowerFactor = 0
+		}
+	}
 	return r
 }
 
