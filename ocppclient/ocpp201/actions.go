@@ -48,9 +48,9 @@ type ActionInfo struct {
 func Actions() []ActionInfo {
 	return []ActionInfo{
 		// A Security.
-		{ActionCertificateSigned, "A", ToStation, NotSupported, "not yet: no certificate store wired (block A)", req[CertificateSignedRequest], resp[CertificateSignedResponse]},
-		{ActionSecurityEventNotification, "A", ToCSMS, NotSupported, "not yet sent (block A)", nil, resp[SecurityEventNotificationResponse]},
-		{ActionSignCertificate, "A", ToCSMS, NotSupported, "not yet sent (block A)", nil, resp[SignCertificateResponse]},
+		{ActionCertificateSigned, "A", ToStation, Supported, "installs the charging station certificate chain (key of the last CSR, chains to a CSMS root, MaxCertificateChainSize); OnClientCertificate after the answer; NotSupported without a certificate store", req[CertificateSignedRequest], resp[CertificateSignedResponse]},
+		{ActionSecurityEventNotification, "A", ToCSMS, Supported, "every critical security event, through the durable queue", nil, resp[SecurityEventNotificationResponse]},
+		{ActionSignCertificate, "A", ToCSMS, Supported, "a CSR for a new key (CN serial number, O OrganizationName) on TriggerMessage SignChargingStationCertificate or RenewClientCertificate; repeated per CertSigningWaitMinimum and CertSigningRepeatTimes", nil, resp[SignCertificateResponse]},
 		// B Provisioning.
 		{ActionBootNotification, "B", ToCSMS, Supported, "sent on every connect until Accepted, with the boot reason; retried after interval while Pending or Rejected", nil, resp[BootNotificationResponse]},
 		{ActionGetBaseReport, "B", ToStation, Supported, "answers, then reports the device model in NotifyReport parts of ItemsPerMessageGetReport items", req[GetBaseReportRequest], resp[GetBaseReportResponse]},
@@ -63,7 +63,7 @@ func Actions() []ActionInfo {
 		{ActionSetVariables, "B", ToStation, Supported, "writes device model variables (RebootRequired where the model says so); more than ItemsPerMessageSetVariables is a CALLERROR", req[SetVariablesRequest], resp[SetVariablesResponse]},
 		// C Authorization.
 		{ActionAuthorize, "C", ToCSMS, Supported, "asks the CSMS about an id token unless the local list answers (LocalPreAuthorize); offline: LocalAuthorizeOffline, OfflineTxForUnknownIdEnabled", nil, resp[AuthorizeResponse]},
-		{ActionClearCache, "C", ToStation, Supported, "Accepted; the authorization cache is not implemented yet, so there is nothing to clear", req[ClearCacheRequest], resp[ClearCacheResponse]},
+		{ActionClearCache, "C", ToStation, Supported, "empties the authorization cache; Rejected while AuthCacheCtrlr.Enabled is false", req[ClearCacheRequest], resp[ClearCacheResponse]},
 		// D Local authorization list management.
 		{ActionGetLocalListVersion, "D", ToStation, Supported, "the local list's version (0: none)", req[GetLocalListVersionRequest], resp[GetLocalListVersionResponse]},
 		{ActionSendLocalList, "D", ToStation, Supported, "Full or Differential update of the local list", req[SendLocalListRequest], resp[SendLocalListResponse]},
@@ -71,49 +71,49 @@ func Actions() []ActionInfo {
 		{ActionGetTransactionStatus, "E", ToStation, Supported, "whether a transaction is ongoing and whether its messages are still queued", req[GetTransactionStatusRequest], resp[GetTransactionStatusResponse]},
 		{ActionTransactionEvent, "E", ToCSMS, Supported, "Started/Updated/Ended per TxStartPoint and TxStopPoint, durable and in order, offline=true when queued offline", nil, resp[TransactionEventResponse]},
 		// F Remote control.
-		{ActionRequestStartTransaction, "F", ToStation, Supported, "starts a session (remoteStartId in the TransactionEvent, triggerReason RemoteStart); with a chargingProfile it is Rejected until smart charging is wired", req[RequestStartTransactionRequest], resp[RequestStartTransactionResponse]},
+		{ActionRequestStartTransaction, "F", ToStation, Supported, "starts a session (remoteStartId in the TransactionEvent, triggerReason RemoteStart); a chargingProfile (TxProfile, no transactionId) is installed for the transaction", req[RequestStartTransactionRequest], resp[RequestStartTransactionResponse]},
 		{ActionRequestStopTransaction, "F", ToStation, Supported, "stops the session of a transactionId", req[RequestStopTransactionRequest], resp[RequestStopTransactionResponse]},
-		{ActionTriggerMessage, "F", ToStation, Supported, "BootNotification (while Pending), Heartbeat, StatusNotification, MeterValues, TransactionEvent, FirmwareStatusNotification, LogStatusNotification; others NotImplemented", req[TriggerMessageRequest], resp[TriggerMessageResponse]},
+		{ActionTriggerMessage, "F", ToStation, Supported, "BootNotification (while Pending), Heartbeat, StatusNotification, MeterValues, TransactionEvent, FirmwareStatusNotification and LogStatusNotification (the running job's status and requestId, else Idle), SignChargingStationCertificate; others NotImplemented", req[TriggerMessageRequest], resp[TriggerMessageResponse]},
 		{ActionUnlockConnector, "F", ToStation, Supported, "unlocks a connector without an authorized transaction", req[UnlockConnectorRequest], resp[UnlockConnectorResponse]},
 		// G Availability.
 		{ActionChangeAvailability, "G", ToStation, Supported, "station, EVSE or connector Operative/Inoperative; Scheduled while a transaction runs", req[ChangeAvailabilityRequest], resp[ChangeAvailabilityResponse]},
 		{ActionStatusNotification, "G", ToCSMS, Supported, "connector status (Available, Occupied, Reserved, Unavailable, Faulted) on change and after every connect", nil, resp[StatusNotificationResponse]},
 		// H Reservation.
-		{ActionCancelReservation, "H", ToStation, NotSupported, "not yet: reservations are not wired (block H)", req[CancelReservationRequest], resp[CancelReservationResponse]},
-		{ActionReservationStatusUpdate, "H", ToCSMS, NotSupported, "not yet sent (block H)", nil, resp[ReservationStatusUpdateResponse]},
-		{ActionReserveNow, "H", ToStation, NotSupported, "not yet: reservations are not wired (block H)", req[ReserveNowRequest], resp[ReserveNowResponse]},
+		{ActionCancelReservation, "H", ToStation, Supported, "ends a reservation the station holds; Rejected for an unknown id", req[CancelReservationRequest], resp[CancelReservationResponse]},
+		{ActionReservationStatusUpdate, "H", ToCSMS, Supported, "Expired or Removed for a reservation that ended unused, through the durable queue", nil, resp[ReservationStatusUpdateResponse]},
+		{ActionReserveNow, "H", ToStation, Supported, "reserves an EVSE, or any with ReservationCtrlr.NonEvseSpecific, for a token or its group; connectorType checked; reservationId in the TransactionEvent that uses it", req[ReserveNowRequest], resp[ReserveNowResponse]},
 		// I Tariff and cost.
 		{ActionCostUpdated, "I", ToStation, NotSupported, "tariff and cost are not implemented", nil, nil},
 		// J Metering.
 		{ActionMeterValues, "J", ToCSMS, Supported, "clock-aligned meter values outside transactions (AlignedDataCtrlr), best effort", nil, resp[MeterValuesResponse]},
 		// K Smart charging.
-		{ActionClearChargingProfile, "K", ToStation, NotSupported, "not yet: smart charging is not wired (block K)", req[ClearChargingProfileRequest], resp[ClearChargingProfileResponse]},
+		{ActionClearChargingProfile, "K", ToStation, Supported, "clears the profile of an id, or every profile matching EVSE, purpose and stack level; Unknown when none", req[ClearChargingProfileRequest], resp[ClearChargingProfileResponse]},
 		{ActionClearedChargingLimit, "K", ToCSMS, NotSupported, "no external charging limits are reported", nil, nil},
-		{ActionGetChargingProfiles, "K", ToStation, NotSupported, "not yet: smart charging is not wired (block K)", req[GetChargingProfilesRequest], resp[GetChargingProfilesResponse]},
-		{ActionGetCompositeSchedule, "K", ToStation, NotSupported, "not yet: smart charging is not wired (block K)", req[GetCompositeScheduleRequest], resp[GetCompositeScheduleResponse]},
+		{ActionGetChargingProfiles, "K", ToStation, Supported, "NoProfiles, or Accepted and the matching profiles in ReportChargingProfiles (source CSO), one per EVSE", req[GetChargingProfilesRequest], resp[GetChargingProfilesResponse]},
+		{ActionGetCompositeSchedule, "K", ToStation, Supported, "the limits in force from now for the duration, EVSE 0 or n, in A or W (RateUnit), capped by the ratings and the site limit", req[GetCompositeScheduleRequest], resp[GetCompositeScheduleResponse]},
 		{ActionNotifyChargingLimit, "K", ToCSMS, NotSupported, "no external charging limits are reported", nil, nil},
 		{ActionNotifyEVChargingNeeds, "K", ToCSMS, NotSupported, "no ISO 15118 charging needs", nil, nil},
 		{ActionNotifyEVChargingSchedule, "K", ToCSMS, NotSupported, "no ISO 15118 charging schedules", nil, nil},
-		{ActionReportChargingProfiles, "K", ToCSMS, NotSupported, "not yet sent (block K)", nil, resp[ReportChargingProfilesResponse]},
-		{ActionSetChargingProfile, "K", ToStation, NotSupported, "not yet: smart charging is not wired (block K)", req[SetChargingProfileRequest], resp[SetChargingProfileResponse]},
+		{ActionReportChargingProfiles, "K", ToCSMS, Supported, "the profiles GetChargingProfiles asks for, tbc on all parts but the last", nil, resp[ReportChargingProfilesResponse]},
+		{ActionSetChargingProfile, "K", ToStation, Supported, "installs a profile (K01 rules, SmartChargingCtrlr limits) and hands the station its limits; Rejected while SmartChargingCtrlr.Enabled is false", req[SetChargingProfileRequest], resp[SetChargingProfileResponse]},
 		// L Firmware management.
-		{ActionFirmwareStatusNotification, "L", ToCSMS, Supported, "sent when triggered, with status Idle (no firmware updater wired yet)", nil, resp[FirmwareStatusNotificationResponse]},
+		{ActionFirmwareStatusNotification, "L", ToCSMS, Supported, "every step of an update with its requestId, through the durable queue; when triggered, the running update's status or Idle", nil, resp[FirmwareStatusNotificationResponse]},
 		{ActionPublishFirmware, "L", ToStation, NotSupported, "no local controller", nil, nil},
 		{ActionPublishFirmwareStatusNotification, "L", ToCSMS, NotSupported, "no local controller", nil, nil},
 		{ActionUnpublishFirmware, "L", ToStation, NotSupported, "no local controller", nil, nil},
-		{ActionUpdateFirmware, "L", ToStation, NotSupported, "not yet: no firmware updater wired (block L)", req[UpdateFirmwareRequest], resp[UpdateFirmwareResponse]},
+		{ActionUpdateFirmware, "L", ToStation, Supported, "signed or not; retries, retrieve and install times; InvalidCertificate for a signing certificate no manufacturer root vouches for; NotSupported without a firmware updater", req[UpdateFirmwareRequest], resp[UpdateFirmwareResponse]},
 		// M ISO 15118 certificate management.
-		{ActionDeleteCertificate, "M", ToStation, NotSupported, "not yet: no certificate store wired", req[DeleteCertificateRequest], resp[DeleteCertificateResponse]},
+		{ActionDeleteCertificate, "M", ToStation, Supported, "deletes a root certificate; the CSMS root TLS relies on is kept (Failed); NotSupported without a certificate store", req[DeleteCertificateRequest], resp[DeleteCertificateResponse]},
 		{ActionGet15118EVCertificate, "M", ToCSMS, NotSupported, "no ISO 15118", nil, nil},
 		{ActionGetCertificateStatus, "M", ToCSMS, NotSupported, "no OCSP checks of ISO 15118 certificates", nil, nil},
-		{ActionGetInstalledCertificateIds, "M", ToStation, NotSupported, "not yet: no certificate store wired", req[GetInstalledCertificateIdsRequest], resp[GetInstalledCertificateIdsResponse]},
-		{ActionInstallCertificate, "M", ToStation, NotSupported, "not yet: no certificate store wired", req[InstallCertificateRequest], resp[InstallCertificateResponse]},
+		{ActionGetInstalledCertificateIds, "M", ToStation, Supported, "the CSMS and manufacturer roots, SHA-256 hash data; NotSupported without a certificate store", req[GetInstalledCertificateIdsRequest], resp[GetInstalledCertificateIdsResponse]},
+		{ActionInstallCertificate, "M", ToStation, Supported, "installs a CSMS or manufacturer root (ISO 15118 roots Rejected); NotSupported without a certificate store", req[InstallCertificateRequest], resp[InstallCertificateResponse]},
 		// N Diagnostics.
 		{ActionClearVariableMonitoring, "N", ToStation, NotSupported, "no monitoring", nil, nil},
 		{ActionCustomerInformation, "N", ToStation, NotSupported, "no customer information", nil, nil},
-		{ActionGetLog, "N", ToStation, NotSupported, "not yet: no log uploader wired (block N)", req[GetLogRequest], resp[GetLogResponse]},
+		{ActionGetLog, "N", ToStation, Supported, "uploads the diagnostics or the security log within the timestamps, with retries; NotSupported without a log uploader", req[GetLogRequest], resp[GetLogResponse]},
 		{ActionGetMonitoringReport, "N", ToStation, NotSupported, "no monitoring", nil, nil},
-		{ActionLogStatusNotification, "N", ToCSMS, Supported, "sent when triggered, with status Idle (no log uploader wired yet)", nil, resp[LogStatusNotificationResponse]},
+		{ActionLogStatusNotification, "N", ToCSMS, Supported, "every step of an upload with its requestId, through the durable queue; when triggered, the running upload's status or Idle", nil, resp[LogStatusNotificationResponse]},
 		{ActionNotifyCustomerInformation, "N", ToCSMS, NotSupported, "no customer information", nil, nil},
 		{ActionNotifyEvent, "N", ToCSMS, NotSupported, "no monitoring events", nil, nil},
 		{ActionNotifyMonitoringReport, "N", ToCSMS, NotSupported, "no monitoring", nil, nil},

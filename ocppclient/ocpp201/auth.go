@@ -12,22 +12,50 @@ import (
 
 // Authorization (functional block C) and the local list (D).
 
-// Authorize implements station.Authorizer (C01): with LocalPreAuthorize
-// a token the local list accepts is accepted without a round trip;
-// otherwise the CSMS is asked. Offline, LocalAuthorizeOffline lets the
-// local list answer, and OfflineTxForUnknownIdEnabled accepts a token it
-// does not hold.
+// Authorize implements station.Authorizer (C01, C10, C12, C13, C15). The
+// local list (LocalAuthListCtrlr.Enabled) and the authorization cache
+// (AuthCacheCtrlr.Enabled) are the local sources, the list taking
+// precedence (a token it holds is judged by it alone):
+//
+//   - with LocalPreAuthorize, a token a local source holds as Accepted
+//     (and not expired) is accepted at once, without asking the CSMS;
+//   - when registered, Authorize decides, and its idTokenInfo updates the
+//     cache (not for tokens the list holds);
+//   - offline (not registered, or no answer): with LocalAuthorizeOffline
+//     the local verdict decides, so that expired and blocked entries
+//     refuse; a token neither source knows is accepted with
+//     OfflineTxForUnknownIdEnabled and Invalid otherwise.
+//
+// The group token (groupIdToken) is the result's ParentIDTag, so that the
+// station lets a token of the same group stop the session. Every answer
+// not from the CSMS has Offline set.
 func (c *Charger) Authorize(ctx context.Context, idTag string) (station.AuthResult, error) {
 	now := c.clk.Now()
-	entry, listed := c.listLookup(idTag)
-	if listed && c.boolVar(refLocalPreAuthorize) && entry.Status == authlist.Accepted && (entry.Expiry.IsZero() || now.Before(entry.Expiry)) {
-		return station.AuthResult{Status: station.AuthAccepted, ParentIDTag: entry.GroupToken, Offline: true}, nil
+	var (
+		local station.AuthResult
+		known bool
+	)
+	if entry, listed := c.listLookup(idTag); listed {
+		info := IDTokenInfo{Status: AuthorizationStatus(entry.Status)}
+		if entry.Status == authlist.Accepted && !entry.Expiry.IsZero() && !now.Before(entry.Expiry) {
+			info.Status = AuthorizationStatusExpired
+		}
+		if entry.GroupToken != "" {
+			info.GroupIDToken = &IDToken{IDToken: entry.GroupToken, Type: IDTokenKind(entry.GroupTokenType)}
+		}
+		local, known = authResult(info, true), true
+	} else if e, ok := c.cache.lookup(idTag, now, c.boolVar(refAuthCacheEnabled)); ok {
+		local, known = station.AuthResult{Status: authResult(IDTokenInfo{Status: e.Status}, true).Status, ParentIDTag: e.Group, Offline: true}, true
+	}
+	if known && local.Status == station.AuthAccepted && c.boolVar(refLocalPreAuthorize) {
+		return local, nil
 	}
 	caller := c.transport()
 	if caller != nil {
 		var resp AuthorizeResponse
 		err := call(ctx, caller, ActionAuthorize, &AuthorizeRequest{IDToken: IDToken{IDToken: idTag, Type: tokenKind(idTag)}}, &resp)
 		if err == nil {
+			c.cacheToken(idTag, resp.IDTokenInfo)
 			return authResult(resp.IDTokenInfo, false), nil
 		}
 		var ce *ocppclient.CallError
@@ -36,10 +64,10 @@ func (c *Charger) Authorize(ctx context.Context, idTag string) (station.AuthResu
 		}
 		c.log.Info("ocpp201 Authorize failed; deciding offline", "err", err)
 	}
-	if listed && c.boolVar(refLocalAuthorizeOffline) {
-		return authResult(IDTokenInfo{Status: AuthorizationStatus(entry.Status)}, true), nil
-	}
-	if !listed && c.boolVar(refOfflineTxForUnknownID) {
+	switch {
+	case known && c.boolVar(refLocalAuthorizeOffline):
+		return local, nil
+	case !known && c.boolVar(refOfflineTxForUnknownID):
 		return station.AuthResult{Status: station.AuthAccepted, Offline: true}, nil
 	}
 	return station.AuthResult{Status: station.AuthInvalid, Offline: true}, nil
@@ -78,13 +106,32 @@ func authResult(info IDTokenInfo, offline bool) station.AuthResult {
 	return out
 }
 
-// cacheToken would record a verdict in the authorization cache; the
-// cache is not implemented yet (AuthCacheCtrlr), so verdicts are not
-// kept.
-func (c *Charger) cacheToken(string, IDTokenInfo) {}
+// cacheToken records a CSMS verdict on token (from an Authorize or a
+// TransactionEvent answer) in the authorization cache when the cache is
+// enabled and the local list does not hold the token (C10.FR.04: the
+// list takes precedence, so a cache entry for it would never be read).
+func (c *Charger) cacheToken(token string, info IDTokenInfo) {
+	if !c.boolVar(refAuthCacheEnabled) {
+		return
+	}
+	if _, listed := c.listLookup(token); listed {
+		return
+	}
+	now := c.clk.Now()
+	e := cacheEntry{Status: info.Status, Stored: now, Expiry: now.Add(c.seconds(refAuthCacheLifeTime))}
+	if info.CacheExpiryDateTime != nil {
+		e.Expiry = info.CacheExpiryDateTime.Time
+	}
+	if info.GroupIDToken != nil {
+		e.Group = info.GroupIDToken.IDToken
+	}
+	if err := c.cache.store(token, e); err != nil {
+		c.log.Warn("ocpp201 authorization cache", "err", err)
+	}
+}
 
-// ClearCache empties the authorization cache (which holds nothing yet).
-func (c *Charger) ClearCache() error { return nil }
+// ClearCache empties the authorization cache, as ClearCache does.
+func (c *Charger) ClearCache() error { return c.cache.clear() }
 
 // sendLocalList applies SendLocalList (D01, D02) to the local list.
 func (c *Charger) sendLocalList(r *SendLocalListRequest) *SendLocalListResponse {

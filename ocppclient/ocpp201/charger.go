@@ -16,6 +16,7 @@ import (
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/ocppclient/authlist"
+	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 	"github.com/evsed/evsed/ocppclient/smartcharging"
 	"github.com/evsed/evsed/station"
@@ -96,8 +97,33 @@ type Options struct {
 	SiteLimit physic.ElectricCurrent
 	// Security says whether the certificates a security profile needs are
 	// installed; a network profile with security profile 2 or 3 is
-	// Rejected unless it says they are. Nil rejects every profile above 1.
+	// Rejected unless it says they are. Nil means Certificates; with
+	// neither every profile above 1 is Rejected.
 	Security SecurityReadiness
+	// Certificates is the certificate store of InstallCertificate,
+	// GetInstalledCertificateIds, DeleteCertificate, SignCertificate and
+	// CertificateSigned; nil answers them NotSupported. Pass a nil
+	// interface, not a nil *certstore.Store.
+	Certificates CertificateStore
+	// SecurityLog, when set, keeps every security event (see
+	// Charger.SecurityEvent); nil keeps none locally, and the critical
+	// ones still go to the CSMS.
+	SecurityLog SecurityLog
+	// Firmware runs UpdateFirmware; its OnStatus must be
+	// Charger.FirmwareNotice. Nil answers it NotSupported.
+	Firmware FirmwareUpdater
+	// Logs runs GetLog; its OnStatus must be Charger.LogNotice. Nil
+	// answers it NotSupported.
+	Logs LogUploader
+	// DiagnosticsLogs are what a GetLog of the DiagnosticsLog uploads (the
+	// agent's logs, the security log); SecurityLogSource is what a GetLog
+	// of the SecurityLog uploads.
+	DiagnosticsLogs   []logupload.Source
+	SecurityLogSource logupload.Source
+	// OnClientCertificate, when set, is called after a CertificateSigned
+	// installed a new charging station certificate and its answer went
+	// out: the agent reconnects so that the new certificate is presented.
+	OnClientCertificate func()
 }
 
 // SecurityReadiness is what the adapter asks before it accepts a higher
@@ -126,8 +152,16 @@ type Charger struct {
 	queue  *ocppclient.Queue
 	store  *store
 	list   *authlist.List
+	cache  *authCache
 	smart  *smartcharging.Store
 	status *statusTracker
+	// profilesMax is the most charging profiles held (the maxLimit of
+	// SmartChargingCtrlr.Entries).
+	profilesMax int
+	// sc is the smart-charging state (smart.go).
+	sc smartState
+	// resv is the reservations watched (reservation.go).
+	resv resvState
 
 	// txMu serializes the transaction state machine (the Reporter's
 	// calls, remote starts, and Delivered) and guards txs.
@@ -167,6 +201,10 @@ type Charger struct {
 	// pendingAvail are ChangeAvailability requests Scheduled until the
 	// EVSE's transaction ends, by EVSE id (0: station).
 	pendingAvail map[int]OperationalStatus
+	// csrPending says a SignCertificate was accepted and no
+	// CertificateSigned came yet; csrTimer sends it again.
+	csrPending bool
+	csrTimer   clock.Timer
 	// background tracks goroutines started for work after an answer.
 	background sync.WaitGroup
 }
@@ -215,6 +253,9 @@ func New(opts Options) (*Charger, error) {
 	if c.store, err = openStore(opts.DB, opts.Bucket); err != nil {
 		return nil, fmt.Errorf("ocpp201: %w", err)
 	}
+	if c.cache, err = openAuthCache(c.store, maxLimitOf(opts.Variables, refAuthCacheStorage, 1<<20)); err != nil {
+		return nil, fmt.Errorf("ocpp201: %w", err)
+	}
 	if c.list, err = authlist.Open(opts.DB, opts.Bucket+".locallist"); err != nil {
 		return nil, fmt.Errorf("ocpp201: %w", err)
 	}
@@ -227,11 +268,16 @@ func New(opts Options) (*Charger, error) {
 	} else if r != "" {
 		c.bootReason = r
 	}
+	c.profilesMax = maxLimitOf(c.vars, refSmartEntries, defaultProfilesMax)
 	c.status = newStatusTracker(opts.NumEVSEs, c.kickStatuses)
 	if err := c.recoverTransactions(); err != nil {
 		return nil, fmt.Errorf("ocpp201: %w", err)
 	}
 	c.applyRetryPolicy()
+	if err := c.loadReservations(); err != nil {
+		return nil, fmt.Errorf("ocpp201: %w", err)
+	}
+	c.liveVariables()
 	c.vars.SetValidator(c.validateVariable)
 	c.vars.OnChange(c.variableChanged)
 	return c, nil
@@ -443,9 +489,16 @@ func (c *Charger) Start(ctx context.Context) (stop func()) {
 	c.scheduleHeartbeat()
 	c.kickStatuses()
 	c.background.Go(func() { c.applyAllLimits(ctx) })
+	c.armReservations()
 	return func() {
 		c.senders.Wait()
+		c.stopLimits()
+		c.stopReservations()
 		c.mu.Lock()
+		if c.csrTimer != nil {
+			c.csrTimer.Stop()
+			c.csrTimer = nil
+		}
 		c.runCtx = nil
 		if c.heartbeatTimer != nil {
 			c.heartbeatTimer.Stop()

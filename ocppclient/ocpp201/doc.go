@@ -35,4 +35,28 @@
 // station facts each point is read from); their ids are generated here.
 // Token types are guessed from the token (tokenKind): the station knows
 // tokens as strings only.
+//
+// # Functional blocks
+//
+// Besides B, E, F, G, J, P and the local list (D), the adapter does:
+//
+//   - A Security: security events (Charger.SecurityEvent, the critical ones
+//     queued as SecurityEventNotification), the charging station
+//     certificate (SignCertificate, CertificateSigned,
+//     RenewClientCertificate) and the root certificates of M
+//     (InstallCertificate, GetInstalledCertificateIds, DeleteCertificate) on
+//     Options.Certificates (security.go).
+//   - C Authorization: the authorization cache of AuthCacheCtrlr and
+//     group tokens (authcache.go, auth.go).
+//   - H Reservation on the station's reservations, with
+//     ReservationStatusUpdate (reservation.go).
+//   - K Smart charging on package smartcharging, limits handed to the
+//     station (smart.go).
+//   - L Firmware and N log upload on Options.Firmware and Options.Logs
+//     (firmware.go).
+//
+// Notifications that must not be lost (security events, firmware and log
+// status, reservation updates) go through the durable queue as
+// ocppclient.KindOther; reports asked for by the CSMS (NotifyReport,
+// ReportChargingProfiles) are sent after the answer, best effort.
 package ocpp201

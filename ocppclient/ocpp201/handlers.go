@@ -65,6 +65,44 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 		return c.sendLocalList(r), nil
 	case *GetLocalListVersionRequest:
 		return &GetLocalListVersionResponse{VersionNumber: c.list.Version()}, nil
+	case *GetChargingProfilesRequest:
+		return c.getChargingProfiles(r), nil
+	case *ClearChargingProfileRequest:
+		return c.clearChargingProfile(ctx, r), nil
+	case *InstallCertificateRequest:
+		store, err := c.certificates(action)
+		if err != nil {
+			return nil, err
+		}
+		return c.installCertificate(store, r), nil
+	case *GetInstalledCertificateIdsRequest:
+		store, err := c.certificates(action)
+		if err != nil {
+			return nil, err
+		}
+		return c.installedCertificates(store, r), nil
+	case *DeleteCertificateRequest:
+		store, err := c.certificates(action)
+		if err != nil {
+			return nil, err
+		}
+		return c.deleteCertificate(store, r), nil
+	case *CertificateSignedRequest:
+		store, err := c.certificates(action)
+		if err != nil {
+			return nil, err
+		}
+		return c.certificateSigned(store, r), nil
+	case *UpdateFirmwareRequest:
+		if c.opts.Firmware == nil {
+			return nil, needs(action, "firmware updater")
+		}
+		return c.updateFirmware(c.opts.Firmware, r), nil
+	case *GetLogRequest:
+		if c.opts.Logs == nil {
+			return nil, needs(action, "log uploader")
+		}
+		return c.getLog(c.opts.Logs, r), nil
 	}
 	st, err := c.station()
 	if err != nil {
@@ -83,10 +121,6 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 		return c.changeAvailability(ctx, st, r), nil
 	case *SetChargingProfileRequest:
 		return c.setChargingProfile(ctx, st, r), nil
-	case *GetChargingProfilesRequest:
-		return c.getChargingProfiles(r), nil
-	case *ClearChargingProfileRequest:
-		return c.clearChargingProfile(ctx, r), nil
 	case *GetCompositeScheduleRequest:
 		return c.getCompositeSchedule(ctx, st, r), nil
 	case *ReserveNowRequest:
@@ -377,10 +411,11 @@ func (c *Charger) setNetworkProfile(r *SetNetworkProfileRequest) *SetNetworkProf
 		return reject("InvalidURL", "security profiles 2 and 3 need wss://")
 	}
 	if p.SecurityProfile >= 2 {
-		if c.opts.Security == nil {
+		ready := c.readiness()
+		if ready == nil {
 			return reject("NoCertificate", "no certificate store")
 		}
-		if err := c.opts.Security.ProfileReady(p.SecurityProfile); err != nil {
+		if err := ready.ProfileReady(p.SecurityProfile); err != nil {
 			return reject("NoCertificate", err.Error())
 		}
 	}
@@ -441,7 +476,7 @@ func (c *Charger) requestStart(ctx context.Context, st Station, r *RequestStartT
 		return rejected("no EVSE free")
 	}
 	if r.ChargingProfile != nil {
-		if err := c.acceptRemoteProfile(n, r.ChargingProfile); err != nil {
+		if err := c.acceptRemoteProfile(n, r.IDToken.IDToken, r.ChargingProfile); err != nil {
 			return rejected("charging profile: " + err.Error())
 		}
 	}
@@ -609,12 +644,21 @@ func (c *Charger) triggerMessage(r *TriggerMessageRequest) any {
 		then = func(ctx context.Context) { c.triggeredTransactionEvents(ctx, evses) }
 	case MessageTriggerFirmwareStatusNotification:
 		then = func(ctx context.Context) {
-			_ = c.sendNow(ctx, ActionFirmwareStatusNotification, &FirmwareStatusNotificationRequest{Status: FirmwareStatusIdle}, &FirmwareStatusNotificationResponse{})
+			if err := c.sendNow(ctx, ActionFirmwareStatusNotification, c.triggeredFirmware(), &FirmwareStatusNotificationResponse{}); err != nil {
+				c.log.Warn("ocpp201 triggered FirmwareStatusNotification", "err", err)
+			}
 		}
 	case MessageTriggerLogStatusNotification:
 		then = func(ctx context.Context) {
-			_ = c.sendNow(ctx, ActionLogStatusNotification, &LogStatusNotificationRequest{Status: UploadLogStatusIdle}, &LogStatusNotificationResponse{})
+			if err := c.sendNow(ctx, ActionLogStatusNotification, c.triggeredLog(), &LogStatusNotificationResponse{}); err != nil {
+				c.log.Warn("ocpp201 triggered LogStatusNotification", "err", err)
+			}
 		}
+	case MessageTriggerSignChargingStationCertificate:
+		if c.opts.Certificates == nil || c.csrCommonName() == "" {
+			return answer(TriggerMessageStatusRejected)
+		}
+		then = func(ctx context.Context) { c.signCertificate(ctx, 0) }
 	default:
 		return answer(TriggerMessageStatusNotImplemented)
 	}
@@ -690,8 +734,12 @@ func containsInt(list []int, n int) bool {
 	return false
 }
 
-// clearCache empties the authorization cache (C11).
+// clearCache empties the authorization cache (C11); with the cache
+// disabled the answer is Rejected (C11.FR.04).
 func (c *Charger) clearCache() *ClearCacheResponse {
+	if !c.boolVar(refAuthCacheEnabled) {
+		return &ClearCacheResponse{Status: ClearCacheStatusRejected, StatusInfo: statusInfo("Disabled", "the authorization cache is disabled")}
+	}
 	if err := c.ClearCache(); err != nil {
 		c.log.Warn("ocpp201 ClearCache", "err", err)
 		return &ClearCacheResponse{Status: ClearCacheStatusRejected}

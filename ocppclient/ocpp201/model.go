@@ -169,3 +169,22 @@ func (c *Charger) StationConfig(base station.Config) station.Config {
 	base.StopTransactionOnInvalidID = c.boolVar(refStopTxOnInvalidID)
 	return base
 }
+
+// liveVariables makes the ReadOnly values the adapter keeps in memory the
+// source of their Actual value, so that keeping them costs no commit:
+// SmartChargingCtrlr.Entries, AuthCacheCtrlr.Storage and
+// SecurityCtrlr.CertificateEntries. A model without one of them is fine.
+func (c *Charger) liveVariables() {
+	for _, v := range []struct {
+		ref devicemodel.Ref
+		fn  func() string
+	}{
+		{refSmartEntries, c.smartEntries},
+		{refAuthCacheStorage, c.cache.bytes},
+		{refCertificateEntries, c.certificateEntries},
+	} {
+		if err := c.vars.Live(v.ref, v.fn); err != nil {
+			c.log.Debug("ocpp201 live variable", "variable", v.ref.String(), "err", err)
+		}
+	}
+}

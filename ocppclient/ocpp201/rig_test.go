@@ -15,6 +15,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.etcd.io/bbolt"
+	"periph.io/x/conn/v3/physic"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
@@ -29,12 +30,19 @@ type fakeStation struct {
 	snap  station.Snapshot
 	calls []string
 	avail station.AvailabilityResult
+	// limits is the latest schedule SetLimits gave each connector.
+	limits map[int]station.LimitSchedule
+	// reserve answers Reserve; "" refuses with an error. reservations
+	// are those accepted and not cancelled.
+	reserve      station.ReservationResult
+	reservations []station.Reservation
 }
 
 func newFakeStation(n int) *fakeStation {
-	s := &fakeStation{avail: station.AvailabilityAccepted}
+	s := &fakeStation{avail: station.AvailabilityAccepted, limits: map[int]station.LimitSchedule{}, reserve: station.ReservationAccepted}
 	for i := 1; i <= n; i++ {
-		s.snap.Connectors = append(s.snap.Connectors, station.ConnectorSnapshot{ID: i, Status: station.Available})
+		s.snap.Connectors = append(s.snap.Connectors, station.ConnectorSnapshot{ID: i, Status: station.Available,
+			Phases: 3, MaxCurrent: 32 * physic.Ampere})
 	}
 	return s
 }
@@ -88,12 +96,57 @@ func (s *fakeStation) SetConfig(context.Context, station.Config) error { return 
 func (s *fakeStation) Config(context.Context) (station.Config, error) {
 	return station.DefaultConfig(), nil
 }
-func (s *fakeStation) SetLimits(context.Context, int, station.LimitSchedule) error { return nil }
-func (s *fakeStation) Reserve(context.Context, station.Reservation) (station.ReservationResult, error) {
-	return "", errors.New("no")
+func (s *fakeStation) SetLimits(_ context.Context, n int, l station.LimitSchedule) error {
+	s.mu.Lock()
+	s.limits[n] = l
+	s.mu.Unlock()
+	return nil
 }
-func (s *fakeStation) CancelReservation(context.Context, int) (bool, error)        { return false, nil }
-func (s *fakeStation) Reservations(context.Context) ([]station.Reservation, error) { return nil, nil }
+
+// limitNow is the current connector n was last limited to at t
+// (station.NoLimit when none).
+func (s *fakeStation) limitNow(n int, t time.Time) physic.ElectricCurrent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := station.NoLimit
+	for _, st := range s.limits[n] {
+		if !st.At.After(t) {
+			cur = st.Current
+		}
+	}
+	return cur
+}
+
+func (s *fakeStation) Reserve(_ context.Context, r station.Reservation) (station.ReservationResult, error) {
+	s.record("Reserve %d %d %s %s", r.ID, r.Connector, r.IDTag, r.ParentIDTag)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reserve == "" {
+		return "", errors.New("no")
+	}
+	if s.reserve == station.ReservationAccepted {
+		s.reservations = append(s.reservations, r)
+	}
+	return s.reserve, nil
+}
+
+func (s *fakeStation) CancelReservation(_ context.Context, id int) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.reservations {
+		if r.ID == id {
+			s.reservations = append(s.reservations[:i], s.reservations[i+1:]...)
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (s *fakeStation) Reservations(context.Context) ([]station.Reservation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]station.Reservation(nil), s.reservations...), nil
+}
 
 // sent is one CALL the Charger made.
 type sent struct {
@@ -159,6 +212,8 @@ func csmsAnswers(boot func() RegistrationStatus) func(string, json.RawMessage) (
 			return &AuthorizeResponse{IDTokenInfo: IDTokenInfo{Status: AuthorizationStatusAccepted}}, nil
 		case ActionTransactionEvent:
 			return &TransactionEventResponse{}, nil
+		case ActionSignCertificate:
+			return &SignCertificateResponse{Status: GenericStatusAccepted}, nil
 		}
 		return struct{}{}, nil
 	}
@@ -181,11 +236,19 @@ type rig struct {
 	// answered are the Charger's answers to HandleCall, for the
 	// conformance check.
 	answered []sent
+	// mod, when set, changes the Options before New.
+	mod func(*Options)
 }
 
 func newRig(t *testing.T, initial map[devicemodel.Ref]string) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: t.TempDir(), clk: clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)), st: newFakeStation(2)}
+	return newRigWith(t, initial, nil)
+}
+
+// newRigWith is newRig with mod applied to the Options.
+func newRigWith(t *testing.T, initial map[devicemodel.Ref]string, mod func(*Options)) *rig {
+	t.Helper()
+	r := &rig{t: t, dir: t.TempDir(), clk: clock.NewFake(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)), st: newFakeStation(2), mod: mod}
 	r.caller = &fakeCaller{answer: csmsAnswers(func() RegistrationStatus { return RegistrationStatusAccepted })}
 	r.open(initial)
 	t.Cleanup(func() {
@@ -210,10 +273,14 @@ func (r *rig) open(initial map[devicemodel.Ref]string) {
 	if r.queue, err = ocppclient.OpenQueue(db, ocppclient.QueueOptions{LogPath: filepath.Join(r.dir, "queue.log")}); err != nil {
 		t.Fatal(err)
 	}
-	r.ch, err = New(Options{
-		Station: r.st, Identity: Identity{Model: "sim", VendorName: "evsed"}, NumEVSEs: 2, DB: db,
+	opts := Options{
+		Station: r.st, Identity: Identity{Model: "sim", VendorName: "evsed", SerialNumber: "SN-1"}, NumEVSEs: 2, DB: db,
 		Variables: r.vars, Queue: r.queue, Clock: r.clk, Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	if r.mod != nil {
+		r.mod(&opts)
+	}
+	r.ch, err = New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,4 +469,20 @@ func (r *rig) checkConformance() {
 		}
 	}
 	t.Logf("%d messages checked against the schemas", n)
+}
+
+// queued returns the payloads of the queued entries of action.
+func (r *rig) queued(action string) []json.RawMessage {
+	r.t.Helper()
+	entries, err := r.queue.Entries()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var out []json.RawMessage
+	for _, e := range entries {
+		if e.Action == action {
+			out = append(out, e.Payload)
+		}
+	}
+	return out
 }

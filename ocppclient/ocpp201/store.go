@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/evsed/evsed/ocppclient/smartcharging"
 )
 
 // Sub-buckets of the adapter's top-level bucket.
@@ -17,6 +19,10 @@ var (
 	// netBucket maps a configuration slot (decimal) to the
 	// NetworkConnectionProfile SetNetworkProfile stored there (JSON).
 	netBucket = []byte("network")
+	// wireBucket maps a charging profile id (decimal) to the
+	// storedProfile SetChargingProfile installed, for
+	// ReportChargingProfiles; the engine's store holds what applies.
+	wireBucket = []byte("profiles")
 )
 
 var keyBootReason = []byte("bootReason")
@@ -49,7 +55,7 @@ func openStore(db *bbolt.DB, top string) (*store, error) {
 		if err != nil {
 			return err
 		}
-		for _, n := range [][]byte{txBucket, metaBucket, netBucket} {
+		for _, n := range [][]byte{txBucket, metaBucket, netBucket, wireBucket, cacheBucket, resvBucket} {
 			if _, err := t.CreateBucketIfNotExists(n); err != nil {
 				return err
 			}
@@ -195,4 +201,63 @@ func (s *store) hasNetworkProfile(slot int) (bool, error) {
 		return nil
 	})
 	return found, err
+}
+
+// storedProfile is a charging profile as the CSMS set it, with its EVSE.
+type storedProfile struct {
+	EVSE    int             `json:"evse"`
+	Profile ChargingProfile `json:"profile"`
+}
+
+// syncProfiles makes the wire bucket hold the profiles the engine holds:
+// it drops the others and, when add is not nil, writes add. One commit,
+// none when nothing changes.
+func (s *store) syncProfiles(held []smartcharging.Profile, add *storedProfile) error {
+	keep := map[string]bool{}
+	for _, p := range held {
+		keep[strconv.Itoa(p.ID)] = true
+	}
+	var gone [][]byte
+	err := s.view(wireBucket, func(b *bbolt.Bucket) error {
+		return b.ForEach(func(k, _ []byte) error {
+			if !keep[string(k)] && (add == nil || string(k) != strconv.Itoa(add.Profile.ID)) {
+				gone = append(gone, append([]byte(nil), k...))
+			}
+			return nil
+		})
+	})
+	if err != nil || (len(gone) == 0 && add == nil) {
+		return err
+	}
+	return s.update(wireBucket, func(b *bbolt.Bucket) error {
+		for _, k := range gone {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		if add == nil {
+			return nil
+		}
+		v, err := json.Marshal(add)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(strconv.Itoa(add.Profile.ID)), v)
+	})
+}
+
+// storedProfiles returns the wire profiles by id.
+func (s *store) storedProfiles() (map[int]storedProfile, error) {
+	out := map[int]storedProfile{}
+	err := s.view(wireBucket, func(b *bbolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			id, err := strconv.Atoi(string(k))
+			var p storedProfile
+			if err == nil && json.Unmarshal(v, &p) == nil {
+				out[id] = p
+			}
+			return nil
+		})
+	})
+	return out, err
 }

@@ -89,6 +89,9 @@ type txState struct {
 	// delivered marks that the Started event was answered (the store has
 	// the record).
 	delivered bool
+	// started is when the transaction began (the anchor of Relative
+	// charging profiles); after a restart, when it was recovered.
+	started time.Time
 }
 
 func newTxID() string {
@@ -187,7 +190,7 @@ func (c *Charger) step(n int, trigger TriggerReason, at time.Time, ev event) err
 }
 
 func (c *Charger) startTx(n int, e *evseState, ev event) error {
-	e.tx = &txState{id: newTxID(), held: map[string]bool{}, session: e.session}
+	e.tx = &txState{id: newTxID(), held: map[string]bool{}, session: e.session, started: ev.at}
 	for p, v := range conditions(e) {
 		if v {
 			e.tx.held[p] = true
@@ -273,7 +276,7 @@ func (c *Charger) emit(n int, e *evseState, ev event) error {
 	}
 	if ev.kind == TransactionEventKindEnded {
 		e.tx = nil
-		c.txEnded(n)
+		c.txEnded(n, tx.id)
 	}
 	return nil
 }
@@ -348,6 +351,7 @@ func tokenKind(token string) IDTokenKind {
 // on the network.
 func (c *Charger) StatusChanged(s station.StatusChange) {
 	c.status.update(s)
+	c.reservationsStatusChanged(s)
 	if s.Connector < 1 {
 		return
 	}
@@ -405,15 +409,26 @@ func (c *Charger) pilotConnected(n int) bool {
 // it is already open, reports the authorization. It returns once the
 // event is durable.
 func (c *Charger) SessionStarted(ctx context.Context, s station.SessionStart) error {
+	txID, err := c.sessionStarted(s)
+	if err != nil {
+		return err
+	}
+	c.transactionLimits(ctx, s.Connector, s.IDTag, txID)
+	return nil
+}
+
+// sessionStarted is SessionStarted's transaction step; it returns the
+// open transaction of the EVSE ("" when none).
+func (c *Charger) sessionStarted(s station.SessionStart) (string, error) {
 	c.txMu.Lock()
 	defer c.txMu.Unlock()
 	e := c.evse(s.Connector)
 	if e == nil {
-		return fmt.Errorf("ocpp201: session on unknown EVSE %d", s.Connector)
+		return "", fmt.Errorf("ocpp201: session on unknown EVSE %d", s.Connector)
 	}
 	if e.session == s.SessionID || (e.tx != nil && e.tx.session == s.SessionID) {
 		c.log.Warn("ocpp201 session start reported again", "session", s.SessionID)
-		return nil
+		return "", nil
 	}
 	e.session, e.idToken, e.authorized, e.connected = s.SessionID, s.IDTag, true, true
 	trigger := TriggerReasonAuthorized
@@ -431,14 +446,17 @@ func (c *Charger) SessionStarted(ctx context.Context, s station.SessionStart) er
 		}
 		ev.trigger = trigger
 	}
+	if s.ReservationID != 0 {
+		c.reservationUsed(s.ReservationID)
+	}
 	if err := c.step(s.Connector, trigger, s.At, ev); err != nil {
-		return err
+		return "", err
 	}
-	if e.tx != nil {
-		c.attach(s.SessionID, e.tx.id)
+	if e.tx == nil {
+		return "", nil
 	}
-	c.sessionStartedLimits(s)
-	return nil
+	c.attach(s.SessionID, e.tx.id)
+	return e.tx.id, nil
 }
 
 // attach tells the station the session's transaction id, off the
@@ -515,6 +533,15 @@ func (c *Charger) sendIdle(req *MeterValuesRequest) {
 // end of the authorization and goes on until its stop point. It returns
 // once the event is durable.
 func (c *Charger) SessionEnded(ctx context.Context, s station.SessionEnd) error {
+	if err := c.sessionEnded(s); err != nil {
+		return err
+	}
+	c.refreshLimits(ctx)
+	return nil
+}
+
+// sessionEnded is SessionEnded's transaction step.
+func (c *Charger) sessionEnded(s station.SessionEnd) error {
 	c.txMu.Lock()
 	defer c.txMu.Unlock()
 	e := c.evse(s.Connector)
@@ -543,9 +570,7 @@ func (c *Charger) SessionEnded(ctx context.Context, s station.SessionEnd) error 
 		ev.values = c.endValues(s)
 	}
 	e.idToken = ""
-	err := c.step(s.Connector, stopTrigger(s.Reason), s.At, ev)
-	c.sessionEndedLimits(s)
-	return err
+	return c.step(s.Connector, stopTrigger(s.Reason), s.At, ev)
 }
 
 // endValues are the TxEndedMeasurands of the begin and end readings.
@@ -572,10 +597,13 @@ func (c *Charger) endValues(s station.SessionEnd) []MeterValue {
 	return out
 }
 
-// txEnded runs what waited for the end of EVSE n's transaction: a Reset
-// OnIdle, a scheduled ChangeAvailability. txMu is held.
-func (c *Charger) txEnded(n int) {
-	c.background.Go(func() { c.runScheduled(n) })
+// txEnded runs what waited for the end of EVSE n's transaction txID: the
+// end of its TxProfiles, a Reset OnIdle. txMu is held.
+func (c *Charger) txEnded(n int, txID string) {
+	c.background.Go(func() {
+		c.transactionEndedLimits(c.runContext(), txID)
+		c.runScheduled(n)
+	})
 }
 
 // openTransaction returns the open transaction id of EVSE n, or "".
@@ -749,7 +777,7 @@ func (c *Charger) recoverTransactions() error {
 		// that breaks a stop point.
 		e.tx = &txState{id: id, seq: s.next, held: map[string]bool{"EVConnected": true, "Authorized": true,
 			"PowerPathClosed": true, "DataSigned": true, "ParkingBayOccupancy": true, "EnergyTransfer": true},
-			session: s.session, delivered: true}
+			session: s.session, delivered: true, started: c.clk.Now()}
 		e.connected, e.authorized, e.session = true, s.session != "", s.session
 	}
 	return nil

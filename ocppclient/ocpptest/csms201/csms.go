@@ -13,9 +13,14 @@ import (
 	ocpp2 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/authorization"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/availability"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/diagnostics"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/firmware"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/meter"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/provisioning"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/remotecontrol"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/reservation"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/security"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/smartcharging"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/transactions"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
 	"github.com/lorenzodonini/ocpp-go/ws"
@@ -92,6 +97,11 @@ func (c *CSMS) Restart() error {
 	cs.SetAuthorizationHandler(h)
 	cs.SetTransactionsHandler(h)
 	cs.SetMeterHandler(h)
+	cs.SetSmartChargingHandler(h)
+	cs.SetReservationHandler(h)
+	cs.SetSecurityHandler(h)
+	cs.SetFirmwareHandler(h)
+	cs.SetDiagnosticsHandler(h)
 	cs.SetNewChargingStationHandler(func(s ocpp2.ChargingStationConnection) { c.setConnected(s.ID(), true) })
 	cs.SetChargingStationDisconnectedHandler(func(s ocpp2.ChargingStationConnection) { c.setConnected(s.ID(), false) })
 	c.cs = cs
@@ -335,4 +345,121 @@ func (h *handler) OnTransactionEvent(st string, req *transactions.TransactionEve
 func (h *handler) OnMeterValues(st string, req *meter.MeterValuesRequest) (*meter.MeterValuesResponse, error) {
 	h.c.record(st, req)
 	return meter.NewMeterValuesResponse(), nil
+}
+
+// SetChargingProfile sends SetChargingProfile.
+func (c *CSMS) SetChargingProfile(st string, evse int, p *types.ChargingProfile) (*smartcharging.SetChargingProfileResponse, error) {
+	return send[*smartcharging.SetChargingProfileResponse](c, st, smartcharging.NewSetChargingProfileRequest(evse, p))
+}
+
+// GetChargingProfiles sends GetChargingProfiles; the profiles come back in
+// ReportChargingProfiles records.
+func (c *CSMS) GetChargingProfiles(st string, requestID int, evse *int, criterion smartcharging.ChargingProfileCriterion) (*smartcharging.GetChargingProfilesResponse, error) {
+	req := smartcharging.NewGetChargingProfilesRequest(criterion)
+	req.RequestID = requestID
+	req.EvseID = evse
+	return send[*smartcharging.GetChargingProfilesResponse](c, st, req)
+}
+
+// ClearChargingProfile sends ClearChargingProfile for a profile id.
+func (c *CSMS) ClearChargingProfile(st string, id int) (*smartcharging.ClearChargingProfileResponse, error) {
+	req := smartcharging.NewClearChargingProfileRequest()
+	req.ChargingProfileID = &id
+	return send[*smartcharging.ClearChargingProfileResponse](c, st, req)
+}
+
+// GetCompositeSchedule sends GetCompositeSchedule.
+func (c *CSMS) GetCompositeSchedule(st string, evse, duration int, unit types.ChargingRateUnitType) (*smartcharging.GetCompositeScheduleResponse, error) {
+	req := smartcharging.NewGetCompositeScheduleRequest(duration, evse)
+	req.ChargingRateUnit = unit
+	return send[*smartcharging.GetCompositeScheduleResponse](c, st, req)
+}
+
+// ReserveNow sends ReserveNow for evse (0: any EVSE).
+func (c *CSMS) ReserveNow(st string, id, evse int, token string, expiry time.Time) (*reservation.ReserveNowResponse, error) {
+	req := reservation.NewReserveNowRequest(id, types.NewDateTime(expiry), types.IdToken{IdToken: token, Type: types.IdTokenTypeCentral})
+	if evse > 0 {
+		req.EvseID = &evse
+	}
+	return send[*reservation.ReserveNowResponse](c, st, req)
+}
+
+// CancelReservation sends CancelReservation.
+func (c *CSMS) CancelReservation(st string, id int) (*reservation.CancelReservationResponse, error) {
+	return send[*reservation.CancelReservationResponse](c, st, reservation.NewCancelReservationRequest(id))
+}
+
+// CertificateSigned sends CertificateSigned with a PEM chain.
+func (c *CSMS) CertificateSigned(st, chain string) (*security.CertificateSignedResponse, error) {
+	return send[*security.CertificateSignedResponse](c, st, security.NewCertificateSignedRequest(chain))
+}
+
+func (h *handler) OnClearedChargingLimit(st string, req *smartcharging.ClearedChargingLimitRequest) (*smartcharging.ClearedChargingLimitResponse, error) {
+	h.c.record(st, req)
+	return smartcharging.NewClearedChargingLimitResponse(), nil
+}
+
+func (h *handler) OnNotifyChargingLimit(st string, req *smartcharging.NotifyChargingLimitRequest) (*smartcharging.NotifyChargingLimitResponse, error) {
+	h.c.record(st, req)
+	return smartcharging.NewNotifyChargingLimitResponse(), nil
+}
+
+func (h *handler) OnNotifyEVChargingNeeds(st string, req *smartcharging.NotifyEVChargingNeedsRequest) (*smartcharging.NotifyEVChargingNeedsResponse, error) {
+	h.c.record(st, req)
+	return smartcharging.NewNotifyEVChargingNeedsResponse(smartcharging.EVChargingNeedsStatusRejected), nil
+}
+
+func (h *handler) OnNotifyEVChargingSchedule(st string, req *smartcharging.NotifyEVChargingScheduleRequest) (*smartcharging.NotifyEVChargingScheduleResponse, error) {
+	h.c.record(st, req)
+	return smartcharging.NewNotifyEVChargingScheduleResponse(types.GenericStatusRejected), nil
+}
+
+func (h *handler) OnReportChargingProfiles(st string, req *smartcharging.ReportChargingProfilesRequest) (*smartcharging.ReportChargingProfilesResponse, error) {
+	h.c.record(st, req)
+	return smartcharging.NewReportChargingProfilesResponse(), nil
+}
+
+func (h *handler) OnReservationStatusUpdate(st string, req *reservation.ReservationStatusUpdateRequest) (*reservation.ReservationStatusUpdateResponse, error) {
+	h.c.record(st, req)
+	return reservation.NewReservationStatusUpdateResponse(), nil
+}
+
+func (h *handler) OnSecurityEventNotification(st string, req *security.SecurityEventNotificationRequest) (*security.SecurityEventNotificationResponse, error) {
+	h.c.record(st, req)
+	return security.NewSecurityEventNotificationResponse(), nil
+}
+
+func (h *handler) OnSignCertificate(st string, req *security.SignCertificateRequest) (*security.SignCertificateResponse, error) {
+	h.c.record(st, req)
+	return security.NewSignCertificateResponse(types.GenericStatusAccepted), nil
+}
+
+func (h *handler) OnFirmwareStatusNotification(st string, req *firmware.FirmwareStatusNotificationRequest) (*firmware.FirmwareStatusNotificationResponse, error) {
+	h.c.record(st, req)
+	return firmware.NewFirmwareStatusNotificationResponse(), nil
+}
+
+func (h *handler) OnPublishFirmwareStatusNotification(st string, req *firmware.PublishFirmwareStatusNotificationRequest) (*firmware.PublishFirmwareStatusNotificationResponse, error) {
+	h.c.record(st, req)
+	return firmware.NewPublishFirmwareStatusNotificationResponse(), nil
+}
+
+func (h *handler) OnLogStatusNotification(st string, req *diagnostics.LogStatusNotificationRequest) (*diagnostics.LogStatusNotificationResponse, error) {
+	h.c.record(st, req)
+	return diagnostics.NewLogStatusNotificationResponse(), nil
+}
+
+func (h *handler) OnNotifyCustomerInformation(st string, req *diagnostics.NotifyCustomerInformationRequest) (*diagnostics.NotifyCustomerInformationResponse, error) {
+	h.c.record(st, req)
+	return diagnostics.NewNotifyCustomerInformationResponse(), nil
+}
+
+func (h *handler) OnNotifyEvent(st string, req *diagnostics.NotifyEventRequest) (*diagnostics.NotifyEventResponse, error) {
+	h.c.record(st, req)
+	return diagnostics.NewNotifyEventResponse(), nil
+}
+
+func (h *handler) OnNotifyMonitoringReport(st string, req *diagnostics.NotifyMonitoringReportRequest) (*diagnostics.NotifyMonitoringReportResponse, error) {
+	h.c.record(st, req)
+	return diagnostics.NewNotifyMonitoringReportResponse(), nil
 }
