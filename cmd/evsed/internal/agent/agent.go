@@ -391,7 +391,7 @@ func New(o Options) (*Agent, error) {
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
 	}
-	if a.versions, err = a.newVersions(o); err != nil {
+	if a.versions, err = a.newVersions(o, shared{fw: fw, logs: logs, diagnostics: diagnostics, securitySource: securitySource}); err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
 	}
 	a.behaviour = o.Behaviour
@@ -462,7 +462,16 @@ func (a *Agent) securitySettings() securityValues {
 
 // configChanged restarts the connection when a key read at connect time
 // changed, so that a new AuthorizationKey is used at once.
-func (a *Agent) configChanged(key, _ string) {
+func (a *Agent) configChanged(key, value string) {
+	if key == ocpp16.KeySecurityProfile && a.Charger201 != nil {
+		// Both versions' connections read the same profile: the 2.0.1
+		// device model shows it (SecurityCtrlr.SecurityProfile).
+		if n, err := strconv.Atoi(value); err == nil {
+			if err := a.Charger201.SetSecurityProfile(n); err != nil {
+				a.log.Warn("agent: 2.0.1 security profile", "err", err)
+			}
+		}
+	}
 	switch key {
 	case ocpp16.KeyAuthorizationKey, ocpp16.KeySecurityProfile, ocpp16.KeyWebSocketPingInterval:
 		a.mu.Lock()

@@ -6,15 +6,26 @@ import (
 	"strconv"
 
 	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/certstore"
+	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/ocpp16"
 	"github.com/evsed/evsed/ocppclient/ocpp201"
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
+	"github.com/evsed/evsed/ocppclient/secevents"
 )
+
+// shared is the version-neutral machinery both adapters use.
+type shared struct {
+	fw             ocpp16.FirmwareUpdater
+	logs           ocpp16.LogUploader
+	diagnostics    []logupload.Source
+	securitySource logupload.Source
+}
 
 // newVersions builds the versions CSMS.Protocols offers, in that order:
 // 1.6 on the Charger built already, 2.0.1 on a device model, a queue and
-// an adapter of its own.
-func (a *Agent) newVersions(o Options) (*versions, error) {
+// an adapter of its own, both on the machinery in m.
+func (a *Agent) newVersions(o Options, m shared) (*versions, error) {
 	protocols := o.CSMS.Protocols
 	if len(protocols) == 0 {
 		protocols = []string{OCPP16}
@@ -25,7 +36,7 @@ func (a *Agent) newVersions(o Options) (*versions, error) {
 		case OCPP16:
 			list = append(list, &version{name: name, adapter: a.Charger, queue: a.queue})
 		case OCPP201:
-			v, err := a.newOCPP201(o)
+			v, err := a.newOCPP201(o, m)
 			if err != nil {
 				return nil, err
 			}
@@ -41,7 +52,7 @@ func (a *Agent) newVersions(o Options) (*versions, error) {
 // model's initial values come from Options.Variables and the CSMS
 // options; the transport's security settings stay in the 1.6 keys (see
 // variableChanged), which both versions share.
-func (a *Agent) newOCPP201(o Options) (*version, error) {
+func (a *Agent) newOCPP201(o Options, m shared) (*version, error) {
 	p := o.BucketPrefix
 	initial := map[devicemodel.Ref]string{}
 	for k, v := range o.Variables {
@@ -98,10 +109,19 @@ func (a *Agent) newOCPP201(o Options) (*version, error) {
 				o.OnReset(true) // 2.0.1 knows no soft reset
 			}
 		},
-		Location:  o.Location,
-		Voltage:   o.Voltage,
-		SiteLimit: o.SiteLimit,
-		Security:  o.Security,
+		Location:          o.Location,
+		Voltage:           o.Voltage,
+		SiteLimit:         o.SiteLimit,
+		Security:          o.Security,
+		Certificates:      certificateStore201(o.Certificates),
+		SecurityLog:       securityLog201(o.SecurityLog),
+		Firmware:          m.fw,
+		Logs:              m.logs,
+		DiagnosticsLogs:   m.diagnostics,
+		SecurityLogSource: m.securitySource,
+		OnClientCertificate: func() {
+			a.certificateChanged()
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -151,4 +171,20 @@ func (a *Agent) activate(ctx context.Context, v *version) {
 	if err := a.Station.SetConfig(ctx, v.adapter.StationConfig(a.behaviour)); err != nil {
 		a.log.Error("agent: station settings of "+v.name, "err", err)
 	}
+}
+
+// certificateStore201 and securityLog201 turn a nil pointer into a nil
+// interface, which the adapter takes for "none".
+func certificateStore201(s *certstore.Store) ocpp201.CertificateStore {
+	if s == nil {
+		return nil
+	}
+	return s
+}
+
+func securityLog201(l *secevents.Log) ocpp201.SecurityLog {
+	if l == nil {
+		return nil
+	}
+	return l
 }
