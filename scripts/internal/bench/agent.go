@@ -53,7 +53,7 @@ func agent(ctx context.Context, t *table, bin, dir string, m mode) {
 		failAll(errors.New("needs Linux /proc"))
 		return
 	}
-	a, err := startAgent(ctx, bin, dir, agentOptions{})
+	a, err := startAgent(ctx, bin, dir, agentOptions{ocpp: m.ocpp})
 	if err != nil {
 		failAll(err)
 		return
@@ -118,6 +118,8 @@ type agentOptions struct {
 	keys map[string]string
 	// free sets station.free_charging: sessions start without a card.
 	free bool
+	// ocpp is the version spoken, "1.6" (also for "") or "2.0.1".
+	ocpp string
 }
 
 func startAgent(ctx context.Context, bin, dir string, o agentOptions) (*agentProc, error) {
@@ -130,7 +132,7 @@ func startAgent(ctx context.Context, bin, dir string, o agentOptions) (*agentPro
 	}
 	if !o.standalone {
 		var err error
-		if csms, err = startCSMS(ctx, filepath.Join(dir, "csms.log")); err != nil {
+		if csms, err = startCSMS(ctx, o.ocpp, filepath.Join(dir, "csms.log")); err != nil {
 			return nil, err
 		}
 	}
@@ -150,6 +152,11 @@ func startAgent(ctx context.Context, bin, dir string, o agentOptions) (*agentPro
 	fmt.Fprintf(&yaml, "station:\n  id: BENCH\n  free_charging: %v\ndata_dir: %s\napi:\n  listen: %s\n", o.free, o.dataDir, addr)
 	if csms != nil {
 		fmt.Fprintf(&yaml, "csms:\n  url: %s\n", csms.URL())
+		if o.ocpp == "2.0.1" {
+			// The sample interval of 1.6's MeterValueSampleInterval.
+			fmt.Fprintf(&yaml, "  protocols: [ocpp2.0.1]\nocpp201:\n  SampledDataCtrlr/TxUpdatedInterval: %q\n",
+				strconv.Itoa(int(meterSampleInterval/time.Second)))
+		}
 	}
 	yaml.WriteString("ocpp:\n")
 	for _, k := range slices.Sorted(maps.Keys(keys)) {

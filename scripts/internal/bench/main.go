@@ -41,6 +41,9 @@ type mode struct {
 	// storageWindow is each storage phase (see storage.go), rounded down
 	// to whole sample intervals.
 	storageWindow time.Duration
+	// ocpp is the OCPP version `evsed run` speaks in the agent and
+	// storage sections: "1.6" or "2.0.1", with a CSMS that speaks only it.
+	ocpp string
 }
 
 var (
@@ -61,6 +64,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == serveCSMSArg {
 		os.Exit(serveCSMS())
 	}
+	if len(os.Args) > 1 && os.Args[1] == serveCSMS201Arg {
+		os.Exit(serveCSMS201())
+	}
 	os.Exit(run())
 }
 
@@ -69,8 +75,9 @@ func run() int {
 	quick := fs.Bool("quick", false, "shorter windows (10 s, storage 30 s) and fewer repeats, for a fast run")
 	only := fs.String("only", "", "comma-separated `sections` to run: "+strings.Join(sections, ",")+" (default all)")
 	storageWindow := fs.Duration("storage-window", 0, "length of each storage phase (default 60s, 30s with --quick); e.g. 30m for a soak")
+	ocpp := fs.String("ocpp", "1.6", "OCPP `version` evsed speaks in the agent and storage sections: 1.6 or 2.0.1")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: scripts/bench [--quick] [--only sections] [--storage-window D]\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: scripts/bench [--quick] [--only sections] [--storage-window D] [--ocpp 1.6|2.0.1]\n\n"+
 			"Prints a table of evsed's sizes, memory, CPU, safety reaction, queue rates and storage writes.\n\n")
 		fs.PrintDefaults()
 	}
@@ -90,6 +97,13 @@ func run() int {
 	}
 	if *storageWindow > 0 {
 		m.storageWindow = *storageWindow
+	}
+	switch *ocpp {
+	case "1.6", "2.0.1":
+		m.ocpp = *ocpp
+	default:
+		fmt.Fprintf(os.Stderr, "scripts/bench: --ocpp %q: want 1.6 or 2.0.1\n", *ocpp)
+		return 2
 	}
 	run := map[string]bool{}
 	for _, sec := range strings.Split(*only, ",") {
@@ -135,7 +149,7 @@ func run() int {
 		queue(ctx, t, m)
 	}
 	if run["storage"] {
-		storage(ctx, t, host, tmp, m.storageWindow)
+		storage(ctx, t, host, tmp, m.storageWindow, m.ocpp)
 	}
 	if ctx.Err() != nil {
 		fmt.Fprintln(os.Stderr, "scripts/bench: interrupted")

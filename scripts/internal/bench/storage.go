@@ -101,7 +101,7 @@ func (p storagePhase) perHour(v int64) float64 { return float64(v) / p.elapsed.H
 
 // storage runs the variants and adds the storage rows: totals for one and
 // two sessions, then the breakdown of one session's.
-func storage(ctx context.Context, t *table, bin, dir string, window time.Duration) {
+func storage(ctx context.Context, t *table, bin, dir string, window time.Duration, ocpp string) {
 	measures := []string{"storage idle", "storage 1 session", "storage 2 sessions", "storage breakdown, 1 session"}
 	if ctx.Err() != nil {
 		return
@@ -153,6 +153,7 @@ func storage(ctx context.Context, t *table, bin, dir string, window time.Duratio
 			return
 		}
 		v.opts.dataDir = filepath.Join(dataRoot, "data"+strconv.Itoa(i))
+		v.opts.ocpp = ocpp
 		progress("storage, %s: %d s windows", v.name, int(window.Seconds()))
 		phases, err := storageVariantRun(ctx, bin, vdir, dev, v, samples)
 		if err != nil {

@@ -62,8 +62,8 @@ func header(m mode, started time.Time) string {
 	fmt.Fprintf(&b, "machine: %s, nproc %d, %s/%s, kernel %s, %s\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, kernel(), runtime.Version())
 	fmt.Fprintf(&b, "source: %s; temp dir %s on %s\n", revision(), os.TempDir(), fsType(os.TempDir()))
-	fmt.Fprintf(&b, "RSS/CPU: `evsed run` on the sim board, ocpp-go CSMS in its own process on loopback, "+
-		"MeterValueSampleInterval %s, sessions via the local API; %s window per phase\n", meterSampleInterval, m.window)
+	fmt.Fprintf(&b, "RSS/CPU: `evsed run` on the sim board speaking OCPP %s, ocpp-go's %s CSMS in its own process on loopback, "+
+		"sample interval %s, sessions via the local API; %s window per phase\n", m.ocpp, m.ocpp, meterSampleInterval, m.window)
 	return b.String()
 }
 
