@@ -11,6 +11,7 @@ import (
 
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/ocppclient/ocpptest"
+	"github.com/evsed/evsed/ocppclient/ocpptest/csms201"
 	ocpp16 "github.com/lorenzodonini/ocpp-go/ocpp1.6"
 	"github.com/lorenzodonini/ocpp-go/ocpp1.6/core"
 	"github.com/lorenzodonini/ocpp-go/ocpp1.6/types"
@@ -43,6 +44,23 @@ func BenchmarkDrain(b *testing.B) {
 	b.Run("evsed", func(b *testing.B) { benchDrainEvsed(b, csms, req, true) })
 	b.Run("evsed-nosync", func(b *testing.B) { benchDrainEvsed(b, csms, req, false) })
 	b.Run("ocpp-go", func(b *testing.B) { benchDrainPeer(b, csms, req) })
+	b.Run("evsed-2.0.1", func(b *testing.B) { benchDrain201(b) })
+}
+
+// benchDrain201 drains TransactionEvent Updated messages carrying the same
+// sample to ocpp-go's 2.0.1 CSMS: the 2.0.1 figure beside 1.6's evsed.
+func benchDrain201(b *testing.B) {
+	csms, err := csms201.Start(csms201.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(csms.Stop)
+	payload := []byte(`{"eventType":"Updated","timestamp":"2025-03-14T15:09:26.000Z","triggerReason":"MeterValuePeriodic",` +
+		`"seqNo":1,"transactionInfo":{"transactionId":"0f3c2a9e8b7d4c1a","chargingState":"Charging"},` +
+		`"meterValue":[{"timestamp":"2025-03-14T15:09:26.000Z","sampledValue":[` +
+		`{"value":12345.6,"measurand":"Energy.Active.Import.Register","unitOfMeasure":{"unit":"Wh"}},` +
+		`{"value":7360,"measurand":"Power.Active.Import","unitOfMeasure":{"unit":"W"}}]}]}`)
+	benchDrainPayload(b, csms.URL(), "ocpp2.0.1", "TransactionEvent", payload)
 }
 
 // benchMeterValues is the message both sides send: one sample of energy and
@@ -75,12 +93,23 @@ func benchDrainEvsed(b *testing.B, csms *ocpptest.CSMS, req *core.MeterValuesReq
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchDrainQueue(b, csms.URL(), "ocpp1.6", core.MeterValuesFeatureName, payload, sync)
+}
+
+// benchDrainPayload is benchDrainQueue with fsync on, as the agent runs.
+func benchDrainPayload(b *testing.B, url, subprotocol, action string, payload []byte) {
+	benchDrainQueue(b, url, subprotocol, action, payload, true)
+}
+
+// benchDrainQueue queues b.N copies of payload as action and times their
+// drain to the CSMS at url over subprotocol.
+func benchDrainQueue(b *testing.B, url, subprotocol, action string, payload []byte, sync bool) {
 	q, db, _ := queueOpen(b, ocppclient.QueueOptions{MaxEntries: b.N + 1})
 	// Filling is not what is measured: skip the fsync per entry, then make
 	// the lot durable at once.
 	db.NoSync = true
 	for range b.N {
-		if _, err := q.Enqueue(ocppclient.Entry{Kind: ocppclient.KindMeter, Action: core.MeterValuesFeatureName,
+		if _, err := q.Enqueue(ocppclient.Entry{Kind: ocppclient.KindMeter, Action: action,
 			Payload: payload, Key: "bench"}); err != nil {
 			b.Fatal(err)
 		}
@@ -95,9 +124,9 @@ func benchDrainEvsed(b *testing.B, csms *ocpptest.CSMS, req *core.MeterValuesReq
 	// peer).
 	var start atomic.Pointer[time.Time]
 	c, err := ocppclient.New(ocppclient.Options{
-		URL:           csms.URL(),
+		URL:           url,
 		ChargePointID: benchCPID("evsed"),
-		Subprotocols:  []string{"ocpp1.6"},
+		Subprotocols:  []string{subprotocol},
 		Queue:         q,
 		Logger:        slog.New(slog.DiscardHandler),
 		OnConnect: func(context.Context, ocppclient.Caller) error {

@@ -127,7 +127,7 @@ func queue(ctx context.Context, t *table, m mode) {
 		return
 	}
 	progress("queue benchmarks: %d runs of %d messages", m.queueRuns, m.queueMsgs)
-	res, err := goBench(ctx, "^Benchmark(Enqueue|Drain)$/^(serial|parallel|bbolt-serial|evsed|evsed-nosync|ocpp-go)$", fmt.Sprintf("%dx", m.queueMsgs), m.queueRuns, "./ocppclient/")
+	res, err := goBench(ctx, "^Benchmark(Enqueue|Drain)$/^(serial|parallel|bbolt-serial|evsed|evsed-nosync|ocpp-go|evsed-2.0.1)$", fmt.Sprintf("%dx", m.queueMsgs), m.queueRuns, "./ocppclient/")
 	runs := fmt.Sprintf("%d msgs x %d runs, median", m.queueMsgs, m.queueRuns)
 	rows := []struct{ name, measure, how string }{
 		{"ocppclient.BenchmarkEnqueue/serial", "queue enqueue (fsync), one writer", "one record appended to the queue's log and fdatasync'd per message"},
@@ -136,6 +136,7 @@ func queue(ctx context.Context, t *table, m mode) {
 		{"ocppclient.BenchmarkDrain/evsed", "queue drain, evsed", "MeterValues to ocpp-go CSMS on loopback, 1 CALL in flight, acks written to the log, synced per 64"},
 		{"ocppclient.BenchmarkDrain/evsed-nosync", "queue drain, evsed without fsync", "as above with the database's fsync off (the agent never runs so)"},
 		{"ocppclient.BenchmarkDrain/ocpp-go", "queue drain, ocpp-go charge point", "peer: ocpp-go's client, same MeterValues sequentially, nothing persisted"},
+		{"ocppclient.BenchmarkDrain/evsed-2.0.1", "queue drain, evsed, OCPP 2.0.1", "TransactionEvent Updated with the same sample to ocpp-go's 2.0.1 CSMS, as evsed above"},
 	}
 	rates := map[string][]float64{}
 	for _, r := range rows {
