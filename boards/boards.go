@@ -19,6 +19,7 @@ import (
 	halsim "github.com/evsed/evsed/hal/sim"
 	"github.com/evsed/evsed/meter"
 	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/i2c"
 )
 
 // files holds the shipped board files; they are read-only.
@@ -64,6 +65,11 @@ type OpenOptions struct {
 	// CardReader opens a card reader chip; nil means an MFRC522 on periph's
 	// SPI registry.
 	CardReader func(c periphboard.CardReaderSpec, reset gpio.PinOut, irq gpio.PinIn) (rfid.UIDReader, error)
+	// I2C opens a real board's I2C bus by its periph name ("1") for the
+	// displays, and for the ADS1115s when ADC is nil; it is called once
+	// per bus, and the bus stays the caller's. Nil means periph's i2creg
+	// (Linux only), closed when the board is. Tests inject i2ctest buses.
+	I2C func(name string) (i2c.Bus, error)
 	// CAN opens the CAN interface iface for meters that receive the frame
 	// identifiers ids; nil means SocketCAN (Linux only). Tests inject
 	// cantest sources here.
@@ -283,7 +289,7 @@ func openReal(b *Board, opts OpenOptions) (*Built, error) {
 		delete(b.Meters, 0) // the clone's
 	}
 	pb, err := periphboard.New(b.Spec, periphboard.Env{
-		Pins: opts.Pins, ADC: opts.ADC, CardReader: opts.CardReader,
+		Pins: opts.Pins, ADC: opts.ADC, CardReader: opts.CardReader, I2C: opts.I2C,
 		Clock: opts.Clock, Logger: opts.Logger,
 	})
 	if err != nil {

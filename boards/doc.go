@@ -2,7 +2,7 @@
 // the station drives: a hal.Board and a meter per connector.
 //
 // Boards are described by YAML board files. The shipped ones (files/*.yaml,
-// embedded: sim, rpi-ads1115, rpi-relay) are listed by List; Open also takes
+// embedded: sim, sim-dc, rpi-ads1115, rpi-relay) are listed by List; Open also takes
 // the path of a board file of one's own. Load validates a file completely
 // before any pin, bus or socket is touched, and answers every mistake with a
 // line naming the file, the key path and what is wrong, e.g.
@@ -105,6 +105,27 @@
 //
 // Built.LimitInput is it (station.Options.LimitInput); the simulated board
 // always has one, set from the simulation.
+//
+// # Displays
+//
+// A driver display shows prices and costs (hal.Connector.Display). A
+// connector's own is its display block; one that several connectors share
+// is an entry of the board's top-level displays with the connectors it
+// serves (all of them when the list is left out), and then shows the
+// connector's number with each screen:
+//
+//	display: {driver: ssd1306, bus: "1", address: 0x3c}     # SSD1306 128x64 OLED, 0x3c or 0x3d
+//	display: {driver: aip31068, bus: "1", address: 0x3e, rows: 2, cols: 16}   # LCD: 2x16, 2x20 or 4x20
+//
+//	displays:
+//	  - {driver: ssd1306, bus: "1", address: 0x3d, connectors: [1, 2]}
+//
+// address is the 7-bit address (a module labelled 0x78 is at 0x3c). The
+// bus is the one the pilot's ADS1115 is on, opened once and shared
+// (OpenOptions.I2C). A connector has one display at most, and two displays
+// on a bus have different addresses. Open builds the displays once the
+// outputs are safe, fails when one does not answer, and Board.Halt blanks
+// them after the safety parts.
 //
 // # Lifetime
 //

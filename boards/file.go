@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,6 +77,9 @@ type (
 		// LimitInput is the grid operator's limit signal (a ripple control
 		// receiver's or a control box's contact): a GPIO input.
 		LimitInput *filePin `yaml:"limit_input"`
+		// Displays are driver displays shared by several connectors (or
+		// serving all of them); a connector's own is its display block.
+		Displays []fileDisplay `yaml:"displays"`
 	}
 	fileSim struct {
 		Connectors  int   `yaml:"connectors"`
@@ -128,6 +132,19 @@ type (
 		// PhaseSwitch is the 1-phase/3-phase relay of a three-phase
 		// connector (see doc.go).
 		PhaseSwitch *filePhaseSwitch `yaml:"phase_switch"`
+		// Display is the connector's own driver display (see doc.go).
+		Display *fileDisplay `yaml:"display"`
+	}
+	// fileDisplay is a driver display on I2C: a connector's display
+	// block, or an entry of the board's displays with the connectors it
+	// serves.
+	fileDisplay struct {
+		Driver     string `yaml:"driver"`
+		Bus        string `yaml:"bus"`
+		Address    *int   `yaml:"address"`
+		Rows       int    `yaml:"rows"`
+		Cols       int    `yaml:"cols"`
+		Connectors []int  `yaml:"connectors"`
 	}
 	filePhaseSwitch struct {
 		Driver string   `yaml:"driver"`
@@ -325,6 +342,9 @@ func validateSim(p *problems, fb fileBoard) *SimParams {
 	if fb.LimitInput != nil {
 		p.add("limit_input", "a simulated board has no wiring; its limit input is always there (set from the simulation)")
 	}
+	if len(fb.Displays) > 0 {
+		p.add("displays", "a simulated board has no wiring; what its displays would show is in the status")
+	}
 	s := &SimParams{Connectors: 2, MaxCurrent: 32 * physic.Ampere, Phases: 3}
 	if fb.Sim == nil {
 		return s
@@ -498,6 +518,23 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 			}
 		}
 	}
+	// A display shares its I2C bus with the ADCs: the bus's pins are
+	// taken once, by whichever part names the bus first.
+	displayBus := func(key, bus string) {
+		for _, g := range rpiBusPins("i2c", bus) {
+			if used[g] == "" {
+				used[g] = fmt.Sprintf("%s.bus (I2C %s)", key, bus)
+			}
+		}
+	}
+	for i, c := range fb.Connectors {
+		if c.Display != nil {
+			displayBus(fmt.Sprintf("connectors[%d].display", i), c.Display.Bus)
+		}
+	}
+	for i, d := range fb.Displays {
+		displayBus(fmt.Sprintf("displays[%d]", i), d.Bus)
+	}
 	for i, r := range fb.CardReaders {
 		for _, g := range rpiBusPins("spi", r.SPI) {
 			if used[g] == "" {
@@ -618,7 +655,144 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 	// A relay contact to ground with a pull-up reads low when closed:
 	// active low unless the file says otherwise.
 	s.LimitInput = used.pin(p, "limit_input", fb.LimitInput, gpio.Low, false)
+	s.Displays = validateDisplays(p, fb)
 	return s
+}
+
+// Display drivers a board file may name.
+const (
+	displaySSD1306  = string(periphboard.DisplaySSD1306)
+	displayAIP31068 = string(periphboard.DisplayAIP31068)
+)
+
+// validateDisplays checks the connectors' display blocks and the board's
+// displays: each connector is served by one display at most, and two
+// displays on one bus have different addresses.
+func validateDisplays(p *problems, fb fileBoard) []periphboard.DisplaySpec {
+	ids := map[int]bool{}
+	var all []int
+	for _, c := range fb.Connectors {
+		if c.ID >= 1 && !ids[c.ID] {
+			ids[c.ID] = true
+			all = append(all, c.ID)
+		}
+	}
+	served := map[int]string{}   // connector ID -> key of its display
+	addrs := map[string]string{} // "bus@address" -> key of the display there
+	var out []periphboard.DisplaySpec
+	add := func(k string, fd *fileDisplay, conns []int) {
+		d, ok := displaySpec(p, k, fd)
+		if ok {
+			at := fmt.Sprintf("%s@%#x", d.Bus, d.Addr)
+			if addrs[at] != "" {
+				p.add(k+".address", "address %#x on I2C bus %s used twice (already %s)", d.Addr, d.Bus, addrs[at])
+				ok = false
+			}
+			addrs[at] = k
+		}
+		seen := map[int]bool{}
+		for _, id := range conns {
+			switch {
+			case seen[id]:
+				p.add(k+".connectors", "connector %d listed twice", id)
+				ok = false
+				continue
+			case served[id] != "":
+				p.add(k+".connectors", "connector %d already has a display (%s)", id, served[id])
+				ok = false
+			}
+			seen[id] = true
+			if served[id] != "" {
+				continue
+			}
+			served[id] = k
+			d.Connectors = append(d.Connectors, id)
+		}
+		if ok {
+			out = append(out, d)
+		}
+	}
+	for i, c := range fb.Connectors {
+		if c.Display == nil {
+			continue
+		}
+		k := fmt.Sprintf("connectors[%d].display", i)
+		if len(c.Display.Connectors) > 0 {
+			p.add(k+".connectors", "only in a top-level displays entry (a connector's display block serves that connector)")
+		}
+		add(k, c.Display, []int{c.ID})
+	}
+	for i := range fb.Displays {
+		fd := &fb.Displays[i]
+		k := fmt.Sprintf("displays[%d]", i)
+		conns := fd.Connectors
+		if len(conns) == 0 {
+			conns = all // no list: a station display, serving every connector
+		}
+		var known []int
+		for _, id := range conns {
+			if !ids[id] {
+				p.add(k+".connectors", "no connector %d", id)
+				continue
+			}
+			known = append(known, id)
+		}
+		add(k, fd, known)
+	}
+	return out
+}
+
+// displaySpec checks one display's driver, bus, address and size.
+func displaySpec(p *problems, k string, fd *fileDisplay) (periphboard.DisplaySpec, bool) {
+	n := len(p.list)
+	d := periphboard.DisplaySpec{Driver: periphboard.DisplayDriver(fd.Driver), Bus: fd.Bus, Rows: fd.Rows, Cols: fd.Cols}
+	checkDriver(p, k, fd.Driver, displaySSD1306, displayAIP31068)
+	switch {
+	case fd.Bus == "":
+		p.add(k+".bus", "missing (the I2C bus, \"1\")")
+	case rpiBusPins("i2c", fd.Bus) == nil:
+		p.add(k+".bus", "unknown I2C bus %q (want \"1\")", fd.Bus)
+	}
+	// The 7-bit address; modules are often labelled with the 8-bit write
+	// address, twice it.
+	want := map[string][]int{displaySSD1306: {0x3c, 0x3d}, displayAIP31068: {0x3e}}[fd.Driver]
+	wantText := map[string]string{displaySSD1306: "0x3c or 0x3d", displayAIP31068: "0x3e"}[fd.Driver]
+	switch a := fd.Address; {
+	case want == nil:
+	case a == nil:
+		p.add(k+".address", "missing (%s)", wantText)
+	case slices.Contains(want, *a):
+		d.Addr = uint16(*a)
+	case slices.Contains(want, *a>>1) && *a&1 == 0:
+		p.add(k+".address", "%#x is the 8-bit write address; write the 7-bit address %#x", *a, *a>>1)
+	default:
+		p.add(k+".address", "%#x, want %s (%s)", *a, wantText, fd.Driver)
+	}
+	switch fd.Driver {
+	case displaySSD1306:
+		if fd.Rows != 0 {
+			p.add(k+".rows", "only for driver aip31068 (an SSD1306 is 128x64 pixels)")
+		}
+		if fd.Cols != 0 {
+			p.add(k+".cols", "only for driver aip31068 (an SSD1306 is 128x64 pixels)")
+		}
+	case displayAIP31068:
+		switch {
+		case fd.Rows == 0:
+			p.add(k+".rows", "missing (2 or 4: the LCD's lines)")
+		case fd.Cols == 0:
+			p.add(k+".cols", "missing (16 or 20: the LCD's characters a line)")
+		default:
+			if err := periphboard.CheckLCDSize(fd.Rows, fd.Cols); err != nil {
+				key := k + ".rows"
+				if fd.Rows == 2 || fd.Rows == 4 {
+					key = k + ".cols"
+				}
+				p.add(key, "%v", err)
+			}
+		}
+	}
+	return d, len(p.list) == n
 }
 
 func checkDriver(p *problems, key, got string, want ...string) {

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/hal/display"
 	"github.com/evsed/evsed/hal/pilot"
 	"github.com/evsed/evsed/hal/relay"
 	"github.com/evsed/evsed/hal/rfid"
@@ -21,6 +23,7 @@ import (
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/conn/v3/spi/spireg"
 	"periph.io/x/devices/v3/ads1x15"
+	"periph.io/x/devices/v3/aip31068"
 	"periph.io/x/devices/v3/mfrc522"
 )
 
@@ -117,11 +120,58 @@ type CardReaderSpec struct {
 	Interval  time.Duration
 }
 
+// DisplayDriver names the chip of a driver display.
+type DisplayDriver string
+
+// The driver displays New builds.
+const (
+	// DisplaySSD1306 is an SSD1306 128x64 OLED module on I²C (hal/display
+	// NewSSD1306), at 0x3C or 0x3D.
+	DisplaySSD1306 DisplayDriver = "ssd1306"
+	// DisplayAIP31068 is a character LCD with an AiP31068 controller on
+	// I²C (periph's aip31068 under hal/display NewLCD), at 0x3E.
+	DisplayAIP31068 DisplayDriver = "aip31068"
+)
+
+// DisplaySpec is a driver display on an I²C bus, serving one or more
+// connectors: each of them gets it as its hal.Connector.Display.
+type DisplaySpec struct {
+	// Name names the display in logs; "" means driver, address and bus.
+	Name   string
+	Driver DisplayDriver
+	Bus    string // I²C bus name as periph knows it ("1"), shared with the ADS1115s on it
+	Addr   uint16 // 7-bit address; 0 means the driver's usual one
+	// Rows and Cols are a character LCD's size (2x16, 2x20 or 4x20);
+	// unused by the OLED, which is 128x64 pixels.
+	Rows, Cols int
+	// Connectors are the IDs of the connectors the display shows, at
+	// least one; more than one makes it show the connector's number.
+	Connectors []int
+}
+
+// CheckLCDSize says whether periph's AiP31068 driver addresses an LCD of
+// rows x cols characters correctly: 2x16, 2x20 and 4x20 (it has no line
+// addresses for a 4x16 glass).
+func CheckLCDSize(rows, cols int) error {
+	switch {
+	case rows != 2 && rows != 4:
+		return fmt.Errorf("%d rows, want 2 or 4", rows)
+	case cols != 16 && cols != 20:
+		return fmt.Errorf("%d columns, want 16 or 20", cols)
+	case rows == 4 && cols != 20:
+		return fmt.Errorf("4 rows need 20 columns (the AiP31068 driver has no line addresses for 4x%d)", cols)
+	}
+	return nil
+}
+
 // Spec is a whole board, as a validated board file describes it.
 type Spec struct {
 	Name        string
 	Connectors  []ConnectorSpec
 	CardReaders []CardReaderSpec
+	// Displays are the driver displays, built once the outputs are in
+	// their safe states; each connector is served by at most one.
+	Displays []DisplaySpec
 	// Poll is the period of the input watch (contactor feedback, RCD,
 	// lock, limit input); 0 means 10 ms.
 	Poll time.Duration
@@ -132,13 +182,19 @@ type Spec struct {
 
 // Env reaches the hardware. Nil functions mean periph's: host drivers
 // initialized once, pins from gpioreg, I2C buses from i2creg shared by every
-// ADS1115 on them, SPI ports from spireg.
+// ADS1115 and display on them, SPI ports from spireg.
 type Env struct {
 	Pins       func(name string) (gpio.PinIO, error)
 	ADC        func(a ADC) (pilot.Channel, error)
 	CardReader func(c CardReaderSpec, reset gpio.PinOut, irq gpio.PinIn) (rfid.UIDReader, error)
-	Clock      clock.Clock
-	Logger     *slog.Logger
+	// I2C opens the I²C bus periph calls name; New calls it once per bus
+	// and shares the handle among the displays and (with a nil ADC) the
+	// ADS1115s on it. The bus stays the caller's: the board does not close
+	// it. Nil means i2creg (host drivers initialized first), closed by
+	// Close. Tests inject periph's i2ctest buses here.
+	I2C    func(name string) (i2c.Bus, error)
+	Clock  clock.Clock
+	Logger *slog.Logger
 }
 
 // Board is a hal.Board on real (or injected) hardware.
@@ -165,7 +221,8 @@ var _ hal.Board = (*Board)(nil)
 type periphEnv struct {
 	once    sync.Once
 	initErr error
-	buses   map[string]i2c.BusCloser
+	open    func(name string) (i2c.Bus, error) // Env.I2C; nil means i2creg
+	buses   map[string]i2c.Bus
 	devs    map[string]*ads1x15.Dev
 	closers []io.Closer
 }
@@ -189,18 +246,39 @@ func (p *periphEnv) pin(name string) (gpio.PinIO, error) {
 	return nil, fmt.Errorf("no GPIO pin %q on this machine (is this the board the file describes?)", name)
 }
 
-func (p *periphEnv) adc(a ADC) (pilot.Channel, error) {
-	if err := p.init(); err != nil {
-		return nil, err
+// bus returns the one handle of the I2C bus called name, opening it on
+// first use: through Env.I2C when given, else i2creg (then closed by
+// Board.Close).
+func (p *periphEnv) bus(name string) (i2c.Bus, error) {
+	if bus, ok := p.buses[name]; ok {
+		return bus, nil
 	}
-	bus, ok := p.buses[a.Bus]
-	if !ok {
-		var err error
-		if bus, err = i2creg.Open(a.Bus); err != nil {
-			return nil, fmt.Errorf("open I2C bus %q: %w", a.Bus, err)
+	var bus i2c.Bus
+	if p.open != nil {
+		b, err := p.open(name)
+		if err != nil {
+			return nil, fmt.Errorf("open I2C bus %q: %w", name, err)
 		}
-		p.buses[a.Bus] = bus
-		p.closers = append(p.closers, bus)
+		bus = b
+	} else {
+		if err := p.init(); err != nil {
+			return nil, err
+		}
+		b, err := i2creg.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("open I2C bus %q: %w", name, err)
+		}
+		bus = b
+		p.closers = append(p.closers, b)
+	}
+	p.buses[name] = bus
+	return bus, nil
+}
+
+func (p *periphEnv) adc(a ADC) (pilot.Channel, error) {
+	bus, err := p.bus(a.Bus)
+	if err != nil {
+		return nil, err
 	}
 	key := fmt.Sprintf("%s@%#x", a.Bus, a.Addr)
 	dev, ok := p.devs[key]
@@ -232,9 +310,12 @@ func (p *periphEnv) cardReader(c CardReaderSpec, reset gpio.PinOut, irq gpio.Pin
 
 // New builds the board: it looks up every pin and ADC channel first, and
 // only then drives outputs to their safe states (contactors open, pilots at
-// -12 V, LEDs off). On error, what was opened is closed.
+// -12 V, LEDs off). The displays come after that, on their shared I2C
+// buses, each set as the hal.Connector.Display of its connectors and
+// halted (blanked) after the safety parts. On error, what was opened is
+// closed.
 func New(s Spec, env Env) (_ *Board, err error) {
-	pe := &periphEnv{buses: map[string]i2c.BusCloser{}, devs: map[string]*ads1x15.Dev{}}
+	pe := &periphEnv{open: env.I2C, buses: map[string]i2c.Bus{}, devs: map[string]*ads1x15.Dev{}}
 	if env.Pins == nil {
 		env.Pins = pe.pin
 	}
@@ -331,6 +412,11 @@ func New(s Spec, env Env) (_ *Board, err error) {
 		b.input = in
 		b.pollers = append(b.pollers, in)
 	}
+	for _, d := range s.Displays {
+		if err := b.display(d, pe); err != nil {
+			return nil, fmt.Errorf("periphboard %s: %w", s.Name, err)
+		}
+	}
 	for _, c := range s.CardReaders {
 		reset, err := pinOf(c.Reset)
 		if err != nil {
@@ -352,6 +438,74 @@ func New(s Spec, env Env) (_ *Board, err error) {
 		b.halts = append(b.halts, r)
 	}
 	return b, nil
+}
+
+// display builds d on its (shared) bus and gives it to its connectors. It
+// runs after every connector's outputs are safe: the display's
+// initialisation is bus traffic that may fail or take milliseconds.
+func (b *Board) display(d DisplaySpec, pe *periphEnv) error {
+	if d.Addr == 0 {
+		switch d.Driver {
+		case DisplaySSD1306:
+			d.Addr = display.SSD1306Addr
+		case DisplayAIP31068:
+			d.Addr = 0x3e // the chip's only address
+		}
+	}
+	if d.Name == "" {
+		d.Name = fmt.Sprintf("%s %#x on I2C %s", d.Driver, d.Addr, d.Bus)
+	}
+	idx := make([]int, 0, len(d.Connectors))
+	for _, id := range d.Connectors {
+		i := slices.IndexFunc(b.conns, func(c hal.Connector) bool { return c.ID == id })
+		switch {
+		case i < 0:
+			return fmt.Errorf("display %s: no connector %d", d.Name, id)
+		case b.conns[i].Display != nil:
+			return fmt.Errorf("display %s: connector %d already has %v", d.Name, id, b.conns[i].Display)
+		}
+		idx = append(idx, i)
+	}
+	if len(idx) == 0 {
+		return fmt.Errorf("display %s: serves no connector", d.Name)
+	}
+	bus, err := pe.bus(d.Bus)
+	if err != nil {
+		return fmt.Errorf("display %s: %w", d.Name, err)
+	}
+	o := display.Options{Name: d.Name, Rows: d.Rows, Cols: d.Cols, Connectors: len(idx)}
+	var shown hal.Display
+	switch d.Driver {
+	case DisplaySSD1306:
+		o.Rows, o.Cols = 0, 0
+		oled, err := display.NewSSD1306(bus, d.Addr, o)
+		if err != nil {
+			return fmt.Errorf("display %s: %w", d.Name, err)
+		}
+		shown = oled
+	case DisplayAIP31068:
+		if err := CheckLCDSize(d.Rows, d.Cols); err != nil {
+			return fmt.Errorf("display %s: %w", d.Name, err)
+		}
+		// The backlight, when it is not wired on, is another chip: the
+		// board file has no key for it yet.
+		dev, err := aip31068.New(bus, d.Addr, nil, d.Rows, d.Cols)
+		if err != nil {
+			return fmt.Errorf("display %s: %w", d.Name, err)
+		}
+		lcd, err := display.NewLCD(dev, o)
+		if err != nil {
+			return err
+		}
+		shown = lcd
+	default:
+		return fmt.Errorf("display %s: unknown driver %q", d.Name, d.Driver)
+	}
+	for _, i := range idx {
+		b.conns[i].Display = shown
+	}
+	b.halts = append(b.halts, shown) // after the safety parts
+	return nil
 }
 
 // outOrNil turns a missing pin into a nil interface, not a typed nil.

@@ -1,6 +1,7 @@
 // Package periphboard assembles a hal.Board from a typed board description
-// (Spec) and the drivers of hal/pilot, hal/relay and hal/rfid, on pins and
-// buses found through periph.io.
+// (Spec) and the drivers of hal/pilot, hal/relay, hal/rfid and hal/display,
+// on pins and buses found through periph.io. An I2C bus is opened once and
+// shared by every ADS1115 and display on it.
 //
 // The description comes from a board file (package boards validates it
 // completely before New touches any pin). Hardware is reached through Env:
