@@ -92,16 +92,25 @@ func (s *security) checkBoot() error {
 	return nil
 }
 
+// journalUnit is the systemd unit scripts/install.sh installs.
+const journalUnit = "evsed"
+
 // agentOptions sets the agent's security options: the store, the log,
-// firmware updates on the executable, and log uploads of the recent log
-// lines (recent, nil without) and the security log.
+// firmware updates on the executable, and log uploads of the agent's log
+// and the security log. Under systemd the agent's log is the unit's
+// journal, which holds the requested window however long ago it was;
+// otherwise it is the recent lines the process keeps (recent, nil
+// without).
 func (s *security) agentOptions(o *agent.Options, dataDir string, recent *localapi.LogBuffer) {
 	o.Certificates, o.SecurityLog = s.certs, s.log
 	if s.exe != nil {
 		o.Firmware = agent.FirmwareOptions{Dir: filepath.Join(dataDir, firmwareDir), Installer: s.exe}
 	}
 	o.Logs = agent.LogOptions{Dir: filepath.Join(dataDir, logsDir)}
-	if recent != nil {
+	switch {
+	case logupload.UnderSystemd():
+		o.Logs.Sources = []logupload.Source{&logupload.Journal{Entry: "evsed.log", Unit: journalUnit}}
+	case recent != nil:
 		o.Logs.Sources = []logupload.Source{recent}
 	}
 }
