@@ -317,3 +317,38 @@ func TestE2E201Variables(t *testing.T) {
 		t.Errorf("FullInventory reported %d variables, want the whole device model", items)
 	}
 }
+
+// A TxDefaultProfile for every EVSE limits the simulated EV's current: the
+// pilot offers the profile's 10 A instead of the connector's 32 A, during
+// the session the CSMS started remotely, and a cleared profile gives the
+// current back.
+func TestE2E201ProfileLimitsTheEV(t *testing.T) {
+	csms := startCSMS201(t, csms201.Options{})
+	a := newAgent(t, agentConfig{ID: "CP201P", CSMSURL: csms.URL(), Protocols: both})
+	a.start()
+	a.waitStatus("registration", func(st localapi.Status) bool { return st.Station.OCPP.Registration == "Accepted" })
+	a.do("plug", func(ctx context.Context) error { return a.api.Plug(ctx, 1) })
+	a.do("charge", func(ctx context.Context) error { return a.api.Charge(ctx, 1) })
+	if resp, err := csms.RequestStart("CP201P", 1, 5, "APP1"); err != nil || resp.Status != remotecontrol.RequestStartStopStatusAccepted {
+		t.Fatalf("RequestStartTransaction = %+v, %v", resp, err)
+	}
+	a.waitStatus("charging at the connector's 32 A", func(st localapi.Status) bool {
+		return st.Connectors[0].Status == "Charging" && st.Connectors[0].OfferedA == 32
+	})
+
+	profile := types201.NewChargingProfile(7, 0, types201.ChargingProfilePurposeTxDefaultProfile, types201.ChargingProfileKindAbsolute,
+		[]types201.ChargingSchedule{*types201.NewChargingSchedule(1, types201.ChargingRateUnitAmperes, types201.NewChargingSchedulePeriod(0, 10))})
+	start := types201.NewDateTime(time.Now().Add(-time.Minute))
+	profile.ChargingSchedule[0].StartSchedule = start
+	resp, err := csms.SetChargingProfile("CP201P", 0, profile)
+	if err != nil || resp.Status != "Accepted" {
+		t.Fatalf("SetChargingProfile = %+v, %v", resp, err)
+	}
+	a.waitStatus("the EV limited to 10 A", func(st localapi.Status) bool { return st.Connectors[0].OfferedA == 10 })
+
+	clear, err := csms.ClearChargingProfile("CP201P", 7)
+	if err != nil || clear.Status != "Accepted" {
+		t.Fatalf("ClearChargingProfile = %+v, %v", clear, err)
+	}
+	a.waitStatus("the connector's 32 A back", func(st localapi.Status) bool { return st.Connectors[0].OfferedA == 32 })
+}
