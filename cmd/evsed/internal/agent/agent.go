@@ -26,6 +26,7 @@ import (
 	"github.com/evsed/evsed/ocppclient/logupload"
 	"github.com/evsed/evsed/ocppclient/ocpp16"
 	"github.com/evsed/evsed/ocppclient/ocpp201"
+	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 	"github.com/evsed/evsed/ocppclient/secevents"
 	"github.com/evsed/evsed/station"
 	"go.etcd.io/bbolt"
@@ -222,6 +223,13 @@ type Agent struct {
 	// new binary, if any, was looked at after the first registration.
 	installer firmware.Installer
 	confirmed bool
+	// vars201 is the 2.0.1 device model (nil without 2.0.1); netSlot is
+	// the 2.0.1 network profile slot the latest Client was built for (0:
+	// csms.url), and badSlots the slots that failed fallbackAttempts
+	// connections in a row since the start. Guarded by mu.
+	vars201  *devicemodel.Model
+	netSlot  int
+	badSlots map[int]bool
 	// updater runs the firmware updates; nil without an installer. Launch
 	// resumes the update a previous run left (see firmware.Updater.Resume).
 	updater *firmware.Updater
@@ -881,6 +889,17 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 			profile = n
 		}
 	}
+	url := c.URL
+	slot, np, fromProfile := a.networkProfile()
+	if fromProfile {
+		// A CSMS that migrated the charger (SetNetworkProfile, then
+		// NetworkConfigurationPriority): its endpoint and profile.
+		url = np.OCPPCSMSURL
+		profile = max(profile, np.SecurityProfile)
+	}
+	a.mu.Lock()
+	a.netSlot = slot
+	a.mu.Unlock()
 	tlsConf, tlsFor := c.TLS, (func() (*tls.Config, error))(nil)
 	if profile >= 2 && a.certs != nil && len(a.certs.Certificates(certstore.CSMSRoot)) > 0 &&
 		(profile == 2 || len(a.certs.ClientChain()) > 0) {
@@ -891,7 +910,6 @@ func (a *Agent) newClient() (*ocppclient.Client, error) {
 		// file's csms.ca_file and cert_file still apply.)
 		tlsConf, tlsFor = nil, func() (*tls.Config, error) { return a.certs.TLSConfig(profile) }
 	}
-	url := c.URL
 	if profile >= 2 && strings.HasPrefix(url, "ws://") {
 		// Raised over OCPP from a plain-text profile: the same endpoint,
 		// over TLS (1.6 has no key for a second URL).

@@ -72,11 +72,15 @@ func (a *Agent) newOCPP201(o Options, m shared) (*version, error) {
 		Model:      o.Identity.ChargePointModel,
 		Identity:   o.ID,
 		Voltage:    o.Voltage,
+		// Slots for SetNetworkProfile: the CSMS's migration target and
+		// a spare, beside csms.url of the configuration.
+		NetworkProfileSlots: 3,
 	}
 	vars, err := devicemodel.Open(o.DB, p+"ocpp201-variables", devicemodel.Standard(shape), initial)
 	if err != nil {
 		return nil, err
 	}
+	a.vars201 = vars
 	queue, err := ocppclient.OpenQueue(o.DB, ocppclient.QueueOptions{
 		Bucket:        p + "queue201",
 		MaxAttempts:   vars.Int(devicemodel.MessageAttemptsTxEvent),
@@ -138,6 +142,9 @@ func (a *Agent) newOCPP201(o Options, m shared) (*version, error) {
 func (a *Agent) variableChanged(ref devicemodel.Ref, value string) {
 	var key string
 	switch ref {
+	case devicemodel.NetworkConfigurationPriority:
+		a.networkPriorityChanged()
+		return
 	case devicemodel.BasicAuthPassword:
 		key = ocpp16.KeyAuthorizationKey
 	case devicemodel.WebSocketPingInterval:
@@ -187,4 +194,68 @@ func securityLog201(l *secevents.Log) ocpp201.SecurityLog {
 		return nil
 	}
 	return l
+}
+
+// networkProfile returns the 2.0.1 network profile to connect with: the
+// first slot of NetworkConfigurationPriority that holds a profile
+// (SetNetworkProfile) and has not failed since the start, while the
+// charger speaks 2.0.1. None means csms.url of the configuration.
+func (a *Agent) networkProfile() (int, ocpp201.NetworkConnectionProfile, bool) {
+	if a.Charger201 == nil || a.versions.current().name != OCPP201 {
+		return 0, ocpp201.NetworkConnectionProfile{}, false
+	}
+	for _, v := range a.vars201.List(devicemodel.NetworkConfigurationPriority) {
+		slot, err := strconv.Atoi(v)
+		if err != nil {
+			continue
+		}
+		a.mu.Lock()
+		bad := a.badSlots[slot]
+		a.mu.Unlock()
+		if bad {
+			continue
+		}
+		p, found, err := a.Charger201.NetworkProfile(slot)
+		if err != nil {
+			a.log.Error("agent: read network profile", "slot", slot, "err", err)
+			continue
+		}
+		if found && p.OCPPCSMSURL != "" {
+			return slot, p, true
+		}
+	}
+	return 0, ocpp201.NetworkConnectionProfile{}, false
+}
+
+// networkPriorityChanged reconnects with the profile the new
+// NetworkConfigurationPriority puts first, on trial: a slot that fails
+// fallbackAttempts connections in a row is skipped from then on, and the
+// next one (at last csms.url) is tried, as B10 of OCPP 2.0.1 asks.
+func (a *Agent) networkPriorityChanged() {
+	a.mu.Lock()
+	a.redial = true
+	if a.trial == nil {
+		a.trial = a.slotTrial()
+	}
+	a.mu.Unlock()
+	a.replace()
+}
+
+// slotTrial is the trial of the network profile slot the next Client
+// uses; its undo marks that slot failed and puts the next one on trial.
+// Called under mu.
+func (a *Agent) slotTrial() *settingsTrial {
+	return &settingsTrial{what: "the CSMS's network profile", undo: func() error {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.netSlot == 0 {
+			return nil // csms.url: nothing further to fall back to
+		}
+		if a.badSlots == nil {
+			a.badSlots = map[int]bool{}
+		}
+		a.badSlots[a.netSlot] = true
+		a.trial = a.slotTrial() // the next slot, or csms.url, on trial in its turn
+		return nil
+	}}
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/provisioning"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/transactions"
+	types201 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
 
 	halsim "github.com/evsed/evsed/hal/sim"
 	"github.com/evsed/evsed/ocppclient/ocpptest"
@@ -151,4 +154,69 @@ func launchStoppable(t *testing.T, a *Agent) (stop func()) {
 	}
 	t.Cleanup(stop)
 	return stop
+}
+
+// setNetworkProfile has csms store a profile for url in slot and put the
+// slots of priority first.
+func setNetworkProfile(t *testing.T, csms *csms201.CSMS, st string, slot int, url, priority string) {
+	t.Helper()
+	resp, err := csms.Send(st, &provisioning.SetNetworkProfileRequest{ConfigurationSlot: slot, ConnectionData: provisioning.NetworkConnectionProfile{
+		OCPPVersion: provisioning.OCPPVersion20, OCPPTransport: provisioning.OCPPTransportJSON, CSMSUrl: url,
+		MessageTimeout: 30, SecurityProfile: 0, OCPPInterface: provisioning.OCPPInterfaceWired0,
+	}})
+	if err != nil || resp.(*provisioning.SetNetworkProfileResponse).Status != provisioning.SetNetworkProfileStatusAccepted {
+		t.Fatalf("SetNetworkProfile slot %d = %+v, %v", slot, resp, err)
+	}
+	set, err := csms.SetVariables(st, provisioning.SetVariableData{Component: types201.Component{Name: "OCPPCommCtrlr"},
+		Variable: types201.Variable{Name: "NetworkConfigurationPriority"}, AttributeValue: priority})
+	if err != nil || set.SetVariableResult[0].AttributeStatus != provisioning.SetVariableStatusAccepted {
+		t.Fatalf("SetVariables NetworkConfigurationPriority %s = %+v, %v", priority, set, err)
+	}
+}
+
+// A 2.0.1 CSMS migrates the charger to another CSMS (B09, B10): a
+// network profile in slot 2 and NetworkConfigurationPriority "2,1" make
+// it reconnect there. A profile whose endpoint does not answer is given
+// up after fallbackAttempts connections, and the charger is back on the
+// endpoint that worked.
+func TestNetworkProfileMigration(t *testing.T) {
+	first, err := csms201.Start(csms201.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(first.Stop)
+	second, err := csms201.Start(csms201.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(second.Stop)
+	a := newAgent(t, "CPNET", first.URL(), func(o *Options) { o.CSMS.Protocols = []string{OCPP201} })
+	launch(t, a)
+	if !waitRegistered(a) {
+		t.Fatal("no registration with the first CSMS")
+	}
+
+	setNetworkProfile(t, first, "CPNET", 2, second.URL(), "2,1")
+	if !waitFor(func() bool { return second.Connected("CPNET") && a.registered() }) {
+		t.Fatal("the charger did not move to the CSMS of slot 2")
+	}
+
+	// Slot 3 points nowhere: tried, given up, and the charger is back.
+	setNetworkProfile(t, second, "CPNET", 3, "ws://127.0.0.1:1/ocpp", "3,2")
+	if !waitFor(func() bool { a.mu.Lock(); defer a.mu.Unlock(); return a.badSlots[3] }) {
+		t.Fatal("the dead endpoint of slot 3 was never given up")
+	}
+	if !waitFor(func() bool { return second.Connected("CPNET") && a.registered() }) {
+		t.Fatal("the charger is not back on slot 2 after slot 3 failed")
+	}
+}
+
+// waitFor polls cond until it holds or waitLimit passes.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(waitLimit); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
