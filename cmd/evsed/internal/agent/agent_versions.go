@@ -161,9 +161,12 @@ func (a *Agent) variableChanged(ref devicemodel.Ref, value string) {
 // reports to; when that changes, the station's behaviour follows the new
 // version's settings.
 func (a *Agent) activate(ctx context.Context, v *version) {
-	changed, err := a.versions.activate(v)
+	changed, dropped, err := a.versions.activate(v)
 	if err != nil {
 		a.log.Error("agent: remember the OCPP version", "version", v.name, "err", err)
+	}
+	if dropped > 0 {
+		a.log.Info("ocpp: the first CSMS speaks "+v.name+"; the other versions' copies of the offline messages dropped", "dropped", dropped)
 	}
 	if !changed {
 		return

@@ -220,3 +220,76 @@ func waitFor(cond func() bool) bool {
 	}
 	return true
 }
+
+// A charger offering both versions charges before it ever reached its
+// CSMS: both versions write the session, and the first registration keeps
+// what the CSMS's version wrote (delivered: the start and the end) and
+// drops the other copy. Either version's CSMS gets the session.
+func TestSessionBeforeFirstRegistration(t *testing.T) {
+	for _, csmsVersion := range []string{OCPP16, OCPP201} {
+		t.Run(csmsVersion, func(t *testing.T) {
+			var url string
+			var restart func() error
+			var delivered func() bool
+			if csmsVersion == OCPP16 {
+				csms, err := ocpptest.Start(ocpptest.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(csms.Stop)
+				csms.Stop()
+				url, restart = csms.URL(), csms.Restart
+				delivered = func() bool {
+					return len(csms.Records("StartTransaction")) == 1 && len(csms.Records("StopTransaction")) == 1
+				}
+			} else {
+				csms, err := csms201.Start(csms201.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(csms.Stop)
+				csms.Stop()
+				url, restart = csms.URL(), csms.Restart
+				delivered = func() bool {
+					var started, ended int
+					for _, r := range csms.Records("TransactionEvent") {
+						switch r.Request.(*transactions.TransactionEventRequest).EventType {
+						case transactions.TransactionEventStarted:
+							started++
+						case transactions.TransactionEventEnded:
+							ended++
+						}
+					}
+					return started == 1 && ended == 1
+				}
+			}
+			var board *halsim.Board
+			a := newAgent(t, "CPFIRST", url, func(o *Options) {
+				o.CSMS.Protocols = []string{OCPP201, OCPP16}
+				o.Behaviour.FreeCharging = true
+				board = o.Board.(*halsim.Board)
+			})
+			launch(t, a)
+			for _, step := range []func(int) error{board.Plug, board.Charge} {
+				if err := step(1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !waitFor(func() bool { return a.versions.find(OCPP16).queue.Len() > 0 && a.versions.find(OCPP201).queue.Len() > 0 }) {
+				t.Fatal("the offline session was not written by both versions")
+			}
+			if err := board.Unplug(1); err != nil {
+				t.Fatal(err)
+			}
+			if err := restart(); err != nil {
+				t.Fatal(err)
+			}
+			if !waitFor(delivered) {
+				t.Fatalf("the %s CSMS did not get the offline session's start and end once", csmsVersion)
+			}
+			if !waitFor(func() bool { return a.versions.queued() == 0 }) {
+				t.Errorf("%d messages still queued; the other version's copy should be dropped", a.versions.queued())
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 
 	"go.etcd.io/bbolt"
@@ -48,16 +49,25 @@ type version struct {
 // versions is the station's one Reporter and Authorizer whatever the CSMS
 // speaks: it passes every fact to the active version, the one the CSMS
 // chose at the last registration (persisted, so that facts of a charger
-// that restarts offline are written for the CSMS that will read them), or
-// before any registration the first one offered.
+// that restarts offline are written for the CSMS that will read them).
 //
-// A CSMS that changes its version while messages of the other one are
-// queued leaves them in that version's queue, on disk: they go out if a
-// CSMS of that version comes back, since one version's transaction
+// Before the first registration ever the CSMS's version is unknown: then
+// every version writes the session facts in its own queue, and the first
+// registration keeps the chosen version's and empties the others, so that
+// a charger that charges before it ever reached its CSMS loses nothing,
+// whichever version that CSMS speaks. (Authorization, meanwhile, is the
+// first offered version's, offline.)
+//
+// A CSMS that changes its version later, while messages of the other one
+// are queued, leaves them in that version's queue, on disk: they go out if
+// a CSMS of that version comes back, since one version's transaction
 // cannot be told in the other's messages.
 type versions struct {
 	list   []*version // in the order offered
 	active atomic.Pointer[version]
+	// chosen says a CSMS has chosen a version (at a registration, now or
+	// in an earlier run); until then facts go to every version.
+	chosen atomic.Bool
 	db     *bbolt.DB
 	bucket string
 }
@@ -77,6 +87,7 @@ func newVersions(db *bbolt.DB, bucket string, list []*version) (*versions, error
 		}
 		if v := vs.find(string(b.Get(versionKey))); v != nil {
 			vs.active.Store(v)
+			vs.chosen.Store(true)
 		}
 		return nil
 	})
@@ -97,12 +108,27 @@ func (vs *versions) current() *version { return vs.active.Load() }
 
 // activate makes v the active version, persisting the choice when it
 // changed (once per change of CSMS, not per connection), and reports
-// whether it changed.
-func (vs *versions) activate(v *version) (bool, error) {
-	if vs.active.Swap(v) == v {
-		return false, nil
+// whether it changed. The first choice ever also empties the other
+// versions' queues of what they wrote meanwhile (see versions); dropped
+// says how many entries that was.
+func (vs *versions) activate(v *version) (changed bool, dropped int, err error) {
+	first := !vs.chosen.Load()
+	if vs.active.Swap(v) == v && !first {
+		return false, 0, nil
 	}
-	return true, vs.db.Update(func(tx *bbolt.Tx) error {
+	if first {
+		vs.chosen.Store(true)
+		for _, other := range vs.list {
+			if other != v {
+				n, err := dropQueued(other.queue)
+				dropped += n
+				if err != nil {
+					return true, dropped, err
+				}
+			}
+		}
+	}
+	return true, dropped, vs.db.Update(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists([]byte(vs.bucket))
 		if err != nil {
 			return err
@@ -130,17 +156,45 @@ func (vs *versions) StatusChanged(s station.StatusChange) {
 }
 
 // SessionStarted, SampleTaken and SessionEnded implement station.Reporter
-// for the active version.
+// for the active version, or for every version before a CSMS chose one.
 func (vs *versions) SessionStarted(ctx context.Context, s station.SessionStart) error {
-	return vs.current().adapter.SessionStarted(ctx, s)
+	return vs.report(func(a adapter) error { return a.SessionStarted(ctx, s) })
 }
 
 func (vs *versions) SampleTaken(ctx context.Context, s station.Sample) error {
-	return vs.current().adapter.SampleTaken(ctx, s)
+	return vs.report(func(a adapter) error { return a.SampleTaken(ctx, s) })
 }
 
 func (vs *versions) SessionEnded(ctx context.Context, s station.SessionEnd) error {
-	return vs.current().adapter.SessionEnded(ctx, s)
+	return vs.report(func(a adapter) error { return a.SessionEnded(ctx, s) })
+}
+
+// report passes a fact to the versions that write it; the fact is durable
+// once each has.
+func (vs *versions) report(f func(adapter) error) error {
+	if vs.chosen.Load() {
+		return f(vs.current().adapter)
+	}
+	var errs []error
+	for _, v := range vs.list {
+		errs = append(errs, f(v.adapter))
+	}
+	return errors.Join(errs...)
+}
+
+// dropQueued empties q: the entries a version wrote before the CSMS chose
+// another. They are marked delivered and made durable at once.
+func dropQueued(q *ocppclient.Queue) (int, error) {
+	entries, err := q.Entries()
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range entries {
+		if err := q.MarkDelivered(e.Seq); err != nil {
+			return 0, err
+		}
+	}
+	return len(entries), q.Flush()
 }
 
 // Authorize implements station.Authorizer with the active version.
