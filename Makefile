@@ -10,10 +10,13 @@ build:
 	$(BUILD) -o $(BIN)/evsed ./cmd/evsed
 
 # Build, then run the binary itself (not through `go run`), so that Ctrl-C
-# reaches evsed directly and its orderly stop is what you see. ARGS adds
-# flags, e.g. make run ARGS="--csms ws://127.0.0.1:9000/ocpp".
+# reaches evsed directly and its orderly stop is what you see. BOARD picks
+# the board (e.g. make run BOARD=sim-dc for the simulated DC charger; empty:
+# the config's, else sim); ARGS adds flags, e.g.
+# make run ARGS="--csms ws://127.0.0.1:9000/ocpp".
+BOARD ?=
 run: build
-	$(BIN)/evsed run $(ARGS)
+	$(BIN)/evsed run $(if $(BOARD),--board $(BOARD)) $(ARGS)
 
 # The whole suite: vet, unit and integration tests (race detector on), and the
 # cross builds so that an arm regression is caught. The web page's browser

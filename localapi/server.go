@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -37,8 +38,8 @@ type Sim interface {
 	Pause(n int) error
 	// Unplug disconnects the vehicle (-> A).
 	Unplug(n int) error
-	// Fault injects (or, with FaultClear, clears) a fault; kind is one of the
-	// Fault* constants.
+	// Fault injects (or, with FaultClear, clears) a fault; kind is one of
+	// FaultKinds, or of the Sim's own list when it is a FaultLister.
 	Fault(n int, kind string) error
 }
 
@@ -51,9 +52,40 @@ const (
 	FaultClear = "clear" // clear every simulated fault
 )
 
-// FaultKinds lists the valid fault kinds, in the order the docs show them.
+// FaultKinds lists the valid fault kinds of an AC simulated board, in the
+// order the docs show them.
 func FaultKinds() []string {
 	return []string{FaultRCD, FaultWeld, FaultDiode, FaultMeter, FaultClear}
+}
+
+// Fault kinds of a simulated DC board (sim-dc), besides FaultWeld,
+// FaultMeter and FaultClear (docs/dc.md).
+const (
+	FaultIsolation     = "isolation" // insulation resistance drops: the monitor alarms
+	FaultPrecharge     = "precharge" // the supply falls short during precharge
+	FaultModule        = "module"    // a power module trips
+	FaultEmergencyStop = "estop"     // the board's emergency stop button (clear releases it)
+)
+
+// DCFaultKinds lists the valid fault kinds of a simulated DC board, in the
+// order the docs show them.
+func DCFaultKinds() []string {
+	return []string{FaultIsolation, FaultPrecharge, FaultModule, FaultWeld, FaultMeter, FaultEmergencyStop, FaultClear}
+}
+
+// FaultLister is implemented by a Sim whose board takes other fault kinds
+// than FaultKinds (a DC board: DCFaultKinds). The fault route accepts the
+// kinds it lists; a Sim without it takes FaultKinds.
+type FaultLister interface {
+	FaultKinds() []string
+}
+
+// faultKinds are the fault kinds s accepts.
+func faultKinds(s Sim) []string {
+	if l, ok := s.(FaultLister); ok {
+		return l.FaultKinds()
+	}
+	return FaultKinds()
 }
 
 // ErrSimState is wrapped by Sim errors that refuse an action in the
@@ -397,12 +429,9 @@ func (s *Server) fault(w http.ResponseWriter, r *http.Request) {
 	if !s.decode(w, r, &body, true) {
 		return
 	}
-	valid := false
-	for _, k := range FaultKinds() {
-		valid = valid || body.Kind == k
-	}
-	if !valid {
-		writeError(w, http.StatusBadRequest, fmt.Errorf("bad fault kind %q, want one of %v", body.Kind, FaultKinds()))
+	kinds := faultKinds(s.opts.Sim)
+	if !slices.Contains(kinds, body.Kind) {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bad fault kind %q, want one of %v", body.Kind, kinds))
 		return
 	}
 	s.do(w, r, fmt.Sprintf("sim fault %s at connector %d", body.Kind, n), func(context.Context) error { return s.opts.Sim.Fault(n, body.Kind) })

@@ -83,6 +83,42 @@ type Connector struct {
 	// Display is what the driver sees (prices and costs; docs/pricing.md);
 	// nil when the station shows nothing.
 	Display *Display `json:"display"`
+	// DC is the charging sequence of a DC connector (docs/dc.md); absent
+	// on AC connectors.
+	DC *DC `json:"dc,omitempty"`
+}
+
+// DC is a DC connector's sequence step and values (IEC 61851-23).
+type DC struct {
+	// Step is the sequence step: Idle, Authorize, Parameters, CableCheck,
+	// PreCharge, Charging, PowerDown, WeldingDetection or Finished.
+	Step string `json:"step"`
+	// SoC is the vehicle's state of charge in percent; null while unknown.
+	SoC *int `json:"soc"`
+	// TargetVoltageV and TargetCurrentA are what the vehicle asks for;
+	// PresentVoltageV and PresentCurrentA what the output delivers.
+	TargetVoltageV  float64 `json:"targetVoltageV"`
+	TargetCurrentA  float64 `json:"targetCurrentA"`
+	PresentVoltageV float64 `json:"presentVoltageV"`
+	PresentCurrentA float64 `json:"presentCurrentA"`
+	// OfferedCurrentA and OfferedPowerW are the most the charger allows
+	// now (supply, connector rating and every limit); 0 power means no
+	// power limit.
+	OfferedCurrentA float64 `json:"offeredCurrentA"`
+	OfferedPowerW   float64 `json:"offeredPowerW"`
+	// IsolationOhm is the latest valid insulation resistance (0 when the
+	// monitor has none), IsolationStatus its class: Valid, Warning, Fault
+	// or Invalid (not measured).
+	IsolationOhm    float64 `json:"isolationOhm"`
+	IsolationStatus string  `json:"isolationStatus"`
+	// EVMaxVoltageV, EVMaxCurrentA and EVMaxPowerW are the vehicle's
+	// limits (0 when it gave none).
+	EVMaxVoltageV float64 `json:"evMaxVoltageV"`
+	EVMaxCurrentA float64 `json:"evMaxCurrentA"`
+	EVMaxPowerW   float64 `json:"evMaxPowerW"`
+	// Reason is why the sequence last ended a charge (EVStopped,
+	// IsolationFault, PreChargeTimeout...); "" until then.
+	Reason string `json:"reason"`
 }
 
 // Display is the driver display of a connector.
@@ -165,8 +201,13 @@ type Meter struct {
 	// PowerW is the total active power, in watts.
 	PowerW float64 `json:"powerW"`
 	// CurrentA is the current per phase (L1, L2, L3), in amperes: what
-	// the vehicle actually draws.
+	// the vehicle actually draws. On a DC reading the DC current is
+	// CurrentA[0].
 	CurrentA [3]float64 `json:"currentA"`
+	// DC marks a DC reading (a DC connector's meter); VoltageV is then the
+	// voltage between the DC poles, in volts. Both are absent on AC.
+	DC       bool     `json:"dc,omitempty"`
+	VoltageV *float64 `json:"voltageV,omitempty"`
 }
 
 // statusFrom converts a station snapshot to the API's view of it.
@@ -194,6 +235,11 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 		for i, a := range c.Meter.Current {
 			out.Meter.CurrentA[i] = float64(a) / float64(physic.Ampere)
 		}
+		if c.Meter.DC {
+			v := volts(c.Meter.Voltage[0])
+			out.Meter.DC, out.Meter.VoltageV = true, &v
+		}
+		out.DC = dcFrom(c.DC)
 		out.Mode, out.Reason, out.ReasonInfo = string(c.Mode), string(c.Reason), c.ReasonInfo
 		out.TargetA = amperes(c.Target)
 		out.External = externalLimit(c.External)
@@ -215,6 +261,38 @@ func statusFrom(id, board string, ocpp OCPPInfo, snap station.Snapshot) Status {
 
 // amperes converts a current for the JSON bodies.
 func amperes(a physic.ElectricCurrent) float64 { return float64(a) / float64(physic.Ampere) }
+
+// volts, watts and ohms convert the other units of the JSON bodies.
+func volts(v physic.ElectricPotential) float64 { return float64(v) / float64(physic.Volt) }
+func watts(p physic.Power) float64             { return float64(p) / float64(physic.Watt) }
+func ohms(r physic.ElectricResistance) float64 { return float64(r) / float64(physic.Ohm) }
+
+// dcFrom converts a DC connector's status; nil (AC) stays nil.
+func dcFrom(d *station.DCStatus) *DC {
+	if d == nil {
+		return nil
+	}
+	out := &DC{
+		Step:            string(d.Step),
+		TargetVoltageV:  volts(d.TargetVoltage),
+		TargetCurrentA:  amperes(d.TargetCurrent),
+		PresentVoltageV: volts(d.PresentVoltage),
+		PresentCurrentA: amperes(d.PresentCurrent),
+		OfferedCurrentA: amperes(d.OfferedCurrent),
+		OfferedPowerW:   watts(d.OfferedPower),
+		IsolationOhm:    ohms(d.Isolation),
+		IsolationStatus: string(d.IsolationStatus),
+		EVMaxVoltageV:   volts(d.EVMaxVoltage),
+		EVMaxCurrentA:   amperes(d.EVMaxCurrent),
+		EVMaxPowerW:     watts(d.EVMaxPower),
+		Reason:          string(d.Reason),
+	}
+	if d.SoC >= 0 {
+		soc := d.SoC
+		out.SoC = &soc
+	}
+	return out
+}
 
 // displayFrom converts connector n's driver display; nil stays nil.
 func displayFrom(n int, d *station.DriverDisplay) *Display {

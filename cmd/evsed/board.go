@@ -45,9 +45,13 @@ func openBoard(name string, log *slog.Logger, gridMeter []byte) (*openedBoard, e
 	}
 	ob := &openedBoard{Board: b.Board, Meters: b.Meters, RunMeters: b.RunMeters, Close: b.Close,
 		GridMeter: b.GridMeter, LimitInput: b.LimitInput}
-	// A nil *sim.Board must stay a nil interface: the API tests Sim == nil.
-	if b.Sim != nil {
+	// A nil *sim.Board (or *sim.DCBoard) must stay a nil interface: the
+	// API tests Sim == nil.
+	switch {
+	case b.Sim != nil:
 		ob.Sim = simAPI{b.Sim}
+	case b.SimDC != nil:
+		ob.Sim = simDCAPI{b.SimDC}
 	}
 	return ob, nil
 }

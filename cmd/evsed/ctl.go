@@ -230,5 +230,37 @@ func printStatus(w io.Writer, st localapi.Status) error {
 			c.ID, c.Status, c.Pilot, c.OfferedA, contactor, c.Meter.EnergyWh, c.Meter.PowerW, session,
 			strings.ReplaceAll(fault, "\t", " "))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, c := range st.Connectors {
+		if c.DC != nil {
+			if _, err := fmt.Fprintln(w, dcLine(c.ID, c.DC)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// dcLine is the status line of a DC connector's sequence: its step, the
+// vehicle's SoC, what the output delivers and offers, and the isolation.
+func dcLine(id int, d *localapi.DC) string {
+	soc := "?"
+	if d.SoC != nil {
+		soc = strconv.Itoa(*d.SoC)
+	}
+	line := fmt.Sprintf("DC %d: step %s  SoC %s %%  %.0f V %.1f A %.1f kW  offered %.1f A", id, d.Step, soc,
+		d.PresentVoltageV, d.PresentCurrentA, d.PresentVoltageV*d.PresentCurrentA/1000, d.OfferedCurrentA)
+	if d.OfferedPowerW > 0 {
+		line += fmt.Sprintf(" %.1f kW", d.OfferedPowerW/1000)
+	}
+	line += "  isolation " + d.IsolationStatus
+	if d.IsolationOhm > 0 {
+		line += fmt.Sprintf(" %.0f kOhm", d.IsolationOhm/1000)
+	}
+	if d.Reason != "" {
+		line += "  ended: " + d.Reason
+	}
+	return line
 }

@@ -230,3 +230,49 @@ func TestCtlPassword(t *testing.T) {
 		t.Errorf("calls = %q, want one plug", got)
 	}
 }
+
+func TestCtlStatusDC(t *testing.T) {
+	soc := 23
+	tests := []struct {
+		name string
+		dc   *localapi.DC
+		want []string // substrings of the DC line
+		not  []string
+	}{
+		{name: "charging", dc: &localapi.DC{Step: "Charging", SoC: &soc, PresentVoltageV: 344, PresentCurrentA: 200,
+			OfferedCurrentA: 200, OfferedPowerW: 120000, IsolationOhm: 5e6, IsolationStatus: "Valid"},
+			want: []string{"DC 1: step Charging", "SoC 23 %", "344 V 200.0 A 68.8 kW", "offered 200.0 A 120.0 kW", "isolation Valid 5000 kOhm"},
+			not:  []string{"ended"}},
+		{name: "faulted, soc unknown", dc: &localapi.DC{Step: "Finished", IsolationStatus: "Invalid", Reason: "IsolationFault"},
+			want: []string{"step Finished", "SoC ? %", "isolation Invalid", "ended: IsolationFault"},
+			not:  []string{"kOhm"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			st := localapi.Status{Connectors: []localapi.Connector{{ID: 1, Status: "Charging", DC: tt.dc}, {ID: 2, Status: "Available"}}}
+			if err := printStatus(&out, st); err != nil {
+				t.Fatal(err)
+			}
+			var dcLines []string
+			for _, l := range strings.Split(out.String(), "\n") {
+				if strings.HasPrefix(l, "DC ") {
+					dcLines = append(dcLines, l)
+				}
+			}
+			if len(dcLines) != 1 {
+				t.Fatalf("DC lines %q, want one (connector 2 is AC):\n%s", dcLines, out.String())
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(dcLines[0], s) {
+					t.Errorf("%q lacks %q", dcLines[0], s)
+				}
+			}
+			for _, s := range tt.not {
+				if strings.Contains(dcLines[0], s) {
+					t.Errorf("%q has %q", dcLines[0], s)
+				}
+			}
+		})
+	}
+}

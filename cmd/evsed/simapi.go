@@ -29,6 +29,34 @@ func (s simAPI) Unplug(n int) error { return simErr(s.b.Unplug(n)) }
 // Fault implements localapi.Sim.
 func (s simAPI) Fault(n int, kind string) error { return simErr(s.b.Fault(n, sim.FaultKind(kind))) }
 
+// simDCAPI adapts a simulated DC board (sim-dc) to localapi.Sim: its
+// fault kinds are the DC ones (localapi.DCFaultKinds).
+type simDCAPI struct{ b *sim.DCBoard }
+
+var (
+	_ localapi.Sim         = simDCAPI{}
+	_ localapi.FaultLister = simDCAPI{}
+)
+
+// Plug implements localapi.Sim.
+func (s simDCAPI) Plug(n int) error { return simErr(s.b.Plug(n)) }
+
+// Charge implements localapi.Sim.
+func (s simDCAPI) Charge(n int) error { return simErr(s.b.Charge(n)) }
+
+// Pause implements localapi.Sim: for DC the EV stops asking, which ends
+// the charge.
+func (s simDCAPI) Pause(n int) error { return simErr(s.b.Pause(n)) }
+
+// Unplug implements localapi.Sim.
+func (s simDCAPI) Unplug(n int) error { return simErr(s.b.Unplug(n)) }
+
+// Fault implements localapi.Sim.
+func (s simDCAPI) Fault(n int, kind string) error { return simErr(s.b.Fault(n, sim.FaultKind(kind))) }
+
+// FaultKinds implements localapi.FaultLister.
+func (simDCAPI) FaultKinds() []string { return localapi.DCFaultKinds() }
+
 // mappedError keeps the simulator's message and adds the sentinel the API
 // understands.
 type mappedError struct{ err, kind error }

@@ -215,6 +215,7 @@
       f.energy.textContent = s ? fmt.kwh(s.energyWh) : '—';
       f.duration.dataset.started = s ? s.startedAt : '';
       renderDriver(f, c.display);
+      renderDC(f, c.dc);
       drawChart(c.id);
     }
     tickDurations();
@@ -239,6 +240,43 @@
     if (d.qrImage && f.qr.getAttribute('src') !== d.qrImage) f.qr.src = d.qrImage;
     if (!d.qrImage) f.qr.removeAttribute('src');
     f.qrText.textContent = d.qrCode || '';
+  }
+
+  // The fault kinds a simulated DC connector takes (docs/dc.md).
+  const dcFaults = [
+    ['isolation', 'Isolation fault'], ['precharge', 'Precharge fault'], ['module', 'Power module trip'],
+    ['weld', 'Welded contactor'], ['meter', 'Meter failure'], ['estop', 'Emergency stop'],
+  ];
+
+  // renderDC shows a DC connector's sequence (docs/dc.md): the vehicle's
+  // SoC as a bar, the step, the output and what is offered, the isolation.
+  function renderDC(f, d) {
+    f.dc.hidden = !d;
+    if (!d) return;
+    if (!f.faultKind.dataset.dc) {
+      f.faultKind.dataset.dc = '1';
+      f.faultKind.replaceChildren(...dcFaults.map(([v, label]) => new Option(label, v)));
+    }
+    const soc = d.soc === null || d.soc === undefined ? null : d.soc;
+    f.socBar.style.width = (soc === null ? 0 : Math.max(0, Math.min(100, soc))) + '%';
+    f.soc.textContent = 'SoC ' + (soc === null ? '—' : soc + ' %');
+    if (soc === null) f.socMeter.removeAttribute('aria-valuenow');
+    else f.socMeter.setAttribute('aria-valuenow', String(soc));
+    f.dcStep.textContent = d.step;
+    f.dcOutput.textContent = Math.round(d.presentVoltageV) + ' V · ' + fmt.amps(d.presentCurrentA) + ' · ' +
+      fmt.power(d.presentVoltageV * d.presentCurrentA);
+    f.dcOffered.textContent = fmt.amps(d.offeredCurrentA) + (d.offeredPowerW > 0 ? ' · ' + fmt.power(d.offeredPowerW) : '');
+    f.dcIsolation.textContent = d.isolationStatus + (d.isolationOhm > 0 ? ' · ' + fmtOhm(d.isolationOhm) : '');
+    f.dcIsolation.className = 'iso-' + d.isolationStatus;
+    f.dcTarget.textContent = d.targetVoltageV > 0 || d.targetCurrentA > 0
+      ? Math.round(d.targetVoltageV) + ' V · ' + fmt.amps(d.targetCurrentA) : '—';
+    f.dcReason.textContent = d.reason || '—';
+  }
+
+  function fmtOhm(r) {
+    if (r >= 1e6) return (r / 1e6).toFixed(1) + ' MΩ';
+    if (r >= 1e3) return (r / 1e3).toFixed(0) + ' kΩ';
+    return Math.round(r) + ' Ω';
   }
 
   function tickDurations() {

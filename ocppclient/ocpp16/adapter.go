@@ -95,7 +95,7 @@ func (c *Charger) SampleTaken(ctx context.Context, s station.Sample) error {
 	if s.Context == station.ContextClock {
 		key = KeyMeterValuesAlignedData
 	}
-	values := sampledValues(s.Reading, ReadingContext(s.Context), c.cfg.Measurands(key))
+	values := sampledValuesDC(s.Reading, s.DC, ReadingContext(s.Context), c.cfg.Measurands(key))
 	if len(values) == 0 {
 		return nil
 	}

@@ -203,7 +203,7 @@ func (c *Charger) triggeredMeterValues(ctx context.Context, ids []int) {
 		if at.IsZero() {
 			at = snap.At
 		}
-		values := sampledValues(cs.Meter, ReadingContextTrigger, want)
+		values := sampledValuesDC(cs.Meter, cs.DC, ReadingContextTrigger, want)
 		if len(values) == 0 {
 			c.log.Info("ocpp16 triggered MeterValues: nothing to report", "connector", id)
 			continue

@@ -169,10 +169,12 @@ type KeyDef struct {
 	check func(value string, cur func(string) string, loading bool) (string, error)
 }
 
-// supportedMeasurands are the measurands a meter.Reading can fill, i.e.
-// those the adapter turns into sampled values (sampledValues); keep the two
-// in step. A MeterValues*Data or StopTxn*Data list with any other measurand
-// is Rejected.
+// supportedMeasurands are the measurands a meter.Reading, or a DC
+// connector's status, can fill, i.e. those the adapter turns into sampled
+// values (sampledValuesDC); keep the two in step. SoC, Power.Offered and
+// Current.Offered come from a DC connector only: an AC connector's samples
+// go without them. A MeterValues*Data or StopTxn*Data list with any other
+// measurand is Rejected.
 var supportedMeasurands = [...]Measurand{
 	MeasurandEnergyActiveImportRegister,
 	MeasurandEnergyActiveExportRegister,
@@ -181,6 +183,9 @@ var supportedMeasurands = [...]Measurand{
 	MeasurandVoltage,
 	MeasurandFrequency,
 	MeasurandPowerFactor,
+	MeasurandSoC,
+	MeasurandPowerOffered,
+	MeasurandCurrentOffered,
 }
 
 // MeasurandSupported reports whether the charge point can sample m, i.e.

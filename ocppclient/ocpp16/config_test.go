@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/meter"
+	"github.com/evsed/evsed/station"
 	"go.etcd.io/bbolt"
+	"periph.io/x/conn/v3/physic"
 )
 
 // openTestDB opens a fresh bbolt file in a temporary directory.
@@ -132,9 +134,10 @@ func TestConfigSet(t *testing.T) {
 		{KeyMeterValuesSampledData, "Energy.Active.Import.Register, Voltage,Current.Import", ConfigurationStatusAccepted,
 			"Energy.Active.Import.Register,Voltage,Current.Import"},
 		{KeyMeterValuesSampledData, "Voltage,Current.Import,Frequency,Power.Factor", ConfigurationStatusRejected, ""},
-		{KeyMeterValuesSampledData, "SoC", ConfigurationStatusRejected, ""},     // valid Measurand, not supported
-		{KeyMeterValuesSampledData, "Energy", ConfigurationStatusRejected, ""},  // not a Measurand
-		{KeyMeterValuesSampledData, "voltage", ConfigurationStatusRejected, ""}, // enum is case-sensitive
+		{KeyMeterValuesSampledData, "Temperature", ConfigurationStatusRejected, ""}, // valid Measurand, not supported
+		{KeyMeterValuesSampledData, "SoC", ConfigurationStatusAccepted, "SoC"},      // a DC connector's
+		{KeyMeterValuesSampledData, "Energy", ConfigurationStatusRejected, ""},      // not a Measurand
+		{KeyMeterValuesSampledData, "voltage", ConfigurationStatusRejected, ""},     // enum is case-sensitive
 		{KeyStopTxnSampledData, "", ConfigurationStatusAccepted, ""},
 		{KeyConnectorPhaseRotation, "0.RST,1.RST,2.TSR", ConfigurationStatusAccepted, "0.RST,1.RST,2.TSR"},
 		{KeyConnectorPhaseRotation, "1.XYZ", ConfigurationStatusRejected, ""},
@@ -370,8 +373,9 @@ func TestConfigMeasurandsSampled(t *testing.T) {
 			meter.FieldCurrent | meter.FieldVoltage | meter.FieldFrequency | meter.FieldPowerFactor,
 		Phases: 3,
 	}
+	dc := &station.DCStatus{SoC: 50, OfferedCurrent: 100 * physic.Ampere, OfferedPower: 50 * physic.KiloWatt}
 	for _, m := range measurandValues {
-		got := len(sampledValues(r, ReadingContextSamplePeriodic, []Measurand{m})) > 0
+		got := len(sampledValuesDC(r, dc, ReadingContextSamplePeriodic, []Measurand{m})) > 0
 		if got != MeasurandSupported(m) {
 			t.Errorf("%s: sampled %v, supported by config %v", m, got, MeasurandSupported(m))
 		}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/evsed/evsed/meter"
+	"github.com/evsed/evsed/station"
 )
 
 // phaseNames are the per-phase Phase values of currents and powers, and
@@ -21,11 +22,23 @@ const (
 	micro = 6
 )
 
-// sampledValues maps the fields of r to 1.6 sampled values, one measurand of
-// want after the other (in want's order, per phase L1..L3 within one), all
-// with context ctx and location Outlet. Measurands r does not carry, or that
-// evsed's meters never measure (reactive energy, temperature...), are
-// skipped, so the result may be empty.
+// sampledValues is sampledValuesDC without a DC connector's status: the
+// sampled values of a reading alone.
+func sampledValues(r meter.Reading, ctx ReadingContext, want []Measurand) []SampledValue {
+	return sampledValuesDC(r, nil, ctx, want)
+}
+
+// sampledValuesDC maps the fields of r, and of dc on a DC connector (nil
+// on AC), to 1.6 sampled values, one measurand of want after the other (in
+// want's order, per phase L1..L3 within one), all with context ctx and
+// location Outlet but the vehicle's SoC (location EV). Measurands neither
+// carries, or that evsed's meters never measure (reactive energy,
+// temperature...), are skipped, so the result may be empty.
+//
+// From dc come SoC (percent, an integer; skipped while unknown),
+// Power.Offered and Current.Offered (what the charger allows now: the
+// supply, the connector's rating and every limit; a Power.Offered of 0
+// means no power limit and is skipped).
 //
 // Values keep the meter's precision: energies in Wh with up to three
 // decimals (the register counts mWh), powers in W, currents in A, voltages
@@ -37,15 +50,19 @@ const (
 // A DC reading (r.DC) has one current and one voltage, which belong to no
 // AC phase: they go without a phase, as does its power; a per-phase power
 // is sent only when the reading has no total, since on DC it is the total.
-func sampledValues(r meter.Reading, ctx ReadingContext, want []Measurand) []SampledValue {
+func sampledValuesDC(r meter.Reading, dc *station.DCStatus, ctx ReadingContext, want []Measurand) []SampledValue {
 	var out []SampledValue
 	add := func(m Measurand, value string, phase Phase, unit UnitOfMeasure) {
+		loc := LocationOutlet
+		if m == MeasurandSoC {
+			loc = LocationEV
+		}
 		out = append(out, SampledValue{
 			Value:     value,
 			Context:   ctx,
 			Measurand: m,
 			Phase:     phase,
-			Location:  LocationOutlet,
+			Location:  loc,
 			Unit:      unit,
 		})
 	}
@@ -93,6 +110,18 @@ func sampledValues(r meter.Reading, ctx ReadingContext, want []Measurand) []Samp
 		case MeasurandPowerFactor:
 			if r.Fields.Has(meter.FieldPowerFactor) {
 				add(m, strconv.FormatFloat(float64(r.PowerFactor), 'f', -1, 64), "", "")
+			}
+		case MeasurandSoC:
+			if dc != nil && dc.SoC >= 0 {
+				add(m, strconv.Itoa(dc.SoC), "", UnitOfMeasurePercent)
+			}
+		case MeasurandPowerOffered:
+			if dc != nil && dc.OfferedPower > 0 {
+				add(m, fixed(int64(dc.OfferedPower), nano), "", UnitOfMeasureW)
+			}
+		case MeasurandCurrentOffered:
+			if dc != nil {
+				add(m, fixed(int64(dc.OfferedCurrent), nano), "", UnitOfMeasureA)
 			}
 		}
 	}

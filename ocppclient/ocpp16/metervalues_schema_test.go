@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,6 +33,9 @@ type meterReading struct {
 	phases  int  // per-phase values the reading carries
 	perLine bool // it has per-phase power
 	dc      bool // a DC reading: its values carry no phase
+	// status is the DC connector's status the samples carry (SoC, offered
+	// current and power); nil on AC.
+	status *station.DCStatus
 }
 
 // meterReadings returns a reading of each kind of meter evsed drives.
@@ -77,10 +81,11 @@ func meterReadings(t *testing.T) []meterReading {
 		Frequency:  50 * physic.Hertz, PowerFactor: -0.5,
 	}
 	return []meterReading{
-		{"sim", simR, 3, true, false},
-		{"sdm630", sdm630, 3, true, false},
-		{"sdm120", sdm120, 1, true, false},
-		{"ivt-s", ivtsReading(t), 1, false, true},
+		{"sim", simR, 3, true, false, nil},
+		{"sdm630", sdm630, 3, true, false, nil},
+		{"sdm120", sdm120, 1, true, false, nil},
+		{"ivt-s", ivtsReading(t), 1, false, true, nil},
+		{"sim-dc", dcReading, 1, false, true, &dcCharging},
 	}
 }
 
@@ -133,6 +138,16 @@ func measurandSets() []string {
 	return append(sets, strings.Join(all, ","))
 }
 
+// allMeasurandsKeys adds to keys the *MaxLength values that let a list
+// hold every supported measurand (the defaults allow fewer).
+func allMeasurandsKeys(keys map[string]string) map[string]string {
+	n := strconv.Itoa(len(supportedMeasurands))
+	for _, k := range []string{KeyMeterValuesSampledDataMaxLength, KeyMeterValuesAlignedDataMaxLength, KeyStopTxnSampledDataMaxLength} {
+		keys[k] = n
+	}
+	return keys
+}
+
 // sentMessage is one message the adapter queued, as it goes on the wire.
 type sentMessage struct {
 	what    string // reading, set and action, for failure messages
@@ -148,16 +163,16 @@ func meterMessages(t *testing.T) []sentMessage {
 	readings := meterReadings(t)
 	var out []sentMessage
 	for _, set := range measurandSets() {
-		r := newRig(t, map[string]string{
+		r := newRig(t, allMeasurandsKeys(map[string]string{
 			KeyMeterValuesSampledData: set, KeyMeterValuesAlignedData: set, KeyStopTxnSampledData: set,
-		})
+		}))
 		ctx := context.Background()
 		what := map[string]string{} // session -> reading
 		for i, mr := range readings {
 			session := fmt.Sprintf("s%d", i)
 			what[session] = mr.name
 			for _, sc := range []station.SampleContext{station.ContextTransactionBegin, station.ContextPeriodic, station.ContextClock, station.ContextTransactionEnd} {
-				if err := r.c.SampleTaken(ctx, station.Sample{Connector: 1, SessionID: session, Context: sc, Reading: mr.r, At: t0}); err != nil {
+				if err := r.c.SampleTaken(ctx, station.Sample{Connector: 1, SessionID: session, Context: sc, Reading: mr.r, At: t0, DC: mr.status}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -214,20 +229,23 @@ var wantUnit = map[Measurand]UnitOfMeasure{
 	MeasurandVoltage:                    UnitOfMeasureV,
 	MeasurandFrequency:                  "",
 	MeasurandPowerFactor:                "",
+	MeasurandSoC:                        UnitOfMeasurePercent,
+	MeasurandPowerOffered:               UnitOfMeasureW,
+	MeasurandCurrentOffered:             UnitOfMeasureA,
 }
 
 func TestMeterValuesContent(t *testing.T) {
 	readings := meterReadings(t)
 	all := measurandSets()
 	allSet := all[len(all)-1]
-	r := newRig(t, map[string]string{KeyMeterValuesSampledData: allSet, KeyMeterValuesAlignedData: allSet, KeyStopTxnSampledData: allSet})
+	r := newRig(t, allMeasurandsKeys(map[string]string{KeyMeterValuesSampledData: allSet, KeyMeterValuesAlignedData: allSet, KeyStopTxnSampledData: allSet}))
 	ctx := context.Background()
 	contexts := []station.SampleContext{station.ContextTransactionBegin, station.ContextPeriodic, station.ContextClock, station.ContextTransactionEnd}
 	for i, mr := range readings {
 		t.Run(mr.name, func(t *testing.T) {
 			session := fmt.Sprintf("c%d", i)
 			for _, sc := range contexts {
-				if err := r.c.SampleTaken(ctx, station.Sample{Connector: 1, SessionID: session, Context: sc, Reading: mr.r, At: t0}); err != nil {
+				if err := r.c.SampleTaken(ctx, station.Sample{Connector: 1, SessionID: session, Context: sc, Reading: mr.r, At: t0, DC: mr.status}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -271,19 +289,26 @@ func TestMeterValuesContent(t *testing.T) {
 				t.Fatalf("%d meter values, want %d (4 MeterValues, 2 in the StopTransaction)", len(got), len(wantCtx))
 			}
 			for k, svs := range got {
-				checkSampledValues(t, mr, wantCtx[k], svs)
+				// The StopTransaction's values come from readings alone.
+				checkSampledValues(t, mr, wantCtx[k], svs, k < 4)
 			}
 		})
 	}
 }
 
-// checkSampledValues checks one MeterValue's sampled values of reading mr.
-func checkSampledValues(t *testing.T, mr meterReading, ctx ReadingContext, svs []SampledValue) {
+// checkSampledValues checks one MeterValue's sampled values of reading mr;
+// withStatus says they carry its DC status too (a sample's, not a
+// StopTransaction's).
+func checkSampledValues(t *testing.T, mr meterReading, ctx ReadingContext, svs []SampledValue, withStatus bool) {
 	t.Helper()
 	phases := map[Measurand][]Phase{}
 	for _, sv := range svs {
-		if sv.Context != ctx || sv.Location != LocationOutlet {
-			t.Errorf("%s %s: context %q location %q, want %s at the outlet", ctx, sv.Measurand, sv.Context, sv.Location, ctx)
+		loc := LocationOutlet
+		if sv.Measurand == MeasurandSoC {
+			loc = LocationEV // the vehicle's battery
+		}
+		if sv.Context != ctx || sv.Location != loc {
+			t.Errorf("%s %s: context %q location %q, want %s at %s", ctx, sv.Measurand, sv.Context, sv.Location, ctx, loc)
 		}
 		if u, ok := wantUnit[sv.Measurand]; !ok || sv.Unit != u {
 			t.Errorf("%s %s: unit %q, want %q", ctx, sv.Measurand, sv.Unit, u)
@@ -309,6 +334,11 @@ func checkSampledValues(t *testing.T, mr meterReading, ctx ReadingContext, svs [
 	}
 	if mr.r.Fields.Has(meter.FieldEnergyExport) {
 		want[MeasurandEnergyActiveExportRegister] = []Phase{""}
+	}
+	if mr.status != nil && withStatus {
+		want[MeasurandSoC] = []Phase{""}
+		want[MeasurandPowerOffered] = []Phase{""}
+		want[MeasurandCurrentOffered] = []Phase{""}
 	}
 	for m, w := range want {
 		if !slices.Equal(phases[m], w) {

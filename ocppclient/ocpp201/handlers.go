@@ -685,7 +685,7 @@ func (c *Charger) triggeredMeterValues(ctx context.Context, evses []int) {
 		if !containsInt(evses, cs.ID) {
 			continue
 		}
-		values := meterValues(cs.Meter, snap.At, ReadingContextTrigger, want)
+		values := meterValuesDC(cs.Meter, cs.DC, snap.At, ReadingContextTrigger, want)
 		if len(values) == 0 {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/evsed/evsed/meter"
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
+	"github.com/evsed/evsed/station"
 )
 
 // measurands returns the measurands a SampledDataCtrlr or AlignedDataCtrlr
@@ -24,14 +25,29 @@ var (
 	neutralPhases = [3]Phase{PhaseL1N, PhaseL2N, PhaseL3N}
 )
 
-// meterValues turns a reading into one MeterValue of the wanted
-// measurands the reading has; nil when it has none. Energy is in Wh,
-// power in W, current in A, voltage in V, frequency in Hz (unit
-// given with every value but the power factor).
+// meterValues is meterValuesDC without a DC connector's status.
 func meterValues(r meter.Reading, at time.Time, ctx ReadingContext, want []Measurand) []MeterValue {
+	return meterValuesDC(r, nil, at, ctx, want)
+}
+
+// meterValuesDC turns a reading, and on a DC connector its status dc (nil
+// on AC), into one MeterValue of the wanted measurands they have; nil when
+// they have none. Energy is in Wh, power in W, current in A, voltage in
+// V, frequency in Hz, SoC in Percent (unit given with every value but the
+// power factor). A DC reading's current and voltage carry no phase.
+//
+// From dc come SoC (location EV; skipped while unknown), Power.Offered
+// (skipped when no power limit applies) and Current.Offered: what the
+// charger allows now, the supply, the connector's rating and every limit
+// together.
+func meterValuesDC(r meter.Reading, dc *station.DCStatus, at time.Time, ctx ReadingContext, want []Measurand) []MeterValue {
 	var out []SampledValue
 	add := func(m Measurand, v float64, p Phase, unit string) {
-		out = append(out, SampledValue{Value: v, Context: ctx, Measurand: m, Phase: p, Location: LocationOutlet,
+		loc := LocationOutlet
+		if m == MeasurandSoC {
+			loc = LocationEV
+		}
+		out = append(out, SampledValue{Value: v, Context: ctx, Measurand: m, Phase: p, Location: loc,
 			UnitOfMeasure: &UnitOfMeasure{Unit: unit}})
 	}
 	phases := min(max(r.Phases, 1), 3)
@@ -72,6 +88,18 @@ func meterValues(r meter.Reading, at time.Time, ctx ReadingContext, want []Measu
 		case MeasurandPowerFactor:
 			if r.Fields.Has(meter.FieldPowerFactor) {
 				add(m, float64(r.PowerFactor), "", "")
+			}
+		case MeasurandSoC:
+			if dc != nil && dc.SoC >= 0 {
+				add(m, float64(dc.SoC), "", "Percent")
+			}
+		case MeasurandPowerOffered:
+			if dc != nil && dc.OfferedPower > 0 {
+				add(m, float64(dc.OfferedPower)/1e9, "", "W")
+			}
+		case MeasurandCurrentOffered:
+			if dc != nil {
+				add(m, float64(dc.OfferedCurrent)/1e9, "", "A")
 			}
 		}
 	}

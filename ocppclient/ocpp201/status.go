@@ -34,6 +34,33 @@ func connectorStatus(s station.Status) ConnectorStatus {
 	return ConnectorStatusFaulted
 }
 
+// faultDetail is what a station status says of a fault beyond 2.0.1's
+// Faulted: the station's error code (the 1.6 ChargePointErrorCode names:
+// GroundFailure for an isolation fault, PowerSwitchFailure for a welded or
+// failed contactor, InternalError for a supply fault, OtherError with info
+// "emergency stop") and its detail. 2.0.1's StatusNotification has no room
+// for either; a NotifyEvent would carry them, and until the adapter sends
+// one they go to the log. ok is false when s is no fault.
+func faultDetail(s station.StatusChange) (code station.ErrorCode, info string, ok bool) {
+	if s.Status != station.Faulted && (s.Error == "" || s.Error == station.NoError) {
+		return "", "", false
+	}
+	code = s.Error
+	if code == "" {
+		code = station.NoError
+	}
+	return code, s.Info, true
+}
+
+// logFault logs the detail of a fault status that 2.0.1 cannot report.
+func (c *Charger) logFault(s station.StatusChange) {
+	code, info, ok := faultDetail(s)
+	if !ok {
+		return
+	}
+	c.log.Warn("ocpp201 connector fault", "evse", s.Connector, "status", s.Status, "errorCode", code, "info", info)
+}
+
 type trackedEVSE struct {
 	status  ConnectorStatus
 	at      time.Time

@@ -79,8 +79,10 @@ type txState struct {
 	// transaction.
 	held map[string]bool
 	// stopReason is the reason of the session's end while the
-	// transaction outlives it; "" while none.
+	// transaction outlives it; "" while none. dcReason is the DC
+	// sequence's reason with it, "" when none.
 	stopReason station.StopReason
+	dcReason   station.DCReason
 	// end is the latest reading, for an Ended event after the session.
 	end           meter.Reading
 	remoteStartID *int
@@ -237,7 +239,7 @@ func (c *Charger) emit(n int, e *evseState, ev event) error {
 	if ev.kind == TransactionEventKindEnded {
 		req.TransactionInfo.StoppedReason = ev.reason
 		if req.TransactionInfo.StoppedReason == "" {
-			req.TransactionInfo.StoppedReason = stoppedReason(tx.stopReason, e)
+			req.TransactionInfo.StoppedReason = txStoppedReason(tx.stopReason, tx.dcReason, e)
 		}
 		req.TransactionInfo.ChargingState = ""
 	}
@@ -311,6 +313,51 @@ func stoppedReason(r station.StopReason, e *evseState) Reason {
 	return ReasonOther
 }
 
+// txStoppedReason is the stoppedReason of a session that ended for r and,
+// on a DC connector, dc (the DC sequence's reason, "" when it did not end
+// the session): the DC reason names the cause more precisely than r
+// (Other for most of them).
+func txStoppedReason(r station.StopReason, dc station.DCReason, e *evseState) Reason {
+	if dc != "" {
+		return dcStoppedReason(dc)
+	}
+	return stoppedReason(r, e)
+}
+
+// dcStoppedReason maps why the DC sequence ended a session to 2.0.1's
+// ReasonEnumType. 2.0.1 has no reason for a power switch (a welded or
+// failed contactor), a supply fault or a vehicle that went silent: those
+// are Other, their detail in the connector's fault and the log.
+func dcStoppedReason(dc station.DCReason) Reason {
+	switch dc {
+	case station.DCEVStopped:
+		return ReasonStoppedByEV
+	case station.DCIsolationFault:
+		return ReasonGroundFault
+	case station.DCParameterTimeout, station.DCCableCheckTimeout, station.DCPreChargeTimeout, station.DCPowerDownTimeout:
+		return ReasonTimeout
+	case station.DCEmergencyStop:
+		return ReasonEmergencyStop
+	}
+	return ReasonOther
+}
+
+// dcStopTrigger is stopTrigger for a session the DC sequence may have
+// ended: the vehicle stopping is a change of its charging state, a lost
+// vehicle lost communication, and the faults and timeouts are abnormal
+// conditions.
+func dcStopTrigger(r station.StopReason, dc station.DCReason) TriggerReason {
+	switch dc {
+	case "":
+		return stopTrigger(r)
+	case station.DCEVStopped:
+		return TriggerReasonChargingStateChanged
+	case station.DCVehicleLost:
+		return TriggerReasonEVCommunicationLost
+	}
+	return TriggerReasonAbnormalCondition
+}
+
 // stopTrigger is the triggerReason of an event caused by a session end.
 func stopTrigger(r station.StopReason) TriggerReason {
 	switch r {
@@ -350,6 +397,7 @@ func tokenKind(token string) IDTokenKind {
 // StatusNotification and moves the transaction points. It does not block
 // on the network.
 func (c *Charger) StatusChanged(s station.StatusChange) {
+	c.logFault(s)
 	c.status.update(s)
 	c.reservationsStatusChanged(s)
 	if s.Connector < 1 {
@@ -494,7 +542,7 @@ func (c *Charger) SampleTaken(ctx context.Context, s station.Sample) error {
 	if at.IsZero() {
 		at = s.Reading.Time
 	}
-	values := meterValues(s.Reading, at, rc, c.measurands(ref))
+	values := meterValuesDC(s.Reading, s.DC, at, rc, c.measurands(ref))
 	c.txMu.Lock()
 	e := c.evse(s.Connector)
 	if e != nil && e.tx != nil {
@@ -561,16 +609,20 @@ func (c *Charger) sessionEnded(s station.SessionEnd) error {
 	}
 	ev := event{}
 	if e.tx != nil {
-		e.tx.stopReason = s.Reason
+		e.tx.stopReason, e.tx.dcReason = s.Reason, s.DCReason
 		e.tx.end = s.End
-		ev.reason = stoppedReason(s.Reason, e)
+		ev.reason = txStoppedReason(s.Reason, s.DCReason, e)
+		if s.DCReason != "" {
+			c.log.Info("ocpp201 DC sequence ended the session", "evse", s.Connector, "session", s.SessionID,
+				"dcReason", s.DCReason, "stoppedReason", ev.reason)
+		}
 		if s.IDTag != "" && s.IDTag != e.idToken {
 			ev.token = s.IDTag
 		}
 		ev.values = c.endValues(s)
 	}
 	e.idToken = ""
-	return c.step(s.Connector, stopTrigger(s.Reason), s.At, ev)
+	return c.step(s.Connector, dcStopTrigger(s.Reason, s.DCReason), s.At, ev)
 }
 
 // endValues are the TxEndedMeasurands of the begin and end readings.

@@ -60,7 +60,8 @@ type ConnectorShape struct {
 	ConnectorType string
 }
 
-// defaultMeasurands are the measurands an evsed meter reading carries, the
+// defaultMeasurands are the measurands an evsed meter reading, or a DC
+// connector's status (SoC, Power.Offered, Current.Offered), carries, the
 // same as the 1.6 adapter samples. Read-only.
 var defaultMeasurands = []string{
 	"Energy.Active.Import.Register",
@@ -70,11 +71,14 @@ var defaultMeasurands = []string{
 	"Voltage",
 	"Frequency",
 	"Power.Factor",
+	"SoC",
+	"Power.Offered",
+	"Current.Offered",
 }
 
-// DefaultMeasurands returns the measurands an evsed meter reading carries,
-// the values the measurand lists take when Shape.Measurands is nil. The
-// slice is the caller's.
+// DefaultMeasurands returns the measurands an evsed meter reading (or a DC
+// connector's status) carries, the values the measurand lists take when
+// Shape.Measurands is nil. The slice is the caller's.
 func DefaultMeasurands() []string { return slices.Clone(defaultMeasurands) }
 
 // connectorTypes are the values of ConnectorEnumType (ReserveNow). Read-only.

@@ -275,7 +275,9 @@ func TestSessionBeforeFirstRegistration(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if !waitFor(func() bool { return a.versions.find(OCPP16).queue.Len() > 0 && a.versions.find(OCPP201).queue.Len() > 0 }) {
+			if !waitFor(func() bool {
+				return a.versions.find(OCPP16).queue.Len() > 0 && a.versions.find(OCPP201).queue.Len() > 0
+			}) {
 				t.Fatal("the offline session was not written by both versions")
 			}
 			if err := board.Unplug(1); err != nil {
