@@ -60,6 +60,11 @@ func needs(action, what string) error {
 	return ocppclient.Errorf(ocppclient.NotSupported, "%s: this charging station has no %s", action, what)
 }
 
+// FirmwareOrigin tags the firmware requests of this adapter
+// (firmware.Request.Origin), so that the agent routes their notices here
+// even after a restart resumed them.
+const FirmwareOrigin = "ocpp2.0.1"
+
 // updateFirmware answers an UpdateFirmware (L01, L02): a signed update's
 // signing certificate is checked against the manufacturer roots before
 // the answer (InvalidCertificate otherwise, with the security event
@@ -72,6 +77,7 @@ func (c *Charger) updateFirmware(fw FirmwareUpdater, r *UpdateFirmwareRequest) *
 		ID: r.RequestID, Location: r.Firmware.Location, RetrieveAt: r.Firmware.RetrieveDateTime.Time,
 		Retries: n, RetryInterval: d,
 		SigningCertificate: []byte(r.Firmware.SigningCertificate), Signature: r.Firmware.Signature,
+		Origin: FirmwareOrigin,
 	}
 	if r.Firmware.InstallDateTime != nil {
 		req.InstallAt = r.Firmware.InstallDateTime.Time

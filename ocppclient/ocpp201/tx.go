@@ -783,6 +783,7 @@ func (c *Charger) recoverTransactions() error {
 	type seen struct {
 		evse    int
 		next    int
+		queued  int // the highest queued seqNo + 1; 0 while none is queued
 		ended   bool
 		session string
 	}
@@ -812,8 +813,17 @@ func (c *Charger) recoverTransactions() error {
 		if req.EVSE != nil {
 			s.evse = req.EVSE.ID
 		}
-		s.next = max(s.next, req.SeqNo+1)
+		s.queued = max(s.queued, req.SeqNo+1)
 		s.ended = s.ended || req.EventType == TransactionEventKindEnded
+	}
+	for _, s := range open {
+		// A queued event is exact: events are queued in seqNo order and
+		// leave the queue in that order, so the last one written is still
+		// there. Only when every event was delivered does the next seqNo
+		// come from the store's reserve, which may skip some.
+		if s.queued > 0 {
+			s.next = s.queued
+		}
 	}
 	for id, s := range open {
 		e := c.evse(s.evse)
