@@ -53,7 +53,8 @@ const usageText = `usage:
   evsed ctl     [--api ADDR] [--json] status
   evsed ctl     [--api ADDR] plug|charge|pause|unplug N
   evsed ctl     [--api ADDR] swipe N TAG
-  evsed ctl     [--api ADDR] fault N rcd|weld|diode|meter|clear
+  evsed ctl     [--api ADDR] fault N rcd|weld|diode|meter|clear         (AC sim)
+  evsed ctl     [--api ADDR] fault N isolation|precharge|module|weld|meter|estop|clear   (sim-dc)
   evsed ctl     [--api ADDR] start N TAG | stop N
   evsed ctl     [--api ADDR] limit N A [UNTIL] | limit N clear   (N 0: the station)
   evsed ctl     [--api ADDR] mode N fast|pv|minpv
