@@ -2,8 +2,13 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/ocppclient/certstore"
@@ -55,12 +60,27 @@ func (a *Agent) newVersions(o Options, m shared) (*versions, error) {
 func (a *Agent) newOCPP201(o Options, m shared) (*version, error) {
 	p := o.BucketPrefix
 	initial := map[devicemodel.Ref]string{}
+	// The 1.6 keys of the configuration file say how the station behaves
+	// whichever version the CSMS speaks (offline authorization, sampling,
+	// timeouts): their 2.0.1 variables start from them, unless the ocpp201
+	// block sets those itself.
+	mapped := map[devicemodel.Ref]string{}
+	for key, value := range o.OCPPKeys {
+		if name, ok := variableOfKey[key]; ok {
+			ref, err := devicemodel.ParseRef(name)
+			if err != nil {
+				return nil, fmt.Errorf("ocpp201 variable of %s: %w", key, err)
+			}
+			initial[ref], mapped[ref] = value, value
+		}
+	}
 	for k, v := range o.Variables {
 		ref, err := devicemodel.ParseRef(k)
 		if err != nil {
 			return nil, fmt.Errorf("ocpp201 variable: %w", err)
 		}
 		initial[ref] = v
+		delete(mapped, ref)
 	}
 	if pw, ok := a.keys.Value(ocpp16.KeyAuthorizationKey); ok && pw != "" {
 		initial[devicemodel.BasicAuthPassword] = pw
@@ -76,7 +96,7 @@ func (a *Agent) newOCPP201(o Options, m shared) (*version, error) {
 		// a spare, beside csms.url of the configuration.
 		NetworkProfileSlots: 3,
 	}
-	vars, err := devicemodel.Open(o.DB, p+"ocpp201-variables", devicemodel.Standard(shape), initial)
+	vars, err := openVariables(o.DB, p+"ocpp201-variables", devicemodel.Standard(shape), initial, mapped, a.log)
 	if err != nil {
 		return nil, err
 	}
@@ -261,4 +281,53 @@ func (a *Agent) slotTrial() *settingsTrial {
 		a.trial = a.slotTrial() // the next slot, or csms.url, on trial in its turn
 		return nil
 	}}
+}
+
+// variableOfKey names the 2.0.1 variable a 1.6 configuration key of the
+// same meaning sets initially (see newOCPP201).
+var variableOfKey = map[string]string{
+	ocpp16.KeyHeartbeatInterval:                 "OCPPCommCtrlr/HeartbeatInterval",
+	ocpp16.KeyWebSocketPingInterval:             "OCPPCommCtrlr/WebSocketPingInterval",
+	ocpp16.KeyTransactionMessageAttempts:        "OCPPCommCtrlr/MessageAttempts[TransactionEvent]",
+	ocpp16.KeyTransactionMessageRetryInterval:   "OCPPCommCtrlr/MessageAttemptInterval[TransactionEvent]",
+	ocpp16.KeyUnlockConnectorOnEVSideDisconnect: "OCPPCommCtrlr/UnlockOnEVSideDisconnect",
+	ocpp16.KeyLocalAuthorizeOffline:             "AuthCtrlr/LocalAuthorizeOffline",
+	ocpp16.KeyLocalPreAuthorize:                 "AuthCtrlr/LocalPreAuthorize",
+	ocpp16.KeyAllowOfflineTxForUnknownID:        "AuthCtrlr/OfflineTxForUnknownIdEnabled",
+	ocpp16.KeyAuthorizeRemoteTxRequests:         "AuthCtrlr/AuthorizeRemoteStart",
+	ocpp16.KeyAuthorizationCacheEnabled:         "AuthCacheCtrlr/Enabled",
+	ocpp16.KeyLocalAuthListEnabled:              "LocalAuthListCtrlr/Enabled",
+	ocpp16.KeyConnectionTimeOut:                 "TxCtrlr/EVConnectionTimeOut",
+	ocpp16.KeyStopTransactionOnEVSideDisconnect: "TxCtrlr/StopTxOnEVSideDisconnect",
+	ocpp16.KeyStopTransactionOnInvalidID:        "TxCtrlr/StopTxOnInvalidId",
+	ocpp16.KeyMeterValueSampleInterval:          "SampledDataCtrlr/TxUpdatedInterval",
+	ocpp16.KeyMeterValuesSampledData:            "SampledDataCtrlr/TxUpdatedMeasurands",
+	ocpp16.KeyStopTxnSampledData:                "SampledDataCtrlr/TxEndedMeasurands",
+	ocpp16.KeyClockAlignedDataInterval:          "AlignedDataCtrlr/Interval",
+	ocpp16.KeyMeterValuesAlignedData:            "AlignedDataCtrlr/Measurands",
+	ocpp16.KeyStopTxnAlignedData:                "AlignedDataCtrlr/TxEndedMeasurands",
+}
+
+// openVariables opens the device model with initial values; a value taken
+// from a 1.6 key (mapped) that the 2.0.1 variable does not accept is left
+// out with a warning rather than keeping the agent from starting.
+func openVariables(db *bbolt.DB, bucket string, defs []devicemodel.Definition, initial, mapped map[devicemodel.Ref]string, log *slog.Logger) (*devicemodel.Model, error) {
+	for {
+		m, err := devicemodel.Open(db, bucket, defs, initial)
+		if err == nil || !errors.Is(err, devicemodel.ErrBadValue) {
+			return m, err
+		}
+		dropped := false
+		for ref := range mapped {
+			if strings.HasPrefix(err.Error(), ref.String()+":") {
+				log.Warn("agent: a 1.6 key's value does not suit its 2.0.1 variable; the variable keeps its default", "variable", ref.String(), "err", err)
+				delete(initial, ref)
+				delete(mapped, ref)
+				dropped = true
+			}
+		}
+		if !dropped {
+			return nil, err
+		}
+	}
 }

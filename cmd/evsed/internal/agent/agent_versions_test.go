@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,8 @@ import (
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/provisioning"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/transactions"
 	types201 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
+
+	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 
 	halsim "github.com/evsed/evsed/hal/sim"
 	"github.com/evsed/evsed/ocppclient/ocpptest"
@@ -293,5 +296,60 @@ func TestSessionBeforeFirstRegistration(t *testing.T) {
 				t.Errorf("%d messages still queued; the other version's copy should be dropped", a.versions.queued())
 			}
 		})
+	}
+}
+
+// The 1.6 keys of the configuration file start the 2.0.1 variables of the
+// same meaning, so a charger behaves the same whichever version its CSMS
+// speaks; the ocpp201 block wins where it says otherwise.
+func TestKeysStartVariables(t *testing.T) {
+	keys := map[string]string{}
+	for key := range variableOfKey {
+		keys[key] = map[string]string{
+			"HeartbeatInterval": "120", "WebSocketPingInterval": "20", "TransactionMessageAttempts": "5",
+			"TransactionMessageRetryInterval": "30", "ConnectionTimeOut": "45", "MeterValueSampleInterval": "15",
+			"ClockAlignedDataInterval": "900", "MeterValuesSampledData": "Energy.Active.Import.Register,Power.Active.Import",
+			"StopTxnSampledData": "Energy.Active.Import.Register", "MeterValuesAlignedData": "Energy.Active.Import.Register",
+			"StopTxnAlignedData": "Energy.Active.Import.Register",
+		}[key]
+		if keys[key] == "" {
+			keys[key] = "true"
+		}
+	}
+	a := newAgent(t, "CPKEYS", "", func(o *Options) {
+		o.CSMS.Protocols = []string{OCPP201, OCPP16}
+		o.OCPPKeys = keys
+		o.Variables = map[string]string{"TxCtrlr/EVConnectionTimeOut": "99"}
+	})
+	for key, name := range variableOfKey {
+		ref, _ := devicemodel.ParseRef(name)
+		want := keys[key]
+		switch key {
+		case "ConnectionTimeOut":
+			want = "99" // the ocpp201 block wins
+		}
+		if got := a.vars201.String(ref); got != want {
+			t.Errorf("%s from %s = %q, want %q", name, key, got, want)
+		}
+	}
+}
+
+// A value from a 1.6 key that its 2.0.1 variable does not take is left
+// out (the variable keeps its default) instead of keeping the agent from
+// starting; a bad value of the ocpp201 block itself is an error.
+func TestOpenVariablesLeavesOutBadKeys(t *testing.T) {
+	defs := devicemodel.Standard(devicemodel.Shape{EVSEs: 1})
+	hb, _ := devicemodel.ParseRef("OCPPCommCtrlr/HeartbeatInterval")
+	tx, _ := devicemodel.ParseRef("TxCtrlr/EVConnectionTimeOut")
+	log := slog.New(slog.DiscardHandler)
+	m, err := openVariables(openDB(t), "vars", defs, map[devicemodel.Ref]string{hb: "soon", tx: "40"}, map[devicemodel.Ref]string{hb: "soon", tx: "40"}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.String(hb) != "3600" || m.String(tx) != "40" {
+		t.Errorf("HeartbeatInterval %q, EVConnectionTimeOut %q; want the default 3600 and 40", m.String(hb), m.String(tx))
+	}
+	if _, err := openVariables(openDB(t), "vars", defs, map[devicemodel.Ref]string{hb: "soon"}, nil, log); err == nil {
+		t.Error("a bad value of the ocpp201 block itself was taken")
 	}
 }
