@@ -62,14 +62,14 @@ func Actions() []ActionInfo {
 		{ActionSetNetworkProfile, "B", ToStation, Supported, "stores a connection profile in a configuration slot of NetworkConfigurationPriority's range", req[SetNetworkProfileRequest], resp[SetNetworkProfileResponse]},
 		{ActionSetVariables, "B", ToStation, Supported, "writes device model variables (RebootRequired where the model says so); more than ItemsPerMessageSetVariables is a CALLERROR", req[SetVariablesRequest], resp[SetVariablesResponse]},
 		// C Authorization.
-		{ActionAuthorize, "C", ToCSMS, Supported, "asks the CSMS about an id token unless the local list answers (LocalPreAuthorize); offline: LocalAuthorizeOffline, OfflineTxForUnknownIdEnabled", nil, resp[AuthorizeResponse]},
+		{ActionAuthorize, "C", ToCSMS, Supported, "asks the CSMS about an id token unless the local list answers (LocalPreAuthorize); offline: LocalAuthorizeOffline, OfflineTxForUnknownIdEnabled; an accepted token's personalMessage is the driver's tariff text (I01)", nil, resp[AuthorizeResponse]},
 		{ActionClearCache, "C", ToStation, Supported, "empties the authorization cache; Rejected while AuthCacheCtrlr.Enabled is false", req[ClearCacheRequest], resp[ClearCacheResponse]},
 		// D Local authorization list management.
 		{ActionGetLocalListVersion, "D", ToStation, Supported, "the local list's version (0: none)", req[GetLocalListVersionRequest], resp[GetLocalListVersionResponse]},
 		{ActionSendLocalList, "D", ToStation, Supported, "Full or Differential update of the local list", req[SendLocalListRequest], resp[SendLocalListResponse]},
 		// E Transactions.
 		{ActionGetTransactionStatus, "E", ToStation, Supported, "whether a transaction is ongoing and whether its messages are still queued", req[GetTransactionStatusRequest], resp[GetTransactionStatusResponse]},
-		{ActionTransactionEvent, "E", ToCSMS, Supported, "Started/Updated/Ended per TxStartPoint and TxStopPoint, durable and in order, offline=true when queued offline", nil, resp[TransactionEventResponse]},
+		{ActionTransactionEvent, "E", ToCSMS, Supported, "Started/Updated/Ended per TxStartPoint and TxStopPoint, durable and in order, offline=true when queued offline; the answers' totalCost (running, final on Ended), updatedPersonalMessage and personalMessage reach the driver display (I02, I03, I06)", nil, resp[TransactionEventResponse]},
 		// F Remote control.
 		{ActionRequestStartTransaction, "F", ToStation, Supported, "starts a session (remoteStartId in the TransactionEvent, triggerReason RemoteStart); a chargingProfile (TxProfile, no transactionId) is installed for the transaction", req[RequestStartTransactionRequest], resp[RequestStartTransactionResponse]},
 		{ActionRequestStopTransaction, "F", ToStation, Supported, "stops the session of a transactionId", req[RequestStopTransactionRequest], resp[RequestStopTransactionResponse]},
@@ -83,7 +83,7 @@ func Actions() []ActionInfo {
 		{ActionReservationStatusUpdate, "H", ToCSMS, Supported, "Expired or Removed for a reservation that ended unused, through the durable queue", nil, resp[ReservationStatusUpdateResponse]},
 		{ActionReserveNow, "H", ToStation, Supported, "reserves an EVSE, or any with ReservationCtrlr.NonEvseSpecific, for a token or its group; connectorType checked; reservationId in the TransactionEvent that uses it", req[ReserveNowRequest], resp[ReserveNowResponse]},
 		// I Tariff and cost.
-		{ActionCostUpdated, "I", ToStation, NotSupported, "tariff and cost are not implemented", nil, nil},
+		{ActionCostUpdated, "I", ToStation, Supported, "the running cost of an ongoing transaction on its EVSE's driver display, in TariffCostCtrlr.Currency, while TariffCostCtrlr.Enabled[Cost]; always answered (the answer has no status), an unknown transaction only logged", req[CostUpdatedRequest], resp[CostUpdatedResponse]},
 		// J Metering.
 		{ActionMeterValues, "J", ToCSMS, Supported, "clock-aligned meter values outside transactions (AlignedDataCtrlr), best effort", nil, resp[MeterValuesResponse]},
 		// K Smart charging.
@@ -135,7 +135,6 @@ const (
 	ActionClearDisplayMessage               = "ClearDisplayMessage"
 	ActionClearVariableMonitoring           = "ClearVariableMonitoring"
 	ActionClearedChargingLimit              = "ClearedChargingLimit"
-	ActionCostUpdated                       = "CostUpdated"
 	ActionCustomerInformation               = "CustomerInformation"
 	ActionGet15118EVCertificate             = "Get15118EVCertificate"
 	ActionGetCertificateStatus              = "GetCertificateStatus"

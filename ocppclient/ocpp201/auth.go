@@ -56,6 +56,7 @@ func (c *Charger) Authorize(ctx context.Context, idTag string) (station.AuthResu
 		err := call(ctx, caller, ActionAuthorize, &AuthorizeRequest{IDToken: IDToken{IDToken: idTag, Type: tokenKind(idTag)}}, &resp)
 		if err == nil {
 			c.cacheToken(idTag, resp.IDTokenInfo)
+			c.authorized(ctx, idTag, resp.IDTokenInfo)
 			return authResult(resp.IDTokenInfo, false), nil
 		}
 		var ce *ocppclient.CallError

@@ -20,6 +20,7 @@ import (
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 	"github.com/evsed/evsed/ocppclient/smartcharging"
 	"github.com/evsed/evsed/station"
+	"github.com/evsed/evsed/station/tariff"
 )
 
 // Station is the part of *station.Station the adapter drives; the same
@@ -124,6 +125,12 @@ type Options struct {
 	// installed a new charging station certificate and its answer went
 	// out: the agent reconnects so that the new certificate is presented.
 	OnClientCertificate func()
+	// Tariff, when set, becomes the station's default tariff at Start:
+	// the prices the station estimates a cost with while the CSMS is
+	// unreachable or sends none (2.0.1 carries no prices). Its Currency
+	// "" means TariffCostCtrlr.Currency. Nil leaves the station's default
+	// tariff as it is.
+	Tariff *tariff.Tariff
 }
 
 // SecurityReadiness is what the adapter asks before it accepts a higher
@@ -162,6 +169,8 @@ type Charger struct {
 	sc smartState
 	// resv is the reservations watched (reservation.go).
 	resv resvState
+	// pricing is the tariff and cost state (pricing.go).
+	pricing pricingState
 
 	// txMu serializes the transaction state machine (the Reporter's
 	// calls, remote starts, and Delivered) and guards txs.
@@ -317,6 +326,7 @@ func (c *Charger) Disconnected(registered bool, err error) {
 	c.mu.Lock()
 	c.connected = false
 	c.mu.Unlock()
+	c.setOnline(false)
 }
 
 func (c *Charger) station() (Station, error) {
@@ -386,6 +396,7 @@ func (c *Charger) OnConnect(ctx context.Context, caller ocppclient.Caller) error
 	c.mu.Lock()
 	c.connected = true
 	c.mu.Unlock()
+	c.setOnline(true)
 	return nil
 }
 
@@ -489,6 +500,11 @@ func (c *Charger) Start(ctx context.Context) (stop func()) {
 	c.scheduleHeartbeat()
 	c.kickStatuses()
 	c.background.Go(func() { c.applyAllLimits(ctx) })
+	// The prices reach the station once its loop runs; its online state
+	// follows OnConnect and Disconnected (which a failed attempt calls
+	// too), so that a 1.6 adapter started beside this one on the same
+	// station is not contradicted before either connects.
+	c.background.Go(func() { c.applyPrices(ctx) })
 	c.armReservations()
 	return func() {
 		c.senders.Wait()

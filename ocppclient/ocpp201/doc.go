@@ -50,6 +50,11 @@
 //     group tokens (authcache.go, auth.go).
 //   - H Reservation on the station's reservations, with
 //     ReservationStatusUpdate (reservation.go).
+//   - I Tariff and cost: the CSMS's texts (personalMessage,
+//     updatedPersonalMessage) and costs (totalCost, CostUpdated) on the
+//     station's driver display in TariffCostCtrlr.Currency, with
+//     TariffFallbackMessage, OfflineTariffFallbackMessage and
+//     TotalCostFallbackMessage where the CSMS sends none (pricing.go).
 //   - K Smart charging on package smartcharging, limits handed to the
 //     station (smart.go).
 //   - L Firmware and N log upload on Options.Firmware and Options.Logs

@@ -58,6 +58,8 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 		return c.transactionStatus(r), nil
 	case *ClearCacheRequest:
 		return c.clearCache(), nil
+	case *CostUpdatedRequest:
+		return c.costUpdated(ctx, r), nil
 	case *DataTransferRequest:
 		c.log.Info("ocpp201 DataTransfer from CSMS", "vendorId", r.VendorID, "messageId", r.MessageID)
 		return &DataTransferResponse{Status: DataTransferStatusUnknownVendorId}, nil

@@ -15,6 +15,7 @@ const (
 	ActionChangeAvailability         = "ChangeAvailability"
 	ActionClearCache                 = "ClearCache"
 	ActionClearChargingProfile       = "ClearChargingProfile"
+	ActionCostUpdated                = "CostUpdated"
 	ActionDataTransfer               = "DataTransfer"
 	ActionDeleteCertificate          = "DeleteCertificate"
 	ActionFirmwareStatusNotification = "FirmwareStatusNotification"
@@ -176,6 +177,21 @@ type ClearChargingProfileResponse struct {
 
 // Validate checks m against the rules of its schema.
 func (m *ClearChargingProfileResponse) Validate() error { return Validate(m) }
+
+// CostUpdatedRequest is the payload of a CostUpdated (urn:CostUpdated.req).
+type CostUpdatedRequest struct {
+	TotalCost     float64 `json:"totalCost" ocpp:"required"`
+	TransactionID string  `json:"transactionId" ocpp:"required,max=36"`
+}
+
+// Validate checks m against the rules of its schema.
+func (m *CostUpdatedRequest) Validate() error { return Validate(m) }
+
+// CostUpdatedResponse is the payload of the answer to a CostUpdated (urn:CostUpdated.conf).
+type CostUpdatedResponse struct{}
+
+// Validate checks m against the rules of its schema.
+func (m *CostUpdatedResponse) Validate() error { return Validate(m) }
 
 // DataTransferRequest is the payload of a DataTransfer (urn:DataTransfer.req).
 type DataTransferRequest struct {

@@ -128,6 +128,9 @@ func (c *Charger) variableChanged(r devicemodel.Ref, value string) {
 	case sameVar(r, refTxUpdatedInterval), sameVar(r, refAlignedInterval), sameVar(r, refEVConnectionTimeOut),
 		sameVar(r, refStopTxOnEVSideDisconnect), sameVar(r, refStopTxOnInvalidID):
 		c.applyStationConfig()
+	case pricingVariable(r):
+		ctx := c.runContext()
+		c.background.Go(func() { c.applyPrices(ctx) })
 	}
 	if c.opts.OnVariableChange != nil {
 		c.opts.OnVariableChange(r, value)

@@ -193,6 +193,7 @@ func (c *Charger) step(n int, trigger TriggerReason, at time.Time, ev event) err
 
 func (c *Charger) startTx(n int, e *evseState, ev event) error {
 	e.tx = &txState{id: newTxID(), held: map[string]bool{}, session: e.session, started: ev.at}
+	c.pricingTxStarted(n)
 	for p, v := range conditions(e) {
 		if v {
 			e.tx.held[p] = true
@@ -279,6 +280,7 @@ func (c *Charger) emit(n int, e *evseState, ev event) error {
 	if ev.kind == TransactionEventKindEnded {
 		e.tx = nil
 		c.txEnded(n, tx.id)
+		c.pricingTxEnded(n, tx.id, req.Offline != nil)
 	}
 	return nil
 }
@@ -461,6 +463,7 @@ func (c *Charger) SessionStarted(ctx context.Context, s station.SessionStart) er
 	if err != nil {
 		return err
 	}
+	c.pricingSessionStarted(ctx, s)
 	c.transactionLimits(ctx, s.Connector, s.IDTag, txID)
 	return nil
 }
@@ -693,7 +696,8 @@ func (c *Charger) anyTransaction() bool {
 func (c *Charger) Prepare(e ocppclient.Entry) (json.RawMessage, error) { return e.Payload, nil }
 
 // Delivered implements ocppclient.DeliveryHooks. For a TransactionEvent it
-// keeps the transaction's record (see the overview above), updates the
+// keeps the transaction's record (see the overview above), shows the
+// driver the answer's texts and cost (pricing.go), updates the
 // authorization cache from idTokenInfo and deauthorizes the session when
 // the CSMS did not accept its token.
 func (c *Charger) Delivered(e ocppclient.Entry, resp json.RawMessage) error {
@@ -714,6 +718,7 @@ func (c *Charger) Delivered(e ocppclient.Entry, resp json.RawMessage) error {
 		c.log.Warn("ocpp201 TransactionEvent answer", "transactionId", id, "err", err)
 		return nil
 	}
+	c.pricingDelivered(context.Background(), &req, &conf)
 	if conf.IDTokenInfo == nil {
 		return nil
 	}

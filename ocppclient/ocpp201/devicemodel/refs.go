@@ -15,6 +15,7 @@ const (
 	ReservationCtrlr   = "ReservationCtrlr"
 	DeviceDataCtrlr    = "DeviceDataCtrlr"
 	ClockCtrlr         = "ClockCtrlr"
+	TariffCostCtrlr    = "TariffCostCtrlr"
 	ChargingStation    = "ChargingStation"
 	EVSEComponent      = "EVSE"
 	ConnectorComponent = "Connector"
@@ -116,6 +117,15 @@ var (
 
 	ClockDateTime = ctrl(ClockCtrlr, "DateTime", "")
 	TimeSource    = ctrl(ClockCtrlr, "TimeSource", "")
+
+	TariffAvailable              = ctrl(TariffCostCtrlr, "Available", "Tariff")
+	CostAvailable                = ctrl(TariffCostCtrlr, "Available", "Cost")
+	TariffEnabled                = ctrl(TariffCostCtrlr, "Enabled", "Tariff")
+	CostEnabled                  = ctrl(TariffCostCtrlr, "Enabled", "Cost")
+	Currency                     = ctrl(TariffCostCtrlr, "Currency", "")
+	TariffFallbackMessage        = ctrl(TariffCostCtrlr, "TariffFallbackMessage", "")
+	OfflineTariffFallbackMessage = ctrl(TariffCostCtrlr, "OfflineTariffFallbackMessage", "")
+	TotalCostFallbackMessage     = ctrl(TariffCostCtrlr, "TotalCostFallbackMessage", "")
 
 	StationAvailabilityState = ctrl(ChargingStation, "AvailabilityState", "")
 	StationAvailable         = ctrl(ChargingStation, "Available", "")

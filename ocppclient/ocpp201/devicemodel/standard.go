@@ -51,6 +51,9 @@ type Shape struct {
 	// installed certificates (the MaxLimit of the Entries variables). 0
 	// means 1000, 16 and 16.
 	LocalAuthListMax, ChargingProfilesMax, CertificatesMax int
+	// Currency is the ISO 4217 code of the prices and costs the CSMS
+	// sends (TariffCostCtrlr.Currency's default). Empty means "EUR".
+	Currency string
 }
 
 // ConnectorShape is one EVSE's build, where it differs from the station's.
@@ -161,6 +164,15 @@ func checkPassword(v string, loading bool) error {
 	return nil
 }
 
+// checkCurrency applies ISO 4217 to TariffCostCtrlr.Currency: three
+// capital letters.
+func checkCurrency(v string, _ bool) error {
+	if len(v) != 3 || strings.IndexFunc(v, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+		return fmt.Errorf("%q is not an ISO 4217 currency code", v)
+	}
+	return nil
+}
+
 func checkConnectorType(v string, _ bool) error {
 	if !slices.Contains(connectorTypes, v) {
 		return fmt.Errorf("%q is not a ConnectorEnumType value", v)
@@ -183,8 +195,8 @@ func checked(d Definition, check func(string, bool) error) Definition {
 // report order: every variable OCPP 2.0.1 Part 2 Appendices marks required
 // for the controllers OCPPCommCtrlr, SecurityCtrlr, AuthCtrlr,
 // AuthCacheCtrlr, LocalAuthListCtrlr, TxCtrlr, SampledDataCtrlr,
-// AlignedDataCtrlr, SmartChargingCtrlr, ReservationCtrlr, DeviceDataCtrlr
-// and ClockCtrlr and for the ChargingStation, EVSE and Connector
+// AlignedDataCtrlr, SmartChargingCtrlr, ReservationCtrlr, DeviceDataCtrlr,
+// ClockCtrlr and TariffCostCtrlr and for the ChargingStation, EVSE and Connector
 // components, and the optional ones a production charger is configured
 // with. The defaults are what evsed ships; the config file overrides them
 // through Open's initial values. The slice is the caller's.
@@ -202,6 +214,7 @@ func Standard(s Shape) []Definition {
 	resv := Component{Name: ReservationCtrlr}
 	data := Component{Name: DeviceDataCtrlr}
 	clk := Component{Name: ClockCtrlr}
+	cost := Component{Name: TariffCostCtrlr}
 	cs := Component{Name: ChargingStation}
 
 	slots := make([]string, s.NetworkProfileSlots)
@@ -327,6 +340,25 @@ func Standard(s Shape) []Definition {
 		row(clk, "DateTime", "", VariableCharacteristics{DataType: TypeDateTime}, state("1970-01-01T00:00:00Z")),
 		checked(row(clk, "TimeSource", "", list(TypeSequenceList, "Heartbeat", "NTP", "RealTimeClock"), rw("NTP,Heartbeat")), nonEmpty),
 
+		// Tariff: the driver's tariff text (personalMessage of
+		// Authorize and TransactionEvent answers, updatedPersonalMessage)
+		// and TariffFallbackMessage reach the driver display. Cost:
+		// totalCost and CostUpdated do, and TotalCostFallbackMessage. The
+		// station keeps the display in its status even without a screen,
+		// so both are Available on every build. The texts are at most a
+		// MessageContentType's content (512 characters).
+		// OfflineTariffFallbackMessage is not in the 2.0.1 appendix: it is
+		// OCPP 2.1's, which the OCA's California Pricing guide for 2.0.1
+		// uses too; shown instead of the tariff texts while offline.
+		row(cost, "Available", "Cost", boolean(), fixed("true")),
+		row(cost, "Available", "Tariff", boolean(), fixed("true")),
+		checked(row(cost, "Currency", "", text(3), rw(s.Currency)), checkCurrency),
+		row(cost, "Enabled", "Cost", boolean(), rw("true")),
+		row(cost, "Enabled", "Tariff", boolean(), rw("true")),
+		row(cost, "OfflineTariffFallbackMessage", "", text(512), rw("")),
+		row(cost, "TariffFallbackMessage", "", text(512), rw("")),
+		row(cost, "TotalCostFallbackMessage", "", text(512), rw("")),
+
 		row(cs, "AvailabilityState", "", availability, state("Available")),
 		row(cs, "Available", "", boolean(), fixed("true")),
 		row(cs, "Model", "", text(20), fixed(s.Model)),
@@ -390,6 +422,9 @@ func (s Shape) withDefaults() Shape {
 	}
 	if s.CertificatesMax < 1 {
 		s.CertificatesMax = 16
+	}
+	if s.Currency == "" {
+		s.Currency = "EUR"
 	}
 	return s
 }

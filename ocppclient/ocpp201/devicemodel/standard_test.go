@@ -2,6 +2,7 @@ package devicemodel
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"periph.io/x/conn/v3/physic"
@@ -71,6 +72,9 @@ var requiredVars = []specVar{
 	{"DeviceDataCtrlr", "BytesPerMessage", "SetVariables", TypeInteger, "", ReadOnly},
 	{"ClockCtrlr", "DateTime", "", TypeDateTime, "", ReadOnly},
 	{"ClockCtrlr", "TimeSource", "", TypeSequenceList, "", ""},
+	{"TariffCostCtrlr", "Currency", "", TypeString, "", ""},
+	{"TariffCostCtrlr", "TariffFallbackMessage", "", TypeString, "", ""},
+	{"TariffCostCtrlr", "TotalCostFallbackMessage", "", TypeString, "", ""},
 	{"ChargingStation", "AvailabilityState", "", TypeOptionList, "", ReadOnly},
 	{"ChargingStation", "Available", "", TypeBoolean, "", ReadOnly},
 	{"ChargingStation", "SupplyPhases", "", TypeInteger, "", ReadOnly},
@@ -108,6 +112,10 @@ var productionVars = []specVar{
 	{"ReservationCtrlr", "NonEvseSpecific", "", TypeBoolean, "", ""},
 	{"DeviceDataCtrlr", "ConfigurationValueSize", "", TypeInteger, "", ReadOnly},
 	{"DeviceDataCtrlr", "ReportingValueSize", "", TypeInteger, "", ReadOnly},
+	{"TariffCostCtrlr", "Available", "Tariff", TypeBoolean, "", ReadOnly},
+	{"TariffCostCtrlr", "Available", "Cost", TypeBoolean, "", ReadOnly},
+	{"TariffCostCtrlr", "Enabled", "Tariff", TypeBoolean, "", ""},
+	{"TariffCostCtrlr", "Enabled", "Cost", TypeBoolean, "", ""},
 	{"ChargingStation", "Problem", "", TypeBoolean, "", ReadOnly},
 	{"ChargingStation", "VendorName", "", TypeString, "", ReadOnly},
 	{"ChargingStation", "Model", "", TypeString, "", ReadOnly},
@@ -209,6 +217,9 @@ func TestStandardShape(t *testing.T) {
 		{"NetworkConfigurationPriority", m.String(NetworkConfigurationPriority), "1"},
 		{"MessageTimeout", m.Seconds(MessageTimeout).Seconds(), 30.0},
 		{"SecurityProfile", m.Int(SecurityProfile), 0},
+		{"Currency defaults to EUR", m.String(Currency), "EUR"},
+		{"cost enabled", m.Bool(CostEnabled), true},
+		{"tariff enabled", m.Bool(TariffEnabled), true},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {
@@ -240,6 +251,13 @@ func TestStandardRules(t *testing.T) {
 		{"no attempts", OCPPCommCtrlr, "MessageAttempts", "TransactionEvent", "0", SetRejected},
 		{"time source", ClockCtrlr, "TimeSource", "", "RealTimeClock,NTP", SetAccepted},
 		{"file transfer protocols are fixed", OCPPCommCtrlr, "FileTransferProtocols", "", "HTTPS", SetRejected},
+		{"currency", TariffCostCtrlr, "Currency", "", "USD", SetAccepted},
+		{"currency not ISO 4217", TariffCostCtrlr, "Currency", "", "usd", SetRejected},
+		{"currency too long", TariffCostCtrlr, "Currency", "", "EURO", SetRejected},
+		{"tariff fallback", TariffCostCtrlr, "TariffFallbackMessage", "", "0.30 EUR/kWh", SetAccepted},
+		{"tariff fallback too long", TariffCostCtrlr, "TariffFallbackMessage", "", strings.Repeat("x", 513), SetRejected},
+		{"cost available is fixed", TariffCostCtrlr, "Available", "Cost", "false", SetRejected},
+		{"cost enabled", TariffCostCtrlr, "Enabled", "Cost", "false", SetAccepted},
 	}
 	for _, tc := range tests {
 		st, reason := m.Set(Component{Name: tc.c}, Variable{Name: tc.v, Instance: tc.inst}, "", tc.val)

@@ -21,6 +21,7 @@ import (
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/reservation"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/security"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/smartcharging"
+	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/tariffcost"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/transactions"
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
 	"github.com/lorenzodonini/ocpp-go/ws"
@@ -37,6 +38,14 @@ type Options struct {
 	// Authorize decides tokens, in AuthorizeResponse and in the
 	// idTokenInfo of TransactionEventResponse; nil accepts all.
 	Authorize func(idToken string) types.AuthorizationStatus
+	// PersonalMessage is the idTokenInfo.personalMessage of the
+	// AuthorizeResponse and TransactionEventResponse for a token (the
+	// driver's tariff, I01); nil, or a nil answer, sends none.
+	PersonalMessage func(idToken string) *types.MessageContent
+	// Cost answers a TransactionEvent with a totalCost (the running cost,
+	// the final one for an Ended event: I02, I03) and an
+	// updatedPersonalMessage (I06); nil, or nil answers, send neither.
+	Cost func(req *transactions.TransactionEventRequest) (totalCost *float64, updated *types.MessageContent)
 }
 
 // Record is one request a station sent, as the CSMS decoded it: a
@@ -102,6 +111,7 @@ func (c *CSMS) Restart() error {
 	cs.SetSecurityHandler(h)
 	cs.SetFirmwareHandler(h)
 	cs.SetDiagnosticsHandler(h)
+	cs.SetTariffCostHandler(h)
 	cs.SetNewChargingStationHandler(func(s ocpp2.ChargingStationConnection) { c.setConnected(s.ID(), true) })
 	cs.SetChargingStationDisconnectedHandler(func(s ocpp2.ChargingStationConnection) { c.setConnected(s.ID(), false) })
 	c.cs = cs
@@ -330,16 +340,41 @@ func (h *handler) OnStatusNotification(st string, req *availability.StatusNotifi
 
 func (h *handler) OnAuthorize(st string, req *authorization.AuthorizeRequest) (*authorization.AuthorizeResponse, error) {
 	h.c.record(st, req)
-	return authorization.NewAuthorizationResponse(types.IdTokenInfo{Status: h.c.verdict(req.IdToken.IdToken)}), nil
+	return authorization.NewAuthorizationResponse(h.c.tokenInfo(req.IdToken.IdToken)), nil
 }
 
 func (h *handler) OnTransactionEvent(st string, req *transactions.TransactionEventRequest) (*transactions.TransactionEventResponse, error) {
 	h.c.record(st, req)
 	resp := transactions.NewTransactionEventResponse()
 	if req.IDToken != nil {
-		resp.IDTokenInfo = &types.IdTokenInfo{Status: h.c.verdict(req.IDToken.IdToken)}
+		info := h.c.tokenInfo(req.IDToken.IdToken)
+		resp.IDTokenInfo = &info
+	}
+	h.c.mu.Lock()
+	cost := h.c.opts.Cost
+	h.c.mu.Unlock()
+	if cost != nil {
+		resp.TotalCost, resp.UpdatedPersonalMessage = cost(req)
 	}
 	return resp, nil
+}
+
+// tokenInfo is the idTokenInfo of token: the verdict and the personal
+// message of the Options.
+func (c *CSMS) tokenInfo(token string) types.IdTokenInfo {
+	info := types.IdTokenInfo{Status: c.verdict(token)}
+	c.mu.Lock()
+	pm := c.opts.PersonalMessage
+	c.mu.Unlock()
+	if pm != nil {
+		info.PersonalMessage = pm(token)
+	}
+	return info
+}
+
+// CostUpdated sends CostUpdated: the running cost of a transaction.
+func (c *CSMS) CostUpdated(st string, totalCost float64, transactionID string) (*tariffcost.CostUpdatedResponse, error) {
+	return send[*tariffcost.CostUpdatedResponse](c, st, tariffcost.NewCostUpdatedRequest(totalCost, transactionID))
 }
 
 func (h *handler) OnMeterValues(st string, req *meter.MeterValuesRequest) (*meter.MeterValuesResponse, error) {

@@ -3,8 +3,9 @@
 // github.com/lorenzodonini/ocpp-go/ocpp2.0.1) on a loopback port, shaped
 // like package ocpptest is for 1.6. It records every request a charging
 // station sends (Records, WaitFor), answers them by script (Options:
-// Pending boots, token verdicts), and sends the CSMS's own requests with
-// typed calls that wait for the answer.
+// Pending boots, token verdicts, the driver's personal message and the
+// transaction costs), and sends the CSMS's own requests with typed calls
+// that wait for the answer.
 //
 // ocpp-go validates every message it receives against its own reading of
 // the 2.0.1 schemas, so a station message it cannot accept shows up as a

@@ -92,6 +92,7 @@ func (a *Agent) newOCPP201(o Options, m shared) (*version, error) {
 		Model:      o.Identity.ChargePointModel,
 		Identity:   o.ID,
 		Voltage:    o.Voltage,
+		Currency:   o.Currency,
 		// Slots for SetNetworkProfile: the CSMS's migration target and
 		// a spare, beside csms.url of the configuration.
 		NetworkProfileSlots: 3,
