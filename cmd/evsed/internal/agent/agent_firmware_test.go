@@ -12,8 +12,12 @@ import (
 
 	"github.com/evsed/evsed/ocppclient/firmware"
 	"github.com/evsed/evsed/ocppclient/ocpptest"
+	"github.com/evsed/evsed/ocppclient/ocpptest/csms201"
 	"github.com/evsed/evsed/ocppclient/secevents"
 	ocppfw "github.com/lorenzodonini/ocpp-go/ocpp1.6/firmware"
+	diag201 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1/diagnostics"
+	fw201 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1/firmware"
+	types201 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
 )
 
 // statusesOf returns the statuses of the FirmwareStatusNotification or
@@ -153,4 +157,97 @@ func filterAction(recs []ocpptest.Record, action string) []ocpptest.Record {
 		}
 	}
 	return out
+}
+
+// The same over OCPP 2.0.1 against ocpp-go's 2.0.1 CSMS: UpdateFirmware
+// (not signed, L02) downloads, installs in place of the executable and
+// reports each step with its requestId in FirmwareStatusNotification; GetLog
+// uploads the diagnostics archive and reports LogStatusNotification.
+func TestFirmwareAndLogsFrom201CSMS(t *testing.T) {
+	image := bytes.Repeat([]byte("evsed v10\n"), 1000)
+	uploaded := make(chan int, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_, _ = w.Write(image)
+			return
+		}
+		var b bytes.Buffer
+		_, _ = b.ReadFrom(r.Body)
+		uploaded <- b.Len()
+	}))
+	defer srv.Close()
+	csms, err := csms201.Start(csms201.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer csms.Stop()
+	bin := filepath.Join(t.TempDir(), "evsed")
+	if err := os.WriteFile(bin, []byte("old"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log, err := secevents.OpenLog(secevents.LogOptions{Dir: filepath.Join(t.TempDir(), "security")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	a := newAgent(t, "CPFW201", csms.URL(), func(o *Options) {
+		o.CSMS.Protocols = []string{OCPP201}
+		o.Firmware = FirmwareOptions{Dir: filepath.Join(t.TempDir(), "fw"), Installer: &firmware.Executable{Path: bin}}
+		o.Logs = LogOptions{Dir: filepath.Join(t.TempDir(), "logs")}
+		o.SecurityLog = log
+	})
+	launch(t, a)
+	if !waitRegistered(a) {
+		t.Fatal("the agent did not register")
+	}
+
+	retrieve := types201.NewDateTime(time.Now().Add(-time.Minute))
+	resp, err := csms.Send("CPFW201", &fw201.UpdateFirmwareRequest{RequestID: 3, Firmware: fw201.Firmware{Location: srv.URL + "/fw.bin", RetrieveDateTime: retrieve}})
+	if err != nil || resp.(*fw201.UpdateFirmwareResponse).Status != fw201.UpdateFirmwareStatusAccepted {
+		t.Fatalf("UpdateFirmware = %+v, %v", resp, err)
+	}
+	statuses := func() []string {
+		var out []string
+		for _, r := range csms.Records("FirmwareStatusNotification") {
+			n := r.Request.(*fw201.FirmwareStatusNotificationRequest)
+			if n.RequestID != nil && *n.RequestID == 3 {
+				out = append(out, string(n.Status))
+			}
+		}
+		return out
+	}
+	want := []string{"Downloading", "Downloaded", "Installing", "Installed"}
+	if !waitFor(func() bool { return len(statuses()) >= len(want) }) || !slices.Equal(statuses(), want) {
+		t.Fatalf("FirmwareStatusNotifications of request 3: %v, want %v", statuses(), want)
+	}
+	if b, _ := os.ReadFile(bin); !bytes.Equal(b, image) {
+		t.Error("the executable was not replaced")
+	}
+
+	logResp, err := csms.Send("CPFW201", &diag201.GetLogRequest{LogType: diag201.LogTypeDiagnostics, RequestID: 4,
+		Log: diag201.LogParameters{RemoteLocation: srv.URL + "/logs/"}})
+	if err != nil || logResp.(*diag201.GetLogResponse).Status != diag201.LogStatusAccepted || logResp.(*diag201.GetLogResponse).Filename == "" {
+		t.Fatalf("GetLog = %+v, %v", logResp, err)
+	}
+	select {
+	case n := <-uploaded:
+		if n == 0 {
+			t.Error("an empty archive was uploaded")
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("nothing was uploaded")
+	}
+	logStatuses := func() []string {
+		var out []string
+		for _, r := range csms.Records("LogStatusNotification") {
+			n := r.Request.(*diag201.LogStatusNotificationRequest)
+			if n.RequestID == 4 {
+				out = append(out, string(n.Status))
+			}
+		}
+		return out
+	}
+	if !waitFor(func() bool { return slices.Contains(logStatuses(), "Uploaded") }) {
+		t.Fatalf("LogStatusNotifications of request 4: %v, want Uploading then Uploaded", logStatuses())
+	}
 }
