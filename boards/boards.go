@@ -265,6 +265,9 @@ func openReal(b *Board, opts OpenOptions) (*Built, error) {
 		for id, cm := range b.fileMeters {
 			mc.check(fmt.Sprintf("connector %d meter", id), cm, b.phases[id])
 		}
+		for _, iu := range b.isoUnits {
+			mc.line(iu.key, iu.url, &iu.unit)
+		}
 		p.list = nil // validated at Load: only the grid meter's mistakes count
 		if fm.Driver == MeterSim {
 			p.add(gridKey+".driver", "sim is for the simulated board")
@@ -288,9 +291,10 @@ func openReal(b *Board, opts OpenOptions) (*Built, error) {
 		delete(ms.meters, 0)
 		delete(b.Meters, 0) // the clone's
 	}
+	canOf, busOf := ms.dcEnv()
 	pb, err := periphboard.New(b.Spec, periphboard.Env{
 		Pins: opts.Pins, ADC: opts.ADC, CardReader: opts.CardReader, I2C: opts.I2C,
-		Clock: opts.Clock, Logger: opts.Logger,
+		CAN: canOf, Modbus: busOf, Clock: opts.Clock, Logger: opts.Logger,
 	})
 	if err != nil {
 		return nil, errors.Join(err, ms.close())

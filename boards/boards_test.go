@@ -35,7 +35,7 @@ func TestOpen(t *testing.T) {
 		{"sim with defaults", "sim", OpenOptions{Clock: clk}, 2, nil, ""},
 		{"sim with 5 connectors", "sim", OpenOptions{Clock: clk, Connectors: 5}, 5, nil, ""},
 		{"sim with bad options", "sim", OpenOptions{Connectors: -1}, 0, nil, "boards: open sim"},
-		{"unknown name lists the known boards", "rpi-evse", OpenOptions{}, 0, ErrUnknown, `"rpi-evse" (known boards: sim, rpi-ads1115, rpi-relay, sim-dc)`},
+		{"unknown name lists the known boards", "rpi-evse", OpenOptions{}, 0, ErrUnknown, `"rpi-evse" (known boards: sim, rpi-ads1115, rpi-dc-example, rpi-relay, sim-dc)`},
 		{"names are case-sensitive", "SIM", OpenOptions{}, 0, ErrUnknown, "known boards: sim"},
 	}
 	for _, c := range cases {

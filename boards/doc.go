@@ -2,7 +2,7 @@
 // the station drives: a hal.Board and a meter per connector.
 //
 // Boards are described by YAML board files. The shipped ones (files/*.yaml,
-// embedded: sim, sim-dc, rpi-ads1115, rpi-relay) are listed by List; Open also takes
+// embedded: sim, sim-dc, rpi-ads1115, rpi-relay, rpi-dc-example) are listed by List; Open also takes
 // the path of a board file of one's own. Load validates a file completely
 // before any pin, bus or socket is touched, and answers every mistake with a
 // line naming the file, the key path and what is wrong, e.g.
@@ -65,10 +65,9 @@
 //	  min_stale: 100ms       # and at least this long (default 100ms)
 //
 // Meters on one interface share one socket; their identifiers must not
-// overlap. A DC charger with an IVT-S per outlet binds it this way. No DC
-// board is shipped: the board file schema describes AC connectors (a PWM
-// current offer of 6-80 A, 1 or 3 phases), which a DC charger's pilot and
-// power stage are not.
+// overlap. A DC charger with an IVT-S per outlet binds it this way. On a DC
+// connector the meter must measure DC: a Modbus DC map (pzem017, generic
+// with dc: true) or a CAN shunt.
 //
 // driver: sim is a stand-in that always reads 0 W and an unchanging
 // register, for bench tests of a board without its meter.
@@ -126,6 +125,37 @@
 // on a bus have different addresses. Open builds the displays once the
 // outputs are safe, fails when one does not answer, and Board.Halt blanks
 // them after the safety parts.
+//
+// # DC connectors
+//
+// A real board's connector with a dc block is a DC connector: power
+// modules over CAN (hal/dcpower, the message set by name or file), an
+// isolation monitor over Modbus (hal/isolation), the two contactor poles
+// with their mirror contacts and an emergency stop on GPIO, and the
+// vehicle: CHAdeMO over CAN with its sequence lines d1, d2, permission and
+// proximity on GPIO (hal/chademo). It has no max_current, phases, pilot,
+// cable, contactor or phase_switch; meter, rcd, lock, indicator and
+// display are as on AC. The keys are in docs/hardware.md and the shipped
+// rpi-dc-example (an example, not a product):
+//
+//	dc:
+//	  max_voltage: 500V
+//	  max_current: 125A
+//	  max_power: 50kW
+//	  power: {bus: can0, family: example, modules: [1, 2]}
+//	  isolation: {bus: "rtu:///dev/ttyUSB0", model: bender-iso, unit: 3}
+//	  contactors: {driver: relay, plus: {pin: GPIO17}, minus: {pin: GPIO27},
+//	               feedback_plus: {pin: GPIO22}, feedback_minus: {pin: GPIO23}}
+//	  emergency_stop: {pin: GPIO24, active: high}
+//	  vehicle: {protocol: chademo, bus: can1, d1: {pin: GPIO5}, d2: {pin: GPIO6},
+//	            permission: {pin: GPIO13}, proximity: {pin: GPIO19}}
+//
+// The isolation monitor shares a meter's Modbus line (one Bus, units
+// distinct across meters and monitors). Power modules may share a CAN
+// interface with other connectors' modules and with CAN meters when their
+// identifiers differ; a vehicle's bus is its own. Open gives periphboard
+// one view per part of the sockets and lines the meter set owns, so
+// RunMeters, which pumps the sockets, must run beside Board.Run.
 //
 // # Lifetime
 //

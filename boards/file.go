@@ -134,6 +134,8 @@ type (
 		PhaseSwitch *filePhaseSwitch `yaml:"phase_switch"`
 		// Display is the connector's own driver display (see doc.go).
 		Display *fileDisplay `yaml:"display"`
+		// DC makes the connector a DC one (see dc.go and doc.go).
+		DC *fileDC `yaml:"dc"`
 	}
 	// fileDisplay is a driver display on I2C: a connector's display
 	// block, or an entry of the board's displays with the connectors it
@@ -233,6 +235,9 @@ type Board struct {
 	// checking a grid meter against them (Open).
 	fileMeters map[int]*fileMeter
 	phases     map[int]int
+	// isoUnits are the isolation monitors' units on their lines, checked
+	// with the meters' against a grid meter (Open).
+	isoUnits []isoUnit
 }
 
 // SimParams are a simulated board's parameters.
@@ -317,7 +322,7 @@ func Load(file string, text []byte) (*Board, error) {
 		b.Simulated = true
 		b.Sim = validateSim(p, fb)
 	case PlatformRaspberryPi:
-		b.Spec = validateReal(p, fb, b.Meters)
+		b.Spec, b.isoUnits = validateReal(p, fb, b.Meters)
 		b.fileMeters, b.phases = map[int]*fileMeter{}, map[int]int{}
 		for _, c := range fb.Connectors {
 			if c.Meter != nil {
@@ -499,8 +504,9 @@ func dur(d *duration) time.Duration {
 	return d.D
 }
 
-func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periphboard.Spec {
+func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) (periphboard.Spec, []isoUnit) {
 	s := periphboard.Spec{Name: fb.Name, Poll: dur(fb.Poll)}
+	var isos []isoUnit
 	if fb.Sim != nil {
 		p.add("sim", "only for platform sim")
 	}
@@ -544,6 +550,7 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 	}
 	ids := map[int]bool{}
 	mc := newMeterCheck(p)
+	dc := newDCCheck(p, mc, p.file)
 	for i, c := range fb.Connectors {
 		k := fmt.Sprintf("connectors[%d]", i)
 		cs := periphboard.ConnectorSpec{ID: c.ID, Phases: c.Phases}
@@ -553,6 +560,18 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 			p.add(k+".id", "connector %d defined twice", c.ID)
 		}
 		ids[c.ID] = true
+		if c.DC != nil {
+			if c.Meter != nil {
+				if mb, ok := mc.check(k+".meter", c.Meter, 1); ok {
+					checkDCMeter(p, k+".meter", mb)
+					meters[c.ID] = mb
+				}
+			}
+			isos = append(isos, dc.connector(k, &c, used, &cs)...)
+			validateShared(p, k, c, used, &cs)
+			s.Connectors = append(s.Connectors, cs)
+			continue
+		}
 		if c.MaxCurrent == nil {
 			p.add(k+".max_current", "missing")
 		} else {
@@ -585,48 +604,7 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 				Settle:   dur(c.Contactor.Settle),
 			}
 		}
-		if r := c.RCD; r != nil {
-			kk := k + ".rcd"
-			checkDriver(p, kk, r.Driver, "gpio")
-			cs.RCD = &periphboard.RCDSpec{
-				Fault:       used.pin(p, kk+".fault", r.Fault, gpio.Low, true),
-				Test:        used.pin(p, kk+".test", r.Test, gpio.High, false),
-				TestTimeout: dur(r.TestTimeout),
-			}
-		}
-		if l := c.Lock; l != nil {
-			kk := k + ".lock"
-			ls := &periphboard.LockSpec{Pulse: dur(l.Pulse)}
-			switch l.Driver {
-			case "motor":
-				ls.LockPin = used.pin(p, kk+".lock", l.Lock, gpio.High, true)
-				ls.UnlockPin = used.pin(p, kk+".unlock", l.Unlock, gpio.High, true)
-				if l.Actuator != nil {
-					p.add(kk+".actuator", "not for driver motor")
-				}
-			case "actuator":
-				ls.Actuator = used.pin(p, kk+".actuator", l.Actuator, gpio.High, true)
-				if l.Lock != nil || l.Unlock != nil {
-					p.add(kk, "lock/unlock pins are for driver motor")
-				}
-			default:
-				checkDriver(p, kk, l.Driver, "motor", "actuator")
-			}
-			ls.Feedback = used.pin(p, kk+".feedback", l.Feedback, gpio.High, false)
-			cs.Lock = ls
-			if c.Cable != nil && c.Cable.Driver == "tethered" {
-				p.add(kk, "a tethered cable has no lock")
-			}
-		}
-		if in := c.Indicator; in != nil {
-			kk := k + ".indicator"
-			checkDriver(p, kk, in.Driver, "leds")
-			cs.Indicator = &periphboard.IndicatorSpec{
-				Ready: used.pin(p, kk+".ready", in.Ready, gpio.High, false),
-				Busy:  used.pin(p, kk+".busy", in.Busy, gpio.High, false),
-				Fault: used.pin(p, kk+".fault", in.Fault, gpio.High, false),
-			}
-		}
+		validateShared(p, k, c, used, &cs)
 		if ps := c.PhaseSwitch; ps != nil {
 			kk := k + ".phase_switch"
 			checkDriver(p, kk, ps.Driver, "relay")
@@ -637,6 +615,7 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 		}
 		s.Connectors = append(s.Connectors, cs)
 	}
+	dc.finish(fb.Connectors)
 	for i, r := range fb.CardReaders {
 		k := fmt.Sprintf("card_readers[%d]", i)
 		checkDriver(p, k, r.Driver, "mfrc522")
@@ -656,7 +635,54 @@ func validateReal(p *problems, fb fileBoard, meters map[int]MeterBinding) periph
 	// active low unless the file says otherwise.
 	s.LimitInput = used.pin(p, "limit_input", fb.LimitInput, gpio.Low, false)
 	s.Displays = validateDisplays(p, fb)
-	return s
+	return s, isos
+}
+
+// validateShared checks the parts AC and DC connectors have alike: RCD,
+// lock and indicator.
+func validateShared(p *problems, k string, c fileConnector, used pinUse, cs *periphboard.ConnectorSpec) {
+	if r := c.RCD; r != nil {
+		kk := k + ".rcd"
+		checkDriver(p, kk, r.Driver, "gpio")
+		cs.RCD = &periphboard.RCDSpec{
+			Fault:       used.pin(p, kk+".fault", r.Fault, gpio.Low, true),
+			Test:        used.pin(p, kk+".test", r.Test, gpio.High, false),
+			TestTimeout: dur(r.TestTimeout),
+		}
+	}
+	if l := c.Lock; l != nil {
+		kk := k + ".lock"
+		ls := &periphboard.LockSpec{Pulse: dur(l.Pulse)}
+		switch l.Driver {
+		case "motor":
+			ls.LockPin = used.pin(p, kk+".lock", l.Lock, gpio.High, true)
+			ls.UnlockPin = used.pin(p, kk+".unlock", l.Unlock, gpio.High, true)
+			if l.Actuator != nil {
+				p.add(kk+".actuator", "not for driver motor")
+			}
+		case "actuator":
+			ls.Actuator = used.pin(p, kk+".actuator", l.Actuator, gpio.High, true)
+			if l.Lock != nil || l.Unlock != nil {
+				p.add(kk, "lock/unlock pins are for driver motor")
+			}
+		default:
+			checkDriver(p, kk, l.Driver, "motor", "actuator")
+		}
+		ls.Feedback = used.pin(p, kk+".feedback", l.Feedback, gpio.High, false)
+		cs.Lock = ls
+		if c.Cable != nil && c.Cable.Driver == "tethered" {
+			p.add(kk, "a tethered cable has no lock")
+		}
+	}
+	if in := c.Indicator; in != nil {
+		kk := k + ".indicator"
+		checkDriver(p, kk, in.Driver, "leds")
+		cs.Indicator = &periphboard.IndicatorSpec{
+			Ready: used.pin(p, kk+".ready", in.Ready, gpio.High, false),
+			Busy:  used.pin(p, kk+".busy", in.Busy, gpio.High, false),
+			Fault: used.pin(p, kk+".fault", in.Fault, gpio.High, false),
+		}
+	}
 }
 
 // Display drivers a board file may name.

@@ -30,7 +30,7 @@ func TestShippedBoardsLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"sim": true, "rpi-ads1115": false, "rpi-relay": false, "sim-dc": true}
+	want := map[string]bool{"sim": true, "rpi-ads1115": false, "rpi-dc-example": false, "rpi-relay": false, "sim-dc": true}
 	for _, b := range bs {
 		sim, ok := want[b.Name]
 		if !ok {
@@ -52,7 +52,7 @@ func TestShippedBoardsLoad(t *testing.T) {
 	for _, i := range List() {
 		names = append(names, i.Name)
 	}
-	if strings.Join(names, ",") != "sim,rpi-ads1115,rpi-relay,sim-dc" {
+	if strings.Join(names, ",") != "sim,rpi-ads1115,rpi-dc-example,rpi-relay,sim-dc" {
 		t.Fatalf("List() = %v", names)
 	}
 	text, err := Show("rpi-relay")

@@ -135,6 +135,7 @@ const (
 // modbusLine is what the loader knows about one physical Modbus line.
 type modbusLine struct {
 	url   string         // as first written
+	name  string         // the line, as modbus.Bus String names it
 	key   string         // the first key that wrote it
 	units map[int]string // unit id -> key of the meter that has it
 	opts  modbus.Options
@@ -252,38 +253,12 @@ func (mc *meterCheck) modbus(k string, fm *fileMeter, phases int) *ModbusBinding
 		b.Meter.MaxPower = fm.MaxPower.V
 	}
 
-	if fm.Bus == "" {
-		p.add(k+".bus", "missing (e.g. rtu:///dev/ttyUSB0?baud=9600&parity=N or tcp://host:502)")
-		return b
-	}
-	// NewBus only parses: the line is opened by the first read.
-	bus, err := modbus.NewBus(fm.Bus, nil)
-	if err != nil {
-		p.add(k+".bus", "%v", err)
-		return b
-	}
-	line := mc.lines[bus.String()]
+	line := mc.line(k, fm.Bus, fm.Unit)
 	if line == nil {
-		line = &modbusLine{url: fm.Bus, key: k + ".bus", units: map[int]string{}, set: map[string]string{}}
-		mc.lines[bus.String()] = line
-	} else if line.url != fm.Bus {
-		// One line, one URL: the settings of a shared line are one thing.
-		p.add(k+".bus", "%q is the line %s of %s, written %q: write the same URL", fm.Bus, bus, line.key, line.url)
+		return b
 	}
-	if fm.Unit == nil {
-		p.add(k+".unit", "missing (the meter's Modbus address, usually 1)")
-	} else {
-		b.Unit = *fm.Unit
-		lo, hi := bus.UnitRange()
-		switch {
-		case b.Unit < lo || b.Unit > hi:
-			p.add(k+".unit", "%d, want %d-%d on %s", b.Unit, lo, hi, bus)
-		case line.units[b.Unit] != "":
-			p.add(k+".unit", "unit %d on %s used twice (already %s)", b.Unit, bus, line.units[b.Unit])
-		default:
-			line.units[b.Unit] = k
-		}
-	}
+	b.Unit = *fm.Unit
+	bus := line.name
 	agree := func(name string, stated bool, same bool, set func()) {
 		if !stated {
 			return
@@ -303,6 +278,52 @@ func (mc *meterCheck) modbus(k string, fm *fileMeter, phases int) *ModbusBinding
 		agree("frame_delay", true, line.opts.FrameDelay == fm.FrameDelay.D, func() { line.opts.FrameDelay = fm.FrameDelay.D })
 	}
 	return b
+}
+
+// line validates the bus URL and unit of a Modbus device at key k (a
+// meter, an isolation monitor) and takes the unit on the line; nil after a
+// mistake.
+func (mc *meterCheck) line(k, url string, unit *int) *modbusLine {
+	p := mc.p
+	if url == "" {
+		p.add(k+".bus", "missing (e.g. rtu:///dev/ttyUSB0?baud=9600&parity=N or tcp://host:502)")
+		return nil
+	}
+	// NewBus only parses: the line is opened by the first read.
+	bus, err := modbus.NewBus(url, nil)
+	if err != nil {
+		p.add(k+".bus", "%v", err)
+		return nil
+	}
+	ok := true
+	line := mc.lines[bus.String()]
+	if line == nil {
+		line = &modbusLine{url: url, name: bus.String(), key: k + ".bus", units: map[int]string{}, set: map[string]string{}}
+		mc.lines[bus.String()] = line
+	} else if line.url != url {
+		// One line, one URL: the settings of a shared line are one thing.
+		p.add(k+".bus", "%q is the line %s of %s, written %q: write the same URL", url, bus, line.key, line.url)
+		ok = false
+	}
+	if unit == nil {
+		p.add(k+".unit", "missing (the device's Modbus address, usually 1)")
+		return nil
+	}
+	lo, hi := bus.UnitRange()
+	switch u := *unit; {
+	case u < lo || u > hi:
+		p.add(k+".unit", "%d, want %d-%d on %s", u, lo, hi, bus)
+		ok = false
+	case line.units[u] != "":
+		p.add(k+".unit", "unit %d on %s used twice (already %s)", u, bus, line.units[u])
+		ok = false
+	default:
+		line.units[u] = k
+	}
+	if !ok {
+		return nil
+	}
+	return line
 }
 
 func (mc *meterCheck) can(k string, fm *fileMeter) *CANBinding {

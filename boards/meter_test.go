@@ -172,7 +172,8 @@ func TestShippedBoardsBuildTheirMeters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"rpi-ads1115": "sdm630@rtu:/dev/ttyUSB0#1", "rpi-relay": "sdm120@rtu:/dev/ttyAMA0#1"}
+	want := map[string]string{"rpi-ads1115": "sdm630@rtu:/dev/ttyUSB0#1", "rpi-relay": "sdm120@rtu:/dev/ttyAMA0#1",
+		"rpi-dc-example": "pzem017@rtu:/dev/ttyUSB0#1"}
 	for _, b := range bs {
 		if b.Simulated {
 			continue
@@ -185,7 +186,10 @@ func TestShippedBoardsBuildTheirMeters(t *testing.T) {
 			}
 			// The serial lines are opened by the first read, so building
 			// the meters touches nothing here.
-			built, err := Open(b.Name, newFakeHW().opts(clock.NewFake(time.Unix(0, 0))))
+			opts := newFakeHW().opts(clock.NewFake(time.Unix(0, 0)))
+			// A DC board's CAN interfaces are fakes here: no AF_CAN.
+			opts.CAN = func(string, []uint32) (CANSource, error) { return closingSource{cantest.NewSource()}, nil }
+			built, err := Open(b.Name, opts)
 			if err != nil {
 				t.Fatal(err)
 			}

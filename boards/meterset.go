@@ -33,8 +33,9 @@ func openSocketCAN(iface string, ids []uint32) (CANSource, error) {
 // meterSet is the meters of a board and the buses and sockets they own.
 type meterSet struct {
 	meters map[int]meter.Meter
-	buses  []*modbus.Bus // one per physical Modbus line
-	lines  []*canLine    // one per CAN interface
+	buses  []*modbus.Bus          // one per physical Modbus line
+	byURL  map[string]*modbus.Bus // the buses by the URL the board file writes
+	lines  []*canLine             // one per CAN interface
 }
 
 // close closes every bus and socket of s.
@@ -71,6 +72,9 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 	phases := map[int]int{}
 	for _, c := range b.Spec.Connectors {
 		phases[c.ID] = c.Phases
+		if c.DC != nil {
+			phases[c.ID] = 1 // a DC meter reads as phase 1
+		}
 	}
 	ids := make([]int, 0, len(b.Meters))
 	for id := range b.Meters {
@@ -78,7 +82,7 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 	}
 	slices.Sort(ids)
 
-	s := &meterSet{meters: map[int]meter.Meter{}}
+	s := &meterSet{meters: map[int]meter.Meter{}, byURL: map[string]*modbus.Bus{}}
 	fail := func(err error) (*meterSet, error) {
 		return nil, errors.Join(err, s.close())
 	}
@@ -103,12 +107,23 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 		o.Attempts = max(o.Attempts, mb.BusOptions.Attempts)
 		o.FrameDelay = max(o.FrameDelay, mb.BusOptions.FrameDelay)
 	}
+	// The DC connectors' isolation monitors: on a meter's line, or on a
+	// line of their own with the default timing.
+	for _, c := range b.Spec.Connectors {
+		if c.DC == nil || lineOpts[c.DC.Isolation.Bus] != nil {
+			continue
+		}
+		u := c.DC.Isolation.Bus
+		lineOpts[u] = &modbus.Options{Clock: opts.Clock, Logger: log}
+		urls = append(urls, u)
+	}
 	for _, u := range urls {
 		bus, err := modbus.NewBus(u, lineOpts[u])
 		if err != nil {
 			return fail(err)
 		}
 		buses[u] = bus
+		s.byURL[u] = bus
 		s.buses = append(s.buses, bus)
 	}
 
@@ -173,10 +188,35 @@ func buildMeters(b *Board, opts OpenOptions) (*meterSet, error) {
 			s.meters[id] = m
 		}
 	}
+	// The DC connectors' interfaces: the vehicle's with CHAdeMO's frames,
+	// the power modules' unfiltered (the message set decides what they
+	// answer, in 11 or 29 bits). periphboard taps them (dcEnv).
+	for _, c := range b.Spec.Connectors {
+		if c.DC == nil {
+			continue
+		}
+		for _, iface := range []string{c.DC.Power.Interface, c.DC.Vehicle.Interface} {
+			line := canLines[iface]
+			if line == nil {
+				line = &canLine{iface: iface}
+				canLines[iface] = line
+				s.lines = append(s.lines, line)
+			}
+			if iface == c.DC.Vehicle.Interface {
+				line.ids = append(line.ids, chademoIDs()...)
+			} else {
+				line.unfiltered = true
+			}
+		}
+	}
 	// Sockets last, once every meter is known, with the kernel filter on
 	// every identifier the interface's meters receive.
 	for _, l := range s.lines {
-		src, err := openCAN(l.iface, l.ids)
+		ids := l.ids
+		if l.unfiltered {
+			ids = nil
+		}
+		src, err := openCAN(l.iface, ids)
 		if err != nil {
 			return fail(fmt.Errorf("can %s: %w", l.iface, err))
 		}
@@ -220,11 +260,14 @@ func canDecoder(b MeterBinding) (can.Decoder, error) {
 // each meter through its tap; a meter's Decoder ignores the frames of the
 // others.
 type canLine struct {
-	iface  string
-	ids    []uint32 // every identifier the meters receive, for the kernel filter
-	src    CANSource
-	taps   []*canTap
-	meters []*can.Meter
+	iface string
+	ids   []uint32 // every identifier the meters receive, for the kernel filter
+	// unfiltered: a power module group is on the line, whose identifiers
+	// the socket does not filter.
+	unfiltered bool
+	src        CANSource
+	taps       []*canTap
+	meters     []*can.Meter
 }
 
 // tap returns a new meter's FrameSource on l; ids are its frame

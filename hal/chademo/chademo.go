@@ -43,6 +43,11 @@ type Options struct {
 	// Timeout is how long the EV may stay silent before it counts as
 	// gone; 0 means 1 s.
 	Timeout time.Duration
+	// Lines are the connector's sequence wires; nil when the board drives
+	// them itself. With them, Ready also needs the permission line, the
+	// permission line withdrawn is a Stop, Report drives d1 and d2 from
+	// the step, and Plug presents the lines as the connector's hal.Pilot.
+	Lines *Lines
 	// Clock stamps frames and paces the charger's; nil: the wall clock.
 	Clock  clock.Clock
 	Logger *slog.Logger
@@ -65,6 +70,9 @@ type Vehicle struct {
 	enabled  bool // charge permission was given in this session
 	rep      hal.ChargerReport
 	last     hal.VehicleRequest
+	lines    lines // zero without Options.Lines
+
+	plug *Plug // nil without Options.Lines
 }
 
 var _ hal.Vehicle = (*Vehicle)(nil)
@@ -81,7 +89,19 @@ func New(o Options) (*Vehicle, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = time.Second
 	}
-	return &Vehicle{o: o, rep: hal.ChargerReport{Step: hal.DCIdle}, last: hal.VehicleRequest{SoC: -1}}, nil
+	v := &Vehicle{o: o, rep: hal.ChargerReport{Step: hal.DCIdle}, last: hal.VehicleRequest{SoC: -1}}
+	if o.Lines != nil {
+		if err := o.Lines.validate(); err != nil {
+			return nil, err
+		}
+		v.lines.Lines = *o.Lines
+		if err := v.lines.drive(false, false); err != nil {
+			return nil, err
+		}
+		v.plug = &Plug{v: v}
+		v.plug.state = v.plug.read()
+	}
+	return v, nil
 }
 
 // IDs returns the EV's frame identifiers, for a socket's receive filter.
@@ -92,19 +112,32 @@ func (v *Vehicle) String() string {
 	return fmt.Sprintf("CHAdeMO vehicle at connector %d", v.o.Connector)
 }
 
-// Halt implements hal.Resource: the charger's frames say stop from now on.
+// Halt implements hal.Resource: the charger's frames say stop from now on,
+// and d1 and d2 (with Options.Lines) go off.
 func (v *Vehicle) Halt() error {
 	v.mu.Lock()
 	v.rep.Stop, v.rep.PresentCurrent = true, 0
+	var err error
+	if v.plug != nil {
+		v.lines.unavailable = true
+		err = v.lines.drive(false, false)
+	}
 	v.mu.Unlock()
-	return v.Tick()
+	return errors.Join(err, v.Tick())
 }
 
-// Report implements hal.Vehicle.
+// Report implements hal.Vehicle. With Options.Lines it also drives d1 and
+// d2 when the step calls for a change: a pin write, no bus traffic.
 func (v *Vehicle) Report(r hal.ChargerReport) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.rep = r
+	if v.plug == nil {
+		return
+	}
+	if err := v.lines.drive(v.lines.want(r)); err != nil {
+		v.o.Logger.Error("CHAdeMO sequence lines", "connector", v.o.Connector, "err", err)
+	}
 }
 
 // Request implements hal.Vehicle.
@@ -139,11 +172,13 @@ func (v *Vehicle) requestLocked(now time.Time) hal.VehicleRequest {
 		}
 	}
 	st := v.status
+	// With the lines, the permission wire must agree with the frame's flag.
+	permitted := v.plug == nil || v.lines.Permission.Active()
 	r := hal.VehicleRequest{
 		Communicating: true,
-		Ready:         st&evEnabled != 0 && st&evNotParked == 0 && st&evStopReq == 0,
+		Ready:         st&evEnabled != 0 && permitted && st&evNotParked == 0 && st&evStopReq == 0,
 		Closed:        st&evOpen == 0,
-		Stop:          st&evStopReq != 0 || v.enabled && st&evEnabled == 0,
+		Stop:          st&evStopReq != 0 || v.enabled && st&evEnabled == 0 || v.lines.granted && !permitted,
 		SoC:           v.soc,
 		MaxVoltage:    v.maxV,
 		TargetVoltage: v.targetV,
@@ -309,7 +344,7 @@ func (v *Vehicle) Capacity() meter.Energy {
 func (v *Vehicle) ResetSession() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.enabled = false
+	v.enabled, v.lines.granted = false, false
 	v.seen = [3]time.Time{}
 }
 

@@ -41,8 +41,17 @@
 // it to, and the precharge's test current limits the current then. The EV
 // gives no maximum current, so MaxCurrent is 0 (the request is the limit).
 //
-// The CHAdeMO sequence signals (d1, d2, the charge permission line k and
-// connector detection j) are wires, not frames: a board presents them as
-// the connector's Pilot (A unplugged, B plugged in, C with permission) and
-// drives d1/d2 from the sequence; that wiring is not part of this package.
+// # Sequence lines
+//
+// The CHAdeMO sequence signals are wires, not frames: Options.Lines gives
+// the Vehicle the charger's outputs d1 (charge sequence signal 1, pin 2)
+// and d2 (signal 2, pin 10) and the inputs vehicle charge permission (pin
+// 4, the EV's switch k) and connector proximity detection (pin 7, j).
+// Report then drives d1 from Parameters until the welding check is over
+// and d2 from PreCharge (the insulation test passed) until the power down
+// is over, both off on a fault; Ready also needs the permission line, and
+// the line withdrawn after it was given is a Stop. Plug presents the
+// inputs to the station as the connector's hal.Pilot (A unplugged, B
+// plugged in, C with permission), with PilotChanged events from its Poll
+// and the contactors opened when it leaves C.
 package chademo

@@ -16,6 +16,8 @@ import (
 	"github.com/evsed/evsed/hal/pilot"
 	"github.com/evsed/evsed/hal/relay"
 	"github.com/evsed/evsed/hal/rfid"
+	"github.com/evsed/evsed/meter/can"
+	"github.com/evsed/evsed/meter/modbus"
 	"periph.io/x/conn/v3/gpio"
 	"periph.io/x/conn/v3/gpio/gpioreg"
 	"periph.io/x/conn/v3/i2c"
@@ -109,6 +111,10 @@ type ConnectorSpec struct {
 	// between one and three phases (Active selects one); the zero Pin
 	// means none.
 	PhaseSwitch Pin
+	// DC, when set, makes the outlet a DC connector (see DCSpec): Pilot,
+	// Cable, Contactor and PhaseSwitch are then unused; RCD, Lock and
+	// Indicator are built as on an AC outlet.
+	DC *DCSpec
 }
 
 // CardReaderSpec is an MFRC522 on SPI.
@@ -192,7 +198,16 @@ type Env struct {
 	// ADS1115s on it. The bus stays the caller's: the board does not close
 	// it. Nil means i2creg (host drivers initialized first), closed by
 	// Close. Tests inject periph's i2ctest buses here.
-	I2C    func(name string) (i2c.Bus, error)
+	I2C func(name string) (i2c.Bus, error)
+	// CAN returns a DC connector's view of the CAN interface iface (its
+	// power modules', its vehicle's); several parts on one interface each
+	// get their own view of the one socket, which stays the caller's.
+	// Required by DC connectors: there is no default.
+	CAN func(iface string) (can.FrameSource, error)
+	// Modbus returns the one Bus of the Modbus line url (an isolation
+	// monitor shares it with the meters on it); it stays the caller's.
+	// Required by DC connectors: there is no default.
+	Modbus func(url string) (*modbus.Bus, error)
 	Clock  clock.Clock
 	Logger *slog.Logger
 }
@@ -204,11 +219,17 @@ type Board struct {
 	pilots  []*pilot.Pilot
 	pollers []relay.Poller
 	readers []*rfid.Reader
-	input   *relay.Input   // the limit input; nil when none
-	halts   []hal.Resource // everything with a safe state, contactors first
-	closers []io.Closer    // buses opened by the default Env
-	poll    time.Duration
-	clk     clock.Clock
+	input   *relay.Input // the limit input; nil when none
+	// contactors halt first (AC and DC), then the DC supplies, then
+	// halts: the rest, in build order.
+	contactors []hal.Contactor
+	supplies   []hal.PowerSupply
+	halts      []hal.Resource
+	runners    []dcRunner  // the DC parts' receive and poll loops
+	events     sinkHolder  // Run's sink, for the DC parts built before it
+	closers    []io.Closer // buses opened by the default Env
+	poll       time.Duration
+	clk        clock.Clock
 
 	mu      sync.Mutex // guards running
 	running bool
@@ -352,6 +373,7 @@ func New(s Spec, env Env) (_ *Board, err error) {
 	}
 	// Look everything up before driving anything.
 	all := make([]parts, len(s.Connectors))
+	dcs := make([]*dcParts, len(s.Connectors))
 	for i, c := range s.Connectors {
 		p := &all[i]
 		var errs []error
@@ -360,10 +382,16 @@ func New(s Spec, env Env) (_ *Board, err error) {
 			*dst, err = pinOf(pin)
 			errs = append(errs, err)
 		}
-		get(&p.pwm, c.Pilot.PWM)
-		get(&p.enable, c.Pilot.Enable)
-		get(&p.out, c.Contactor.Out)
-		get(&p.fb, c.Contactor.Feedback)
+		if c.DC != nil {
+			var err error
+			dcs[i], err = lookupDC(c.DC, pinOf, env)
+			errs = append(errs, err)
+		} else {
+			get(&p.pwm, c.Pilot.PWM)
+			get(&p.enable, c.Pilot.Enable)
+			get(&p.out, c.Contactor.Out)
+			get(&p.fb, c.Contactor.Feedback)
+		}
 		if c.RCD != nil {
 			get(&p.fault, c.RCD.Fault)
 			get(&p.test, c.RCD.Test)
@@ -380,6 +408,12 @@ func New(s Spec, env Env) (_ *Board, err error) {
 			get(&p.flt, c.Indicator.Fault)
 		}
 		get(&p.phase, c.PhaseSwitch)
+		if c.DC != nil {
+			if err := errors.Join(errs...); err != nil {
+				return nil, fmt.Errorf("periphboard %s: connector %d: %w", s.Name, c.ID, err)
+			}
+			continue
+		}
 		var e error
 		p.high, e = env.ADC(c.Pilot.High)
 		errs = append(errs, e)
@@ -396,7 +430,12 @@ func New(s Spec, env Env) (_ *Board, err error) {
 		}
 	}
 	for i, c := range s.Connectors {
-		if err := b.connector(c, &all[i], env); err != nil {
+		build := func() error { return b.connector(c, &all[i], env) }
+		if c.DC != nil {
+			build = func() error { return b.dcConnector(c, dcs[i], &all[i], env) }
+		}
+		if err := build(); err != nil {
+			_ = b.Halt() // what was built goes back to its safe state
 			return nil, fmt.Errorf("periphboard %s: connector %d: %w", s.Name, c.ID, err)
 		}
 	}
@@ -532,8 +571,7 @@ type parts struct {
 
 // connector builds one outlet's drivers on its looked-up parts.
 func (b *Board) connector(c ConnectorSpec, ps *parts, env Env) error {
-	pwm, enable, out, fb, fault, test := ps.pwm, ps.enable, ps.out, ps.fb, ps.fault, ps.test
-	lockP, unlockP, act, lfb, ready, busy, flt := ps.lock, ps.unlock, ps.act, ps.lfb, ps.ready, ps.busy, ps.flt
+	pwm, enable, out, fb := ps.pwm, ps.enable, ps.out, ps.fb
 	high, low, pp := ps.high, ps.low, ps.pp
 	var cable pilot.Cable
 	switch {
@@ -564,11 +602,33 @@ func (b *Board) connector(c ConnectorSpec, ps *parts, env Env) error {
 		return err
 	}
 	p.SetInterlock(k)
-	b.halts = append([]hal.Resource{k}, b.halts...) // contactors halt first
+	b.contactors = append(b.contactors, k) // contactors halt first
 	b.halts = append(b.halts, p)
 	b.pilots = append(b.pilots, p)
 	b.pollers = append(b.pollers, k)
 	hc := hal.Connector{ID: c.ID, Pilot: p, Contactor: k, MaxCurrent: c.MaxCurrent, Phases: c.Phases}
+	if err := b.sharedParts(c, ps, k, &hc); err != nil {
+		return err
+	}
+	if ps.phase != nil {
+		sw, err := relay.NewPhaseSwitch(relay.PhaseSwitchOptions{
+			Connector: c.ID, Out: ps.phase, Active: c.PhaseSwitch.Active, Contactor: k,
+		})
+		if err != nil {
+			return err
+		}
+		hc.PhaseSwitch = sw
+		b.halts = append(b.halts, sw)
+	}
+	b.conns = append(b.conns, hc)
+	return nil
+}
+
+// sharedParts builds the parts AC and DC outlets have alike: the RCD
+// (opening k on a trip), the lock and the indicator.
+func (b *Board) sharedParts(c ConnectorSpec, ps *parts, k hal.Contactor, hc *hal.Connector) error {
+	fault, test := ps.fault, ps.test
+	lockP, unlockP, act, lfb, ready, busy, flt := ps.lock, ps.unlock, ps.act, ps.lfb, ps.ready, ps.busy, ps.flt
 	if c.RCD != nil {
 		r, err := relay.NewRCD(relay.RCDOptions{
 			Connector: c.ID, Fault: fault, FaultActive: c.RCD.Fault.Active,
@@ -610,17 +670,6 @@ func (b *Board) connector(c ConnectorSpec, ps *parts, env Env) error {
 		hc.Indicator = in
 		b.halts = append(b.halts, in)
 	}
-	if ps.phase != nil {
-		sw, err := relay.NewPhaseSwitch(relay.PhaseSwitchOptions{
-			Connector: c.ID, Out: ps.phase, Active: c.PhaseSwitch.Active, Contactor: k,
-		})
-		if err != nil {
-			return err
-		}
-		hc.PhaseSwitch = sw
-		b.halts = append(b.halts, sw)
-	}
-	b.conns = append(b.conns, hc)
 	return nil
 }
 
@@ -652,15 +701,25 @@ func (b *Board) Pilot(id int) *pilot.Pilot {
 	return nil
 }
 
-// Halt implements hal.Board: every contactor opens first, then pilots go to
-// -12 V, RCD test outputs release, lock motors stop and LEDs go off. It
+// Halt implements hal.Board: every contactor opens first (AC and DC), then
+// the DC supplies turn off, then pilots go to -12 V, CHAdeMO's d1 and d2
+// release, RCD test outputs release, lock motors stop and LEDs go off. It
 // tries every part and joins the errors.
 func (b *Board) Halt() error {
 	var errs []error
-	for _, r := range b.halts {
+	halt := func(r hal.Resource) {
 		if err := r.Halt(); err != nil {
 			errs = append(errs, fmt.Errorf("%v: %w", r, err))
 		}
+	}
+	for _, k := range b.contactors {
+		halt(k)
+	}
+	for _, s := range b.supplies {
+		halt(s)
+	}
+	for _, r := range b.halts {
+		halt(r)
 	}
 	return errors.Join(errs...)
 }
@@ -677,8 +736,9 @@ func (b *Board) Close() error {
 }
 
 // Run implements hal.Board: one sampling goroutine per pilot, one watching
-// the inputs, one per card reader, each calling sink. It returns when ctx
-// ends (nil) or a sampler fails.
+// the inputs, one per card reader, and for each DC connector the loops of
+// its power modules, vehicle and isolation monitor, each calling sink. It
+// returns when ctx ends (nil) or a sampler or CAN loop fails.
 func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
 	if sink == nil {
 		return errors.New("periphboard: nil sink")
@@ -690,7 +750,9 @@ func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
 	}
 	b.running = true
 	b.mu.Unlock()
+	b.events.set(sink)
 	defer func() {
+		b.events.set(nil)
 		b.mu.Lock()
 		b.running = false
 		b.mu.Unlock()
@@ -698,7 +760,7 @@ func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, len(b.pilots)+len(b.readers)+1)
+	errs := make(chan error, len(b.pilots)+len(b.readers)+len(b.runners)+1)
 	start := func(f func() error) {
 		wg.Go(func() {
 			if err := f(); err != nil {
@@ -716,6 +778,9 @@ func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
 	for _, r := range b.readers {
 		start(func() error { return r.Run(ctx, sink) })
 	}
+	for _, r := range b.runners {
+		start(func() error { return r.Run(ctx) })
+	}
 	wg.Wait()
 	close(errs)
 	return <-errs
@@ -724,7 +789,7 @@ func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
 // Samplers is the number of clock timers a running board keeps armed
 // between ticks: tests stepping a clock.Fake wait for that many.
 func (b *Board) Samplers() int {
-	n := len(b.pilots) + len(b.readers)
+	n := len(b.pilots) + len(b.readers) + len(b.runners)
 	if len(b.pollers) > 0 {
 		n++
 	}

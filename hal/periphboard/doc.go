@@ -14,4 +14,17 @@
 // contactor themselves (the driver-level interlock) when the CP leaves C/D,
 // on a diode fault, on an ADC failure and on an RCD trip, before the station
 // hears of it.
+//
+// A ConnectorSpec with DC set is a DC connector (hal.DC): its power
+// modules (hal/dcpower) and CHAdeMO vehicle (hal/chademo) on CAN
+// interfaces from Env.CAN, its isolation monitor (hal/isolation) on a
+// Modbus line from Env.Modbus, its two contactor poles (hal/relay with
+// mirror contacts) as one hal.Contactor, and its emergency stop. The
+// contactors are built first and driven open, the supply stays off until
+// told, and CHAdeMO's d1 and d2 are driven off before anything runs. The
+// contactors close only while the CHAdeMO plug is in C (permission
+// given); the plug leaving C opens them, and a pressed emergency stop
+// opens them and turns the supply off, each before its event goes out.
+// Halt opens every contactor (AC and DC) first, then turns the supplies
+// off, then the rest.
 package periphboard
