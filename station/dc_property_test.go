@@ -105,10 +105,14 @@ func TestDCDemandProperty(t *testing.T) {
 // modules' limit and the OCPP limit in force when it is given.
 func TestDCStationDemandProperty(t *testing.T) {
 	// charged counts the runs that reached current demand with a real
-	// current, so that the property is not vacuous.
+	// current, so that the property is not vacuous. About a quarter to a
+	// third of random runs get there (the rest stop in a fault or a
+	// timeout first); the guard asks for a tenth, so that rapid's random
+	// seed cannot fail it while a broken sequence that never demands
+	// current still does.
 	charged, runs := 0, 0
 	defer func() {
-		if !t.Failed() && charged*4 < runs {
+		if !t.Failed() && charged*10 < runs {
 			t.Errorf("only %d of %d runs demanded more than the test current", charged, runs)
 		}
 	}()
