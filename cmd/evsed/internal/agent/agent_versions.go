@@ -17,6 +17,7 @@ import (
 	"github.com/evsed/evsed/ocppclient/ocpp201"
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 	"github.com/evsed/evsed/ocppclient/secevents"
+	"github.com/evsed/evsed/station"
 )
 
 // shared is the version-neutral machinery both adapters use.
@@ -182,7 +183,7 @@ func (a *Agent) variableChanged(ref devicemodel.Ref, value string) {
 // reports to; when that changes, the station's behaviour follows the new
 // version's settings.
 func (a *Agent) activate(ctx context.Context, v *version) {
-	changed, dropped, err := a.versions.activate(v)
+	changed, first, dropped, err := a.versions.activate(v)
 	if err != nil {
 		a.log.Error("agent: remember the OCPP version", "version", v.name, "err", err)
 	}
@@ -199,6 +200,16 @@ func (a *Agent) activate(ctx context.Context, v *version) {
 		}
 	}
 	a.log.Info("ocpp: the CSMS speaks "+v.name+"; the station reports in it from now on", "kept_queued", waiting)
+	if !first {
+		// A later change of version: the adapter heard no status while
+		// another version was active. The statuses of now, before it
+		// registers and sends them.
+		if snap, err := a.Station.Status(ctx); err == nil {
+			for _, c := range snap.Connectors {
+				v.adapter.StatusChanged(station.StatusChange{Connector: c.ID, Status: c.Status, Error: c.Error, At: a.clk.Now()})
+			}
+		}
+	}
 	if err := a.Station.SetConfig(ctx, v.adapter.StationConfig(a.behaviour)); err != nil {
 		a.log.Error("agent: station settings of "+v.name, "err", err)
 	}

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 
 	"go.etcd.io/bbolt"
@@ -66,8 +67,12 @@ type versions struct {
 	list   []*version // in the order offered
 	active atomic.Pointer[version]
 	// chosen says a CSMS has chosen a version (at a registration, now or
-	// in an earlier run); until then facts go to every version.
+	// in an earlier run); until then facts go to every version. fanout is
+	// held (read) while a fact goes to every version and (write) while
+	// the first choice empties the others' queues, so that no copy lands
+	// in a queue after it was emptied.
 	chosen atomic.Bool
+	fanout sync.RWMutex
 	db     *bbolt.DB
 	bucket string
 }
@@ -108,13 +113,19 @@ func (vs *versions) current() *version { return vs.active.Load() }
 
 // activate makes v the active version, persisting the choice when it
 // changed (once per change of CSMS, not per connection), and reports
-// whether it changed. The first choice ever also empties the other
-// versions' queues of what they wrote meanwhile (see versions); dropped
-// says how many entries that was.
-func (vs *versions) activate(v *version) (changed bool, dropped int, err error) {
-	first := !vs.chosen.Load()
-	if vs.active.Swap(v) == v && !first {
-		return false, 0, nil
+// whether it changed and whether it is the first choice ever, which also
+// empties the other versions' queues of what they wrote meanwhile (see
+// versions); dropped says how many entries that was.
+func (vs *versions) activate(v *version) (changed, first bool, dropped int, err error) {
+	if vs.chosen.Load() {
+		if vs.active.Swap(v) == v {
+			return false, false, 0, nil
+		}
+	} else {
+		vs.fanout.Lock()
+		defer vs.fanout.Unlock()
+		first = !vs.chosen.Load()
+		vs.active.Store(v)
 	}
 	if first {
 		vs.chosen.Store(true)
@@ -123,12 +134,12 @@ func (vs *versions) activate(v *version) (changed bool, dropped int, err error) 
 				n, err := dropQueued(other.queue)
 				dropped += n
 				if err != nil {
-					return true, dropped, err
+					return true, first, dropped, err
 				}
 			}
 		}
 	}
-	return true, dropped, vs.db.Update(func(tx *bbolt.Tx) error {
+	return true, first, dropped, vs.db.Update(func(tx *bbolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists([]byte(vs.bucket))
 		if err != nil {
 			return err
@@ -146,13 +157,13 @@ func (vs *versions) queued() int {
 	return n
 }
 
-// StatusChanged implements station.Reporter. Every version hears it: a
-// version's adapter sends the statuses after its own registration, and
-// needs them current whichever version was active before.
+// StatusChanged implements station.Reporter for the versions that write
+// the session facts (see report): a status change can be a transaction
+// event (2.0.1 starts a transaction at EVConnected), which only the
+// version whose CSMS will read it may queue. A version that becomes
+// active later hears the statuses of the moment then (Agent.activate).
 func (vs *versions) StatusChanged(s station.StatusChange) {
-	for _, v := range vs.list {
-		v.adapter.StatusChanged(s)
-	}
+	_ = vs.report(func(a adapter) error { a.StatusChanged(s); return nil })
 }
 
 // SessionStarted, SampleTaken and SessionEnded implement station.Reporter
@@ -173,6 +184,11 @@ func (vs *versions) SessionEnded(ctx context.Context, s station.SessionEnd) erro
 // once each has.
 func (vs *versions) report(f func(adapter) error) error {
 	if vs.chosen.Load() {
+		return f(vs.current().adapter)
+	}
+	vs.fanout.RLock()
+	defer vs.fanout.RUnlock()
+	if vs.chosen.Load() { // chosen while this waited
 		return f(vs.current().adapter)
 	}
 	var errs []error
