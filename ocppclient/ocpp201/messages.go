@@ -1,10 +1,10 @@
-// Code generated from the OCPP 2.0.1 JSON schemas; edit the types by hand only with the schemas at hand.
+// These declarations follow the OCPP 2.0.1 JSON schemas one to one (they were
+// first derived from ocpp2_0_1.json): change them only with the schemas at hand,
+// and the conformance tests check every message against them.
 
 package ocpp201
 
 import "encoding/json"
-
-var _ json.RawMessage
 
 // Action names of OCPP 2.0.1 as they appear in CALL frames.
 const (
