@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	types201 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
 
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
+	"github.com/evsed/evsed/station"
 
 	halsim "github.com/evsed/evsed/hal/sim"
 	"github.com/evsed/evsed/ocppclient/ocpptest"
@@ -351,5 +353,53 @@ func TestOpenVariablesLeavesOutBadKeys(t *testing.T) {
 	}
 	if _, err := openVariables(openDB(t), "vars", defs, map[devicemodel.Ref]string{hb: "soon"}, nil, log); err == nil {
 		t.Error("a bad value of the ocpp201 block itself was taken")
+	}
+}
+
+// countingAdapter counts the samples it queues and fails while full is set
+// (a full disk); the rest of adapter is never called here.
+type countingAdapter struct {
+	adapter
+	samples int
+	full    bool
+}
+
+func (c *countingAdapter) SampleTaken(context.Context, station.Sample) error {
+	if c.full {
+		return errors.New("no space left on device")
+	}
+	c.samples++
+	return nil
+}
+
+// Before the first choice a sample one version could not write is
+// reported again by the station: the version that wrote it must not queue
+// it twice (a MeterValues sent twice), and the fact counts as written once
+// both have it.
+func TestFanOutRetriesOnlyTheVersionThatFailed(t *testing.T) {
+	ok, full := &countingAdapter{}, &countingAdapter{full: true}
+	vs := &versions{list: []*version{{name: OCPP16, adapter: ok}, {name: OCPP201, adapter: full}}}
+	vs.active.Store(vs.list[0])
+	s := station.Sample{Connector: 1, SessionID: "s1", At: time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)}
+	if err := vs.SampleTaken(context.Background(), s); err == nil {
+		t.Fatal("a sample one version could not write counts as written")
+	}
+	if err := vs.SampleTaken(context.Background(), s); err == nil {
+		t.Fatal("still full, yet written")
+	}
+	full.full = false
+	if err := vs.SampleTaken(context.Background(), s); err != nil {
+		t.Fatalf("retry with room: %v", err)
+	}
+	if ok.samples != 1 || full.samples != 1 {
+		t.Errorf("queued %d and %d times, want once each", ok.samples, full.samples)
+	}
+	if len(vs.written) != 0 {
+		t.Errorf("%d facts remembered after all versions wrote them", len(vs.written))
+	}
+	// A new sample goes to both again.
+	s.At = s.At.Add(10 * time.Second)
+	if err := vs.SampleTaken(context.Background(), s); err != nil || ok.samples != 2 || full.samples != 2 {
+		t.Errorf("next sample: %v, queued %d and %d", err, ok.samples, full.samples)
 	}
 }

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -73,8 +74,14 @@ type versions struct {
 	// in a queue after it was emptied.
 	chosen atomic.Bool
 	fanout sync.RWMutex
-	db     *bbolt.DB
-	bucket string
+	// written remembers, for a fact some versions wrote and others did
+	// not (a full disk), which ones did: the station reports it again
+	// until all have, and a version that has it must not queue it twice.
+	// Used only before the first choice.
+	writtenMu sync.Mutex
+	written   map[factKey][]*version
+	db        *bbolt.DB
+	bucket    string
 }
 
 // versionKey holds the name of the active version in the agent's bucket.
@@ -163,26 +170,38 @@ func (vs *versions) queued() int {
 // version whose CSMS will read it may queue. A version that becomes
 // active later hears the statuses of the moment then (Agent.activate).
 func (vs *versions) StatusChanged(s station.StatusChange) {
-	_ = vs.report(func(a adapter) error { a.StatusChanged(s); return nil })
+	_ = vs.report(factKey{}, func(a adapter) error { a.StatusChanged(s); return nil })
 }
 
 // SessionStarted, SampleTaken and SessionEnded implement station.Reporter
 // for the active version, or for every version before a CSMS chose one.
 func (vs *versions) SessionStarted(ctx context.Context, s station.SessionStart) error {
-	return vs.report(func(a adapter) error { return a.SessionStarted(ctx, s) })
+	return vs.report(factKey{kind: 's', session: s.SessionID}, func(a adapter) error { return a.SessionStarted(ctx, s) })
 }
 
 func (vs *versions) SampleTaken(ctx context.Context, s station.Sample) error {
-	return vs.report(func(a adapter) error { return a.SampleTaken(ctx, s) })
+	key := factKey{kind: 'm', session: s.SessionID, connector: s.Connector, at: s.At.UnixNano(), context: s.Context}
+	return vs.report(key, func(a adapter) error { return a.SampleTaken(ctx, s) })
 }
 
 func (vs *versions) SessionEnded(ctx context.Context, s station.SessionEnd) error {
-	return vs.report(func(a adapter) error { return a.SessionEnded(ctx, s) })
+	return vs.report(factKey{kind: 'e', session: s.SessionID}, func(a adapter) error { return a.SessionEnded(ctx, s) })
+}
+
+// factKey tells a fact the station reports again from a new one.
+type factKey struct {
+	kind      byte
+	session   string
+	connector int
+	at        int64
+	context   station.SampleContext
 }
 
 // report passes a fact to the versions that write it; the fact is durable
-// once each has.
-func (vs *versions) report(f func(adapter) error) error {
+// once each has. Before the first choice a version that wrote the fact
+// when another failed is not given it again when the station retries
+// (key: the fact; the zero key for one that cannot fail).
+func (vs *versions) report(key factKey, f func(adapter) error) error {
 	if vs.chosen.Load() {
 		return f(vs.current().adapter)
 	}
@@ -191,9 +210,29 @@ func (vs *versions) report(f func(adapter) error) error {
 	if vs.chosen.Load() { // chosen while this waited
 		return f(vs.current().adapter)
 	}
+	vs.writtenMu.Lock()
+	done := vs.written[key]
+	vs.writtenMu.Unlock()
 	var errs []error
 	for _, v := range vs.list {
-		errs = append(errs, f(v.adapter))
+		if slices.Contains(done, v) {
+			continue
+		}
+		if err := f(v.adapter); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		done = append(done, v)
+	}
+	vs.writtenMu.Lock()
+	defer vs.writtenMu.Unlock()
+	if len(errs) == 0 || key == (factKey{}) {
+		delete(vs.written, key)
+	} else {
+		if vs.written == nil {
+			vs.written = map[factKey][]*version{}
+		}
+		vs.written[key] = done
 	}
 	return errors.Join(errs...)
 }
