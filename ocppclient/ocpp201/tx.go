@@ -192,6 +192,7 @@ func (c *Charger) step(n int, trigger TriggerReason, at time.Time, ev event) err
 }
 
 func (c *Charger) startTx(n int, e *evseState, ev event) error {
+	prevRemote := e.remote
 	e.tx = &txState{id: newTxID(), held: map[string]bool{}, session: e.session, started: ev.at}
 	c.pricingTxStarted(n)
 	for p, v := range conditions(e) {
@@ -208,7 +209,13 @@ func (c *Charger) startTx(n int, e *evseState, ev event) error {
 	if e.authorized && ev.token == "" {
 		ev.token = e.idToken
 	}
-	return c.emit(n, e, ev)
+	if err := c.emit(n, e, ev); err != nil {
+		// Not queued (a full disk): no transaction yet, so that the
+		// station's report of the fact again starts it then.
+		e.tx, e.remote = nil, prevRemote
+		return err
+	}
+	return nil
 }
 
 // emit queues one TransactionEvent of e's transaction and advances it.
@@ -481,6 +488,20 @@ func (c *Charger) sessionStarted(s station.SessionStart) (string, error) {
 		c.log.Warn("ocpp201 session start reported again", "session", s.SessionID)
 		return "", nil
 	}
+	// Put back if the event cannot be queued: the station reports the
+	// start again, and it must not then look reported.
+	prevSession, prevToken, prevAuthorized, prevConnected, prevRemote := e.session, e.idToken, e.authorized, e.connected, e.remote
+	var prevTxSession string
+	var prevRemoteStartID *int
+	if e.tx != nil {
+		prevTxSession, prevRemoteStartID = e.tx.session, e.tx.remoteStartID
+	}
+	undo := func() {
+		e.session, e.idToken, e.authorized, e.connected, e.remote = prevSession, prevToken, prevAuthorized, prevConnected, prevRemote
+		if e.tx != nil {
+			e.tx.session, e.tx.remoteStartID = prevTxSession, prevRemoteStartID
+		}
+	}
 	e.session, e.idToken, e.authorized, e.connected = s.SessionID, s.IDTag, true, true
 	trigger := TriggerReasonAuthorized
 	ev := event{token: s.IDTag, resID: s.ReservationID}
@@ -501,6 +522,7 @@ func (c *Charger) sessionStarted(s station.SessionStart) (string, error) {
 		c.reservationUsed(s.ReservationID)
 	}
 	if err := c.step(s.Connector, trigger, s.At, ev); err != nil {
+		undo()
 		return "", err
 	}
 	if e.tx == nil {
