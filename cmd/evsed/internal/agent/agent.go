@@ -185,6 +185,9 @@ type Agent struct {
 	// queue; the station reports to the active one.
 	versions  *versions
 	behaviour station.Config
+	// primary is the version expected to speak: the one a CSMS chose
+	// last, else the first offered (see logSize).
+	primary string
 
 	mu     sync.Mutex // guards client, stopClient, clientWait, redial, transportErr, stopStation, linkCtx
 	client *ocppclient.Client
@@ -349,12 +352,16 @@ func New(o Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
 	}
 	a.keys = keys
+	if a.primary, err = primaryVersion(o.DB, p+"agent", o.CSMS.Protocols); err != nil {
+		return nil, fmt.Errorf("agent %s: %w", o.ID, err)
+	}
 	a.queue, err = ocppclient.OpenQueue(o.DB, ocppclient.QueueOptions{
 		Bucket:        p + "queue",
 		MaxAttempts:   keys.Int(ocpp16.KeyTransactionMessageAttempts),
 		RetryInterval: keys.Duration(ocpp16.KeyTransactionMessageRetryInterval),
 		Clock:         a.clk,
 		NoLog:         o.NoQueueLog,
+		LogSize:       a.logSize(OCPP16),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("agent %s: %w", o.ID, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -109,6 +110,7 @@ func (a *Agent) newOCPP201(o Options, m shared) (*version, error) {
 		RetryInterval: vars.Seconds(devicemodel.MessageAttemptIntervalTxEvent),
 		Clock:         a.clk,
 		NoLog:         o.NoQueueLog,
+		LogSize:       a.logSize(OCPP201),
 	})
 	if err != nil {
 		return nil, err
@@ -342,4 +344,39 @@ func openVariables(db *bbolt.DB, bucket string, defs []devicemodel.Definition, i
 			return nil, err
 		}
 	}
+}
+
+// spareLogSize is the log of a queue whose version is not expected to
+// speak: the copies written before the first registration, or the
+// messages of a CSMS that changed version, until the next start. The
+// primary version's queue gets the default (256 KiB), allocated up front:
+// two of those would take half of a small data partition for one copy
+// that is dropped at the first registration.
+const spareLogSize = 16 << 10
+
+// logSize returns the queue log size for version name.
+func (a *Agent) logSize(name string) int {
+	if name == a.primary {
+		return 0 // the queue's default
+	}
+	return spareLogSize
+}
+
+// primaryVersion is the version expected to speak: the one a CSMS chose
+// last (persisted in bucket by versions.activate), else the first of
+// protocols (1.6 when none).
+func primaryVersion(db *bbolt.DB, bucket string, protocols []string) (string, error) {
+	if len(protocols) == 0 {
+		protocols = []string{OCPP16}
+	}
+	primary := protocols[0]
+	err := db.View(func(tx *bbolt.Tx) error {
+		if b := tx.Bucket([]byte(bucket)); b != nil {
+			if v := string(b.Get(versionKey)); slices.Contains(protocols, v) {
+				primary = v
+			}
+		}
+		return nil
+	})
+	return primary, err
 }

@@ -403,3 +403,30 @@ func TestFanOutRetriesOnlyTheVersionThatFailed(t *testing.T) {
 		t.Errorf("next sample: %v, queued %d and %d", err, ok.samples, full.samples)
 	}
 }
+
+// The version expected to speak gets the full queue log, the other a
+// spare one: before any registration the first offered, afterwards the
+// one the CSMS chose, across a restart.
+func TestPrimaryVersionGetsTheFullLog(t *testing.T) {
+	db := openDB(t)
+	offered := []string{OCPP201, OCPP16}
+	if p, err := primaryVersion(db, "agent", offered); err != nil || p != OCPP201 {
+		t.Fatalf("before any choice: %q, %v; want the first offered", p, err)
+	}
+	vs, err := newVersions(db, "agent", []*version{{name: OCPP201, queue: nil}, {name: OCPP16, queue: nil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs.chosen.Store(true) // no queues to empty here
+	if _, _, _, err := vs.activate(vs.list[1]); err != nil {
+		t.Fatal(err)
+	}
+	p, err := primaryVersion(db, "agent", offered)
+	if err != nil || p != OCPP16 {
+		t.Fatalf("after a 1.6 CSMS chose: %q, %v; want ocpp1.6", p, err)
+	}
+	a := &Agent{primary: p}
+	if a.logSize(OCPP16) != 0 || a.logSize(OCPP201) != spareLogSize {
+		t.Errorf("log sizes 1.6 %d, 2.0.1 %d; want the default (0) and %d", a.logSize(OCPP16), a.logSize(OCPP201), spareLogSize)
+	}
+}

@@ -195,7 +195,7 @@ type CSMS struct {
 	// id; "" means standalone.
 	URL string `yaml:"url"`
 	// Protocols are the subprotocols offered, in order of preference;
-	// default ["ocpp1.6"]; list both and the CSMS picks.
+	// default ["ocpp2.0.1", "ocpp1.6"]: the CSMS picks.
 	Protocols []string `yaml:"protocols"`
 	// SecurityProfile is 0..3 (OCPP security profiles); default 0.
 	SecurityProfile int `yaml:"security_profile"`
@@ -255,7 +255,7 @@ func Defaults() Config {
 		DataDir:  "./evsed-data",
 		LogLevel: "info",
 		API:      API{Listen: "127.0.0.1:8090"},
-		CSMS:     CSMS{Protocols: []string{"ocpp1.6"}},
+		CSMS:     CSMS{Protocols: []string{"ocpp2.0.1", "ocpp1.6"}},
 		Watchdog: Watchdog{Interval: time.Second, Budget: 5 * time.Second},
 	}
 }

@@ -41,7 +41,7 @@ func TestDefaults(t *testing.T) {
 		{"data_dir", c.DataDir, "./evsed-data"},
 		{"api.listen", c.API.Listen, "127.0.0.1:8090"},
 		{"log_level", c.LogLevel, "info"},
-		{"protocols", c.CSMS.Protocols, []string{"ocpp1.6"}},
+		{"protocols", c.CSMS.Protocols, []string{"ocpp2.0.1", "ocpp1.6"}},
 		{"security_profile", c.CSMS.SecurityProfile, 0},
 		{"free charging standalone", c.FreeChargingEnabled(), true},
 		{"watchdog.interval", c.Watchdog.Interval, time.Second},
