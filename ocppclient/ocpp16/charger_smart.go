@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evsed/evsed/clock"
+	"github.com/evsed/evsed/ocppclient/internal/limits"
 	"github.com/evsed/evsed/ocppclient/smartcharging"
 	"github.com/evsed/evsed/station"
 	"periph.io/x/conn/v3/physic"
@@ -272,7 +273,7 @@ func (c *Charger) getCompositeSchedule(ctx context.Context, st Station, r *GetCo
 	}
 	site := math.Inf(1)
 	if c.opts.SiteLimit > 0 {
-		site = c.fromCurrent(c.opts.SiteLimit, u, stationPhases(snap))
+		site = c.fromCurrent(c.opts.SiteLimit, u, limits.StationPhases(snap))
 	}
 	var curve smartcharging.Curve
 	if n := r.ConnectorID; n > 0 {
@@ -286,7 +287,7 @@ func (c *Charger) getCompositeSchedule(ctx context.Context, st Station, r *GetCo
 			sum = append(sum, c.smart.profiles.Evaluate(query(cs.ID, cs.Phases, own)).
 				Cap(c.fromCurrent(cs.MaxCurrent, u, cs.Phases)))
 		}
-		stationCap := c.smart.profiles.Evaluate(query(0, stationPhases(snap), nil)).Cap(site)
+		stationCap := c.smart.profiles.Evaluate(query(0, limits.StationPhases(snap), nil)).Cap(site)
 		curve = smartcharging.Min(stationCap, smartcharging.Sum(sum...))
 	}
 	sched := &ChargingSchedule{
@@ -330,16 +331,6 @@ func (c *Charger) voltage() float64 {
 func (c *Charger) fromCurrent(a physic.ElectricCurrent, u smartcharging.RateUnit, phases int) float64 {
 	amps := float64(a) / float64(physic.Ampere)
 	return smartcharging.Convert(amps, smartcharging.Amperes, u, phases, 0, c.voltage())
-}
-
-// stationPhases is the phases of the grid connection: the most any
-// connector uses.
-func stationPhases(snap station.Snapshot) int {
-	n := 1
-	for _, cs := range snap.Connectors {
-		n = max(n, cs.Phases)
-	}
-	return n
 }
 
 // sessionOf is a connector's running session for the engine, keyed by the
@@ -467,22 +458,9 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 		}
 		return
 	}
-	now := c.clk.Now()
-	base := smartcharging.Query{Start: now, Duration: limitsHorizon, Unit: smartcharging.Amperes,
-		Location: c.opts.Location, Voltage: c.voltage()}
-	own := []smartcharging.Purpose{smartcharging.PurposeTxDefault, smartcharging.PurposeTx}
-	for _, cs := range snap.Connectors {
-		q := base
-		q.Connector, q.Phases, q.Session, q.Purposes = cs.ID, cs.Phases, sessionOf(cs), own
-		if err := st.SetLimits(ctx, cs.ID, limitSchedule(c.smart.profiles.Evaluate(q))); err != nil {
-			c.log.Warn("ocpp16 limits", "connector", cs.ID, "err", err)
-			return
-		}
-	}
-	q := base
-	q.Connector, q.Phases, q.Purposes = 0, stationPhases(snap), []smartcharging.Purpose{smartcharging.PurposeStationMax}
-	if err := st.SetLimits(ctx, 0, limitSchedule(c.smart.profiles.Evaluate(q))); err != nil {
-		c.log.Warn("ocpp16 limits", "connector", 0, "err", err)
+	q := limits.Query{Start: c.clk.Now(), Duration: limitsHorizon, Location: c.opts.Location, Voltage: c.voltage()}
+	if err := limits.Apply(ctx, st, snap, q, sessionOf, c.smart.profiles.Evaluate); err != nil {
+		c.log.Warn("ocpp16 limits", "err", err)
 		return
 	}
 	c.smart.limited = installed
@@ -499,22 +477,6 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 	} else {
 		c.smart.refresh = c.clk.AfterFunc(limitsRefresh, func() { c.refreshLimits(context.Background()) })
 	}
-}
-
-// limitSchedule turns a curve in amperes into the station's schedule.
-func limitSchedule(cv smartcharging.Curve) station.LimitSchedule {
-	out := make(station.LimitSchedule, 0, len(cv.Steps))
-	for _, s := range cv.Steps {
-		step := station.LimitStep{At: s.At, Current: station.NoLimit}
-		if !math.IsInf(s.Limit, 1) {
-			step.Current = physic.ElectricCurrent(math.Round(s.Limit*10)) * 100 * physic.MilliAmpere
-		}
-		if s.MinRate > 0 {
-			step.MinCurrent = physic.ElectricCurrent(math.Round(s.MinRate*10)) * 100 * physic.MilliAmpere
-		}
-		out = append(out, step)
-	}
-	return out
 }
 
 // stopLimits disarms the daily computation.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/ocppclient"
+	"github.com/evsed/evsed/ocppclient/internal/limits"
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 	"github.com/evsed/evsed/ocppclient/smartcharging"
 	"github.com/evsed/evsed/station"
@@ -495,7 +496,7 @@ func (c *Charger) getCompositeSchedule(ctx context.Context, st Station, r *GetCo
 	}
 	site := math.Inf(1)
 	if c.opts.SiteLimit > 0 {
-		site = c.fromCurrent(c.opts.SiteLimit, u, stationPhases(snap))
+		site = c.fromCurrent(c.opts.SiteLimit, u, limits.StationPhases(snap))
 	}
 	var curve smartcharging.Curve
 	if n := r.EVSEID; n > 0 {
@@ -510,7 +511,7 @@ func (c *Charger) getCompositeSchedule(ctx context.Context, st Station, r *GetCo
 		for _, cs := range snap.Connectors {
 			sum = append(sum, smartcharging.Evaluate(profiles, query(cs.ID, cs.Phases, own)).Cap(c.fromCurrent(cs.MaxCurrent, u, cs.Phases)))
 		}
-		stationCap := smartcharging.Evaluate(profiles, query(0, stationPhases(snap), nil)).Cap(site)
+		stationCap := smartcharging.Evaluate(profiles, query(0, limits.StationPhases(snap), nil)).Cap(site)
 		curve = smartcharging.Min(stationCap, smartcharging.Sum(sum...))
 	}
 	sched := &CompositeSchedule{EVSEID: r.EVSEID, Duration: r.Duration, ScheduleStart: NewDateTime(now), ChargingRateUnit: unit}
@@ -557,16 +558,6 @@ func (c *Charger) voltage() float64 {
 // fromCurrent converts a current per phase into unit u for phases phases.
 func (c *Charger) fromCurrent(a physic.ElectricCurrent, u smartcharging.RateUnit, phases int) float64 {
 	return smartcharging.Convert(float64(a)/float64(physic.Ampere), smartcharging.Amperes, u, phases, 0, c.voltage())
-}
-
-// stationPhases is the phases of the grid connection: the most any
-// connector uses.
-func stationPhases(snap station.Snapshot) int {
-	n := 1
-	for _, cs := range snap.Connectors {
-		n = max(n, cs.Phases)
-	}
-	return n
 }
 
 // activeProfiles are the profiles the limits come from: none while
@@ -716,22 +707,11 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 		return
 	}
 	sessions := c.txSessions()
-	now := c.clk.Now()
-	base := smartcharging.Query{Start: now, Duration: limitsHorizon, Unit: smartcharging.Amperes,
-		Location: c.opts.Location, Voltage: c.voltage()}
-	own := []smartcharging.Purpose{smartcharging.PurposeTxDefault, smartcharging.PurposeTx}
-	for _, cs := range snap.Connectors {
-		q := base
-		q.Connector, q.Phases, q.Session, q.Purposes = cs.ID, cs.Phases, sessions[cs.ID], own
-		if err := st.SetLimits(ctx, cs.ID, limitSchedule(smartcharging.Evaluate(profiles, q))); err != nil {
-			c.log.Warn("ocpp201 limits", "evse", cs.ID, "err", err)
-			return
-		}
-	}
-	q := base
-	q.Connector, q.Phases, q.Purposes = 0, stationPhases(snap), []smartcharging.Purpose{smartcharging.PurposeStationMax}
-	if err := st.SetLimits(ctx, 0, limitSchedule(smartcharging.Evaluate(profiles, q))); err != nil {
-		c.log.Warn("ocpp201 limits", "evse", 0, "err", err)
+	q := limits.Query{Start: c.clk.Now(), Duration: limitsHorizon, Location: c.opts.Location, Voltage: c.voltage()}
+	session := func(cs station.ConnectorSnapshot) *smartcharging.Session { return sessions[cs.ID] }
+	eval := func(q smartcharging.Query) smartcharging.Curve { return smartcharging.Evaluate(profiles, q) }
+	if err := limits.Apply(ctx, st, snap, q, session, eval); err != nil {
+		c.log.Warn("ocpp201 limits", "err", err)
 		return
 	}
 	c.sc.limited = installed
@@ -746,22 +726,6 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 	} else {
 		c.sc.refresh = c.clk.AfterFunc(limitsRefresh, func() { c.refreshLimits(c.runContext()) })
 	}
-}
-
-// limitSchedule turns a curve in amperes into the station's schedule.
-func limitSchedule(cv smartcharging.Curve) station.LimitSchedule {
-	out := make(station.LimitSchedule, 0, len(cv.Steps))
-	for _, s := range cv.Steps {
-		step := station.LimitStep{At: s.At, Current: station.NoLimit}
-		if !math.IsInf(s.Limit, 1) {
-			step.Current = physic.ElectricCurrent(math.Round(s.Limit*10)) * 100 * physic.MilliAmpere
-		}
-		if s.MinRate > 0 {
-			step.MinCurrent = physic.ElectricCurrent(math.Round(s.MinRate*10)) * 100 * physic.MilliAmpere
-		}
-		out = append(out, step)
-	}
-	return out
 }
 
 // stopLimits disarms the daily computation.
