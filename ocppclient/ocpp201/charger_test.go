@@ -3,6 +3,7 @@ package ocpp201
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -412,5 +413,47 @@ func TestActionTable(t *testing.T) {
 	}
 	if len(seen) != 64 {
 		t.Errorf("%d actions, OCPP 2.0.1 has 64", len(seen))
+	}
+}
+
+// A Started event the queue refuses (a full disk; here a closed queue)
+// leaves no transaction and no session behind: the station reports the
+// start again, and that report must start the transaction with seqNo 0,
+// not be taken for a repeat.
+func TestStartRefusedByTheQueueIsRetried(t *testing.T) {
+	r := newRig(t, nil)
+	r.register()
+	ctx := context.Background()
+	now := r.clk.Now()
+	start := station.SessionStart{Connector: 1, SessionID: "s1", IDTag: "CARD", MeterStart: 1000 * meter.WattHour, At: now}
+	r.ch.StatusChanged(station.StatusChange{Connector: 1, Status: station.Preparing, At: now})
+	if err := r.queue.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.ch.SessionStarted(ctx, start); err == nil {
+		t.Fatal("SessionStarted succeeded on a closed queue")
+	}
+	if e := r.ch.evses[1]; e.tx != nil || e.session != "" || e.authorized {
+		t.Fatalf("after the refused start: tx %v session %q authorized %v; want none left", e.tx, e.session, e.authorized)
+	}
+	// Room again: a queue on the same files takes the station's retry.
+	q, err := ocppclient.OpenQueue(r.db, ocppclient.QueueOptions{LogPath: filepath.Join(r.dir, "queue.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.queue, r.ch.queue = q, q
+	if err := r.ch.SessionStarted(ctx, start); err != nil {
+		t.Fatal(err)
+	}
+	started := r.queued(ActionTransactionEvent)
+	if len(started) != 1 {
+		t.Fatalf("%d TransactionEvents queued after the retry, want the Started", len(started))
+	}
+	var ev TransactionEventRequest
+	if err := json.Unmarshal(started[0], &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.EventType != TransactionEventKindStarted || ev.SeqNo != 0 || ev.IDToken == nil || ev.IDToken.IDToken != "CARD" {
+		t.Errorf("queued %s seq %d token %+v, want Started seq 0 with the card", ev.EventType, ev.SeqNo, ev.IDToken)
 	}
 }

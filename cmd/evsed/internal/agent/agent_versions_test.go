@@ -12,6 +12,7 @@ import (
 	"github.com/lorenzodonini/ocpp-go/ocpp2.0.1/transactions"
 	types201 "github.com/lorenzodonini/ocpp-go/ocpp2.0.1/types"
 
+	"github.com/evsed/evsed/ocppclient/firmware"
 	"github.com/evsed/evsed/ocppclient/ocpp201/devicemodel"
 	"github.com/evsed/evsed/station"
 
@@ -428,5 +429,32 @@ func TestPrimaryVersionGetsTheFullLog(t *testing.T) {
 	a := &Agent{primary: p}
 	if a.logSize(OCPP16) != 0 || a.logSize(OCPP201) != spareLogSize {
 		t.Errorf("log sizes 1.6 %d, 2.0.1 %d; want the default (0) and %d", a.logSize(OCPP16), a.logSize(OCPP201), spareLogSize)
+	}
+}
+
+// machineAdapter records the firmware notices it is given.
+type machineAdapter struct {
+	adapter
+	noMachinery
+	notices []firmware.Notice
+}
+
+func (m *machineAdapter) FirmwareNotice(n firmware.Notice) { m.notices = append(m.notices, n) }
+
+// A firmware notice goes to the version whose CSMS asked for the update
+// (its Origin), also when another version is active by then (a restart
+// resumed it under another CSMS); a notice without an origin goes to the
+// active version.
+func TestFirmwareNoticesFollowTheirOrigin(t *testing.T) {
+	v16, v201 := &machineAdapter{}, &machineAdapter{}
+	a := &Agent{versions: &versions{list: []*version{{name: OCPP201, adapter: v201}, {name: OCPP16, adapter: v16}}}}
+	a.versions.active.Store(a.versions.list[0]) // 2.0.1 speaks now
+	a.machineryOf(OCPP16).FirmwareNotice(firmware.Notice{RequestID: 1})
+	a.machineryOf("").FirmwareNotice(firmware.Notice{RequestID: 2})
+	if len(v16.notices) != 1 || v16.notices[0].RequestID != 1 {
+		t.Errorf("1.6 got %+v, want the notice of its own request 1", v16.notices)
+	}
+	if len(v201.notices) != 1 || v201.notices[0].RequestID != 2 {
+		t.Errorf("2.0.1 got %+v, want the notice without an origin", v201.notices)
 	}
 }
