@@ -26,11 +26,12 @@ const fleetDBName = "evsed-fleet.db"
 
 // fleetPageSize is the bbolt page size of a new fleet database (an existing
 // one keeps the size it was made with). Every station has a handful of
-// small buckets, and with the OS's 4 KiB pages most of each page is empty:
-// 1 KiB pages make the file (and the pages of it mapped into the process,
-// which count in its RSS) about a third as large, 3 KiB per station rather
-// than 11.
-const fleetPageSize = 1024
+// small buckets, each a page of its own once it holds sub-buckets or more
+// than a quarter of a page, and with the OS's 4 KiB pages most of each
+// page is empty. The file's pages are mapped into the process and count
+// in its RSS: 512-byte pages make it 2.4 KB per station after a short run
+// at 1,000 stations, against 3.6 KB with 1 KiB pages and 11 KB with 4 KiB.
+const fleetPageSize = 512
 
 // ocppKeyFlags collects repeated --ocpp KEY=VALUE flags.
 type ocppKeyFlags map[string]string

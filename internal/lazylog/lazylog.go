@@ -22,7 +22,67 @@ import (
 // enabled, and drops it afterwards. Further With calls on the result add to
 // its attributes the same way.
 func With(l *slog.Logger, args ...any) *slog.Logger {
+	if attr, ok := onlyAttr(args); ok {
+		// The common case, a station's id or a connector's number: the
+		// logger and its handler in one 64-byte allocation.
+		o := &one{h: single{inner: l.Handler(), attr: attr}}
+		o.logger = *slog.New(&o.h)
+		return &o.logger
+	}
 	return slog.New(handler{inner: l.Handler()}).With(args...)
+}
+
+// onlyAttr returns the attribute args make when they make exactly one, as
+// slog.Logger.With reads them: a key and its value, or an Attr.
+func onlyAttr(args []any) (slog.Attr, bool) {
+	switch len(args) {
+	case 1:
+		a, ok := args[0].(slog.Attr)
+		return a, ok
+	case 2:
+		if key, ok := args[0].(string); ok {
+			return slog.Any(key, args[1]), true
+		}
+	}
+	return slog.Attr{}, false
+}
+
+// one is a logger with its handler, allocated together.
+type one struct {
+	logger slog.Logger
+	h      single
+}
+
+// single holds one attribute for inner until a record needs it.
+type single struct {
+	inner slog.Handler
+	attr  slog.Attr
+}
+
+// Enabled implements slog.Handler.
+func (h *single) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.inner.Enabled(ctx, level)
+}
+
+// Handle implements slog.Handler.
+func (h *single) Handle(ctx context.Context, r slog.Record) error {
+	return h.inner.WithAttrs([]slog.Attr{h.attr}).Handle(ctx, r)
+}
+
+// WithAttrs implements slog.Handler; the attributes stay unformatted.
+func (h *single) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return h
+	}
+	return handler{inner: h.inner, attrs: append([]slog.Attr{h.attr}, attrs...)}
+}
+
+// WithGroup implements slog.Handler, as handler's does.
+func (h *single) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	return h.inner.WithAttrs([]slog.Attr{h.attr}).WithGroup(name)
 }
 
 // handler holds attributes for inner until a record needs them.

@@ -2,6 +2,7 @@ package lazylog
 
 import (
 	"bytes"
+	"io"
 	"log/slog"
 	"testing"
 )
@@ -32,6 +33,12 @@ func TestSameOutput(t *testing.T) {
 		{"below level", func(with func(*slog.Logger, ...any) *slog.Logger, l *slog.Logger) {
 			with(l, "cp", "X").Debug("send", "msg_id", "1")
 		}},
+		{"an Attr", func(with func(*slog.Logger, ...any) *slog.Logger, l *slog.Logger) {
+			with(with(l, slog.Int("connector", 2)), "evse", 1).Warn("fault")
+		}},
+		{"a key without a value", func(with func(*slog.Logger, ...any) *slog.Logger, l *slog.Logger) {
+			with(l, "lonely").Info("odd")
+		}},
 		{"no attrs", func(with func(*slog.Logger, ...any) *slog.Logger, l *slog.Logger) {
 			with(l).Info("plain")
 		}},
@@ -55,4 +62,16 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 		return slog.Attr{}
 	}
 	return a
+}
+
+// BenchmarkWith reports what a derived logger costs (B/op is what a station
+// or connector keeps for its logger).
+func BenchmarkWith(b *testing.B) {
+	base := slog.New(slog.NewTextHandler(io.Discard, nil))
+	b.ReportAllocs()
+	var keep *slog.Logger
+	for b.Loop() {
+		keep = With(base, "station", "CP0001")
+	}
+	_ = keep
 }

@@ -65,7 +65,8 @@ func (d *driver) play(e event) {
 	cnt := d.f.counters
 	if e.c == nil {
 		d.launch(e.m)
-		for _, c := range e.m.conns {
+		for i := range e.m.conns {
+			c := &e.m.conns[i]
 			c.cur = c.plan.next()
 			d.push(event{at: e.at.Add(c.cur.Idle), m: e.m, c: c, step: stepPlug})
 		}

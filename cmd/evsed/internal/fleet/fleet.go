@@ -110,7 +110,7 @@ type member struct {
 	index int
 	agent *agent.Agent
 	board *halsim.Board
-	conns []*driven
+	conns []driven // allocated once: events point into it
 }
 
 // driven is one connector's place in the scenario; the driver goroutine
@@ -118,7 +118,7 @@ type member struct {
 type driven struct {
 	m    *member
 	n    int // connector number, 1-based
-	plan *planner
+	plan planner
 	cur  Session
 	done int // sessions played to the end
 }
@@ -196,7 +196,7 @@ func (f *Fleet) newMember(index int, id string) (*member, error) {
 	if err != nil {
 		return nil, err
 	}
-	var conns []station.ConnectorConfig
+	conns := make([]station.ConnectorConfig, 0, o.Connectors)
 	for _, c := range board.Connectors() {
 		conns = append(conns, station.ConnectorConfig{Hardware: c, Meter: board.Meter(c.ID)})
 	}
@@ -235,8 +235,11 @@ func (f *Fleet) newMember(index int, id string) (*member, error) {
 		return nil, err
 	}
 	m := &member{id: id, index: index, agent: a, board: board}
-	for n := 1; n <= o.Connectors; n++ {
-		m.conns = append(m.conns, &driven{m: m, n: n, plan: newPlanner(o.Scenario, o.Seed, index, n, o.Connectors)})
+	m.conns = make([]driven, o.Connectors)
+	for i := range m.conns {
+		d := &m.conns[i]
+		d.m, d.n = m, i+1
+		d.plan.init(&f.opts.Scenario, o.Seed, index, d.n, o.Connectors)
 	}
 	return m, nil
 }

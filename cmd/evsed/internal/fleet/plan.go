@@ -69,26 +69,29 @@ type Session struct {
 }
 
 // planner draws one connector's sessions. It is not safe for concurrent
-// use; the driver goroutine owns it.
+// use; the driver goroutine owns it. The fleet holds one per connector,
+// inside the connector's driven: its generator's state is held here and
+// the scenario is the fleet's, shared.
 type planner struct {
-	rng      *rand.Rand
-	sc       Scenario
+	pcg      rand.PCG
+	rng      rand.Rand // draws from pcg
+	sc       *Scenario
 	idleMean time.Duration
 	drawn    int
 }
 
-// newPlanner seeds the planner of connector (1-based) of the station at
+// init seeds p as the planner of connector (1-based) of the station at
 // index (0-based) in a fleet whose stations have conns connectors. The
 // stream depends only on seed, index and connector, so that a station's
-// plan does not change with the size of the fleet.
-func newPlanner(sc Scenario, seed uint64, index, connector, conns int) *planner {
+// plan does not change with the size of the fleet. p must not move
+// afterwards: its generator reads p.pcg.
+func (p *planner) init(sc *Scenario, seed uint64, index, connector, conns int) {
 	cycle := time.Duration(float64(conns) / sc.PlugRate * float64(time.Hour))
 	busy := (sc.SwipeMin+sc.SwipeMax)/2 + (sc.ChargeMin+sc.ChargeMax)/2
-	return &planner{
-		rng:      rand.New(rand.NewPCG(seed, uint64(index)<<16|uint64(connector))),
-		sc:       sc,
-		idleMean: max(cycle-busy, minIdle),
-	}
+	p.pcg = *rand.NewPCG(seed, uint64(index)<<16|uint64(connector))
+	p.rng = *rand.New(&p.pcg)
+	p.sc = sc
+	p.idleMean = max(cycle-busy, minIdle)
 }
 
 // uniform draws a duration in [lo, hi].
@@ -136,7 +139,8 @@ func Plan(sc Scenario, seed uint64, index, connector, conns, n int) ([]Session, 
 	if err != nil {
 		return nil, err
 	}
-	p := newPlanner(sc, seed, index, connector, conns)
+	p := new(planner)
+	p.init(&sc, seed, index, connector, conns)
 	out := make([]Session, n)
 	for i := range out {
 		out[i] = p.next()
