@@ -170,6 +170,11 @@ func cmdFleet(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "evsed fleet: %d stations x %d connectors, ids %s..., csms %s, storage %s, seed %d, built in %v\n",
 		*stations, *conns, *prefix, *csmsURL, storage, *seed, time.Since(built).Round(time.Millisecond))
 
+	// The fleet's stations share one executable: the same trim as evsed
+	// run's, first once every station has started, as their connects and
+	// first registrations touch code the steady state does not run.
+	defer startTrimmer(f.RampUp()+startupTrimDelay, trimEvery, trimSlack)()
+
 	sigCtx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *duration > 0 {
@@ -286,8 +291,11 @@ func printSummary(w io.Writer, first, last, final fleet.Snapshot, ms *runtime.Me
 		}
 	}
 	perStation := float64(last.Goroutines) / float64(max(last.Started, 1))
+	n := float64(max(last.Started, 1))
 	fmt.Fprintf(w, "  goroutines %d while running (%.1f per station); Go heap in use %d MiB, stacks %d MiB, from the OS %d MiB\n",
 		last.Goroutines, perStation, ms.HeapInuse>>20, ms.StackInuse>>20, ms.Sys>>20)
+	fmt.Fprintf(w, "  per station: heap in use %.1f KB, stacks %.1f KB, from the OS %.1f KB\n",
+		float64(ms.HeapInuse)/n/1000, float64(ms.StackInuse)/n/1000, float64(ms.Sys)/n/1000)
 }
 
 // writeHeapProfile writes the heap profile after a GC, so that it shows

@@ -89,9 +89,7 @@ func evsed(args []string, stdout, stderr io.Writer) int {
 	case "halt":
 		return cmdHalt(rest, stdout, stderr)
 	case "fleet":
-		// The fleet's stations share one executable: the same trim.
-		defer startTrimmer(startupTrimDelay, trimEvery, trimSlack)()
-		return cmdFleet(rest, stdout, stderr)
+		return cmdFleet(rest, stdout, stderr) // trims once the stations are up
 	case "version":
 		fmt.Fprintln(stdout, "evsed", version)
 		return exitOK

@@ -305,6 +305,10 @@ func (f *Fleet) Run(ctx context.Context) error {
 	return nil
 }
 
+// RampUp is the time over which Run starts the stations (Options.Ramp,
+// or its default).
+func (f *Fleet) RampUp() time.Duration { return f.opts.Ramp }
+
 // Snapshot returns the counts so far.
 func (f *Fleet) Snapshot() Snapshot {
 	c := f.counters
