@@ -1,14 +1,17 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"runtime"
 	"sync"
+	"time"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
-	"github.com/evsed/evsed/internal/lazylog"
 	"github.com/evsed/evsed/meter"
 	metersim "github.com/evsed/evsed/meter/sim"
 	"periph.io/x/conn/v3/physic"
@@ -59,11 +62,15 @@ type Options struct {
 // Board is a simulated EVSE board. Build it with New; it is safe for
 // concurrent use.
 type Board struct {
-	name    string
-	clk     clock.Clock
-	log     *slog.Logger
-	voltage physic.ElectricPotential
-	conns   []*conn // index id-1; the slice is immutable
+	name       string
+	clk        clock.Clock
+	log        *slog.Logger // without the board's name: see logAt
+	voltage    physic.ElectricPotential
+	maxCurrent physic.ElectricCurrent // every outlet's rating per phase
+	conns      []conn                 // index id-1; the slice is immutable
+	wired      uint8                  // phases wired to every outlet, 1 or 3
+	// phaseSwitch gives every outlet a phase relay between 1 and wired.
+	phaseSwitch bool
 
 	// mu guards the mutable fields of every conn, and input. It is never
 	// held while calling the sink; the meters' locks nest inside it.
@@ -83,6 +90,9 @@ func New(o Options) (*Board, error) {
 	}
 	if o.Connectors == 0 {
 		o.Connectors = 2
+	}
+	if o.Connectors > math.MaxInt32 {
+		return nil, fmt.Errorf("hal/sim: %d connectors", o.Connectors)
 	}
 	if o.MaxCurrent == 0 {
 		o.MaxCurrent = 32 * physic.Ampere
@@ -110,37 +120,57 @@ func New(o Options) (*Board, error) {
 		o.Name = "sim"
 	}
 	b := &Board{
-		conns:   make([]*conn, 0, o.Connectors),
-		name:    o.Name,
-		clk:     clock.Or(o.Clock),
-		log:     o.Logger,
-		voltage: o.Voltage,
-		events:  newEventQueue(),
+		// One allocation for all connectors rather than one each.
+		conns:       make([]conn, o.Connectors),
+		name:        o.Name,
+		clk:         clock.Or(o.Clock),
+		log:         o.Logger,
+		voltage:     o.Voltage,
+		maxCurrent:  o.MaxCurrent,
+		wired:       uint8(o.Phases),
+		phaseSwitch: o.PhaseSwitch && o.Phases == 3,
 	}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
-	// Lazily: a fleet holds thousands of boards that rarely log.
-	b.log = lazylog.With(b.log, "board", o.Name)
-	b.events.log = b.log
-	now := b.clk.Now()
-	for id := 1; id <= o.Connectors; id++ {
-		c := &conn{b: b, id: id, maxCurrent: o.MaxCurrent, phases: o.Phases, wired: o.Phases, ev: ev, sensed: hal.PilotA,
-			phaseSwitch: o.PhaseSwitch && o.Phases == 3}
-		c.meas = b.measure(c)
+	for i := range b.conns {
+		c := &b.conns[i]
+		c.b, c.id, c.phases, c.sensed = b, int32(i+1), b.wired, hal.PilotA
+		c.setEV(ev)
 		c.meter, err = metersim.New(metersim.Options{
-			Name:    fmt.Sprintf("%s meter %d", o.Name, id),
+			Name:    fmt.Sprintf("%s meter %d", o.Name, i+1),
 			Clock:   b.clk,
 			Start:   o.MeterStart,
-			Initial: c.meas,
+			Initial: b.measure(c),
 		})
 		if err != nil {
-			return nil, fmt.Errorf("hal/sim: connector %d: %w", id, err)
+			return nil, fmt.Errorf("hal/sim: connector %d: %w", i+1, err)
 		}
-		c.battery.Reset(now, 0, 0)
-		b.conns = append(b.conns, c)
+		c.plugImport = o.MeterStart
 	}
 	return b, nil
+}
+
+// logAt writes a log record with the board's name as attribute "board", as
+// b.log.With("board", name) would, but derives that logger only for a
+// record the handler writes: a fleet holds thousands of boards that hardly
+// ever log, and a logger kept per board costs each of them ~100 B.
+func (b *Board) logAt(level slog.Level, msg string, args ...any) { b.output(level, msg, args) }
+
+// debug is logAt at slog.LevelDebug.
+func (b *Board) debug(msg string, args ...any) { b.output(slog.LevelDebug, msg, args) }
+
+// output is logAt's body; its caller's caller is the record's source.
+func (b *Board) output(level slog.Level, msg string, args []any) {
+	ctx := context.Background()
+	if !b.log.Enabled(ctx, level) {
+		return
+	}
+	var pc [1]uintptr
+	runtime.Callers(3, pc[:]) // skip Callers, output and logAt or debug
+	r := slog.NewRecord(time.Now(), level, msg, pc[0])
+	r.Add(args...)
+	_ = b.log.Handler().WithAttrs([]slog.Attr{slog.String("board", b.name)}).Handle(ctx, r)
 }
 
 // String implements hal.Board.
@@ -154,19 +184,20 @@ func (b *Board) Name() string { return b.name }
 // keeps no second copy of what the station keeps.
 func (b *Board) Connectors() []hal.Connector {
 	out := make([]hal.Connector, 0, len(b.conns))
-	for _, c := range b.conns {
+	for i := range b.conns {
+		c := &b.conns[i]
 		hc := hal.Connector{
-			ID:         c.id,
+			ID:         int(c.id),
 			Pilot:      (*pilot)(c),
 			Contactor:  (*contactor)(c),
 			Lock:       (*lock)(c),
 			RCD:        (*rcd)(c),
 			Indicator:  (*indicator)(c),
 			Display:    (*display)(c),
-			MaxCurrent: c.maxCurrent,
-			Phases:     c.wired,
+			MaxCurrent: b.maxCurrent,
+			Phases:     int(b.wired),
 		}
-		if c.phaseSwitch {
+		if b.phaseSwitch {
 			hc.PhaseSwitch = (*phaseRelay)(c)
 		}
 		out = append(out, hc)
@@ -188,7 +219,8 @@ func (b *Board) Meter(n int) *metersim.Meter {
 func (b *Board) Halt() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, c := range b.conns {
+	for i := range b.conns {
+		c := &b.conns[i]
 		b.openLocked(c, "halt")
 		c.out, c.offer = outNegative, 0
 		c.shown = hal.ShowOff
@@ -202,7 +234,7 @@ func (b *Board) conn(n int) (*conn, error) {
 	if n < 1 || n > len(b.conns) {
 		return nil, fmt.Errorf("%w: %d (have 1-%d)", ErrNoConnector, n, len(b.conns))
 	}
-	return b.conns[n-1], nil
+	return &b.conns[n-1], nil
 }
 
 // do runs f on connector n under b.mu and brings the model up to date.

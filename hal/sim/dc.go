@@ -267,12 +267,11 @@ func NewDC(o DCOptions) (*DCBoard, error) {
 	if o.Step == 0 {
 		o.Step = 100 * time.Millisecond
 	}
-	b := &DCBoard{name: o.Name, clk: clock.Or(o.Clock), log: o.Logger, step: o.Step, module: m, events: newEventQueue()}
+	b := &DCBoard{name: o.Name, clk: clock.Or(o.Clock), log: o.Logger, step: o.Step, module: m}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
 	b.log = lazylog.With(b.log, "board", o.Name)
-	b.events.log = b.log
 	now := b.clk.Now()
 	for id := 1; id <= o.Connectors; id++ {
 		c := &dconn{b: b, id: id, modules: o.Modules, ratedV: o.MaxVoltage, ratedI: o.MaxCurrent, ratedP: o.MaxPower,
@@ -348,19 +347,27 @@ func (b *DCBoard) Halt() error {
 
 // Run implements hal.Board; see Board.Run.
 func (b *DCBoard) Run(ctx context.Context, sink hal.Sink) error {
-	return b.events.run(ctx, sink, b.initialStates)
+	return b.events.run(ctx, sink, b.initialStates, b)
 }
 
 // Start delivers events as Board.Start does.
 func (b *DCBoard) Start(sink hal.Sink) (stop func(), err error) {
-	return b.events.start(sink, b.initialStates)
+	return b.events.start(sink, b.initialStates, b)
+}
+
+// emit queues e for Run or Start; b.mu is held, as for Board.emit.
+func (b *DCBoard) emit(e hal.Event) { b.events.emit(e, b) }
+
+// logAt logs to the board's logger (the queue's warnings).
+func (b *DCBoard) logAt(level slog.Level, msg string, args ...any) {
+	b.log.Log(context.Background(), level, msg, args...)
 }
 
 func (b *DCBoard) initialStates() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, c := range b.conns {
-		b.events.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: c.sensed, Detail: "initial state"})
+		b.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: c.sensed, Detail: "initial state"})
 	}
 }
 
@@ -449,7 +456,7 @@ func (b *DCBoard) Swipe(n int, idTag string) error {
 		if idTag == "" {
 			return fmt.Errorf("hal/sim: connector %d: empty id tag", n)
 		}
-		b.events.emit(hal.Event{Connector: n, Kind: hal.CardPresented, IDTag: idTag})
+		b.emit(hal.Event{Connector: n, Kind: hal.CardPresented, IDTag: idTag})
 		return nil
 	})
 }
@@ -476,20 +483,20 @@ func (b *DCBoard) Fault(n int, kind FaultKind) error {
 		case FaultIsolation:
 			if !c.isoFault {
 				c.isoFault = true
-				b.events.emit(hal.Event{Connector: n, Kind: hal.IsolationAlarm, Detail: "simulated insulation fault"})
+				b.emit(hal.Event{Connector: n, Kind: hal.IsolationAlarm, Detail: "simulated insulation fault"})
 			}
 		case FaultPrecharge:
 			c.prechargeFault = true
 		case FaultModule:
 			if !c.moduleFault {
 				c.moduleFault = true
-				b.events.emit(hal.Event{Connector: n, Kind: hal.SupplyFault, Detail: "simulated power module 1 fault"})
+				b.emit(hal.Event{Connector: n, Kind: hal.SupplyFault, Detail: "simulated power module 1 fault"})
 			}
 		case FaultWeld:
 			if !c.welded {
 				c.welded = true
 				if !c.closed {
-					b.events.emit(hal.Event{Connector: n, Kind: hal.ContactorWelded, Detail: "feedback closed while commanded open"})
+					b.emit(hal.Event{Connector: n, Kind: hal.ContactorWelded, Detail: "feedback closed while commanded open"})
 				}
 			}
 		case FaultMeter:
@@ -499,7 +506,7 @@ func (b *DCBoard) Fault(n int, kind FaultKind) error {
 		case FaultClear:
 			c.isoFault, c.prechargeFault, c.moduleFault, c.welded, c.meterFail = false, false, false, false, false
 			b.setEstopLocked(false)
-			b.events.emit(hal.Event{Connector: n, Kind: hal.FaultCleared, Detail: "simulated faults cleared"})
+			b.emit(hal.Event{Connector: n, Kind: hal.FaultCleared, Detail: "simulated faults cleared"})
 		default:
 			return fmt.Errorf("%w: %q (want isolation, precharge, module, weld, meter, estop or clear)", ErrFaultKind, kind)
 		}
@@ -528,7 +535,7 @@ func (b *DCBoard) setEstopLocked(pressed bool) {
 			b.openLocked(c, "emergency stop")
 		}
 	}
-	b.events.emit(hal.Event{Kind: hal.EmergencyStop, Active: pressed, Detail: "simulated emergency stop"})
+	b.emit(hal.Event{Kind: hal.EmergencyStop, Active: pressed, Detail: "simulated emergency stop"})
 	for _, c := range b.conns {
 		b.updateLocked(c)
 	}
@@ -670,7 +677,7 @@ func (b *DCBoard) openLocked(c *dconn, why string) {
 	c.closed = false
 	b.log.Debug("DC contactor opened", "connector", c.id, "why", why)
 	if c.welded {
-		b.events.emit(hal.Event{Connector: c.id, Kind: hal.ContactorWelded, Detail: "feedback closed while commanded open (" + why + ")"})
+		b.emit(hal.Event{Connector: c.id, Kind: hal.ContactorWelded, Detail: "feedback closed while commanded open (" + why + ")"})
 	}
 }
 
@@ -790,12 +797,12 @@ func (b *DCBoard) updateLocked(c *dconn) {
 	}
 	if s != c.sensed {
 		c.sensed = s
-		b.events.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: s})
+		b.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: s})
 	}
 	req := c.request()
 	if req.Communicating != c.lastReq.Communicating || req.Ready != c.lastReq.Ready ||
 		req.Closed != c.lastReq.Closed || req.Stop != c.lastReq.Stop {
-		b.events.emit(hal.Event{Connector: c.id, Kind: hal.VehicleChanged})
+		b.emit(hal.Event{Connector: c.id, Kind: hal.VehicleChanged})
 	}
 	c.lastReq = req
 	b.armLocked()

@@ -54,8 +54,8 @@ func (b *Board) Plug(n int) error {
 			return fmt.Errorf("%w: connector %d: already plugged in", ErrTransition, n)
 		}
 		c.plugged, c.wantCharge, c.full = true, false, false
-		c.battery.Reset(b.clk.Now(), 0, 0)
-		b.log.Debug("EV plugged in", "connector", n)
+		c.plugImport = c.meter.Energy()
+		b.debug("EV plugged in", "connector", n)
 		return nil
 	})
 }
@@ -72,7 +72,7 @@ func (b *Board) Charge(n int) error {
 			return fmt.Errorf("%w: connector %d: the EV's battery is full", ErrTransition, n)
 		}
 		c.wantCharge = true
-		b.log.Debug("EV asks for energy", "connector", n)
+		b.debug("EV asks for energy", "connector", n)
 		return nil
 	})
 }
@@ -85,7 +85,7 @@ func (b *Board) Pause(n int) error {
 			return fmt.Errorf("%w: connector %d: no EV plugged in", ErrTransition, n)
 		}
 		c.wantCharge = false
-		b.log.Debug("EV pauses", "connector", n)
+		b.debug("EV pauses", "connector", n)
 		return nil
 	})
 }
@@ -97,7 +97,7 @@ func (b *Board) Unplug(n int) error {
 			return fmt.Errorf("%w: connector %d: no EV plugged in", ErrTransition, n)
 		}
 		c.plugged, c.wantCharge = false, false
-		b.log.Debug("EV unplugged", "connector", n)
+		b.debug("EV unplugged", "connector", n)
 		return nil
 	})
 }
@@ -121,7 +121,7 @@ func (b *Board) SetEV(n int, ev EV) error {
 		return err
 	}
 	return b.do(n, func(c *conn) error {
-		c.ev = ev
+		c.setEV(ev)
 		return nil
 	})
 }

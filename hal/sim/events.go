@@ -18,30 +18,39 @@ import (
 // without bound.
 const maxQueued = 4096
 
-// eventQueue is a board's event queue and its delivery to a sink.
+// eventQueue is a board's event queue and its delivery to a sink. The zero
+// value is ready. It keeps no logger: the board passes itself (a logger)
+// where the queue may warn, which costs a fleet of thousands of boards
+// nothing per board.
 type eventQueue struct {
-	log *slog.Logger // set by the board before use
-
-	qmu     sync.Mutex // guards queue, dropped, running, sink and pumping
+	qmu     sync.Mutex // guards the fields below
 	queue   []hal.Event
 	dropped int
-	running bool
-	wake    chan struct{} // capacity 1: the queue may be non-empty
+	// wake (capacity 1: the queue may be non-empty) is made by the first
+	// Run: boards that Start, as the fleet's do, never need it.
+	wake chan struct{}
 	// sink is the sink of Start, nil unless started; pumping says a pump
 	// goroutine is delivering to it (it alone, so events stay in order).
-	sink    hal.Sink
-	pumping bool
-	pumpWG  sync.WaitGroup // the pump goroutine, if any
+	sink hal.Sink
+	// pumpDone, when not nil, is closed when the pump goroutine ends; a
+	// stop that has to wait for the pump makes it.
+	pumpDone chan struct{}
+	gen      uint32 // counts Run and Start calls, so that a stale stop does nothing
+	running  bool
+	pumping  bool
 }
 
-func newEventQueue() eventQueue { return eventQueue{wake: make(chan struct{}, 1)} }
+// logger is what a board is to its queue: where its warnings go.
+type logger interface {
+	logAt(level slog.Level, msg string, args ...any)
+}
 
 // Run implements hal.Board. It delivers the events queued before it, then
 // reports every connector's current CP state (Detail "initial state"), then
 // delivers events in order until ctx ends, and returns nil then. Only one Run
 // (or Start) may run at a time; the sink is called from Run's goroutine only.
 func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
-	return b.events.run(ctx, sink, b.initialStates)
+	return b.events.run(ctx, sink, b.initialStates, b)
 }
 
 // Start delivers events to sink as Run does (the queued ones, then every
@@ -57,24 +66,26 @@ func (b *Board) Run(ctx context.Context, sink hal.Sink) error {
 // Run or Start may be active at a time; after stop, Run or Start may be
 // called again.
 func (b *Board) Start(sink hal.Sink) (stop func(), err error) {
-	return b.events.start(sink, b.initialStates)
+	return b.events.start(sink, b.initialStates, b)
 }
 
 // initialStates queues every connector's current CP state.
 func (b *Board) initialStates() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, c := range b.conns {
-		b.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: c.sensed, Detail: "initial state"})
+	for i := range b.conns {
+		c := &b.conns[i]
+		b.emit(hal.Event{Connector: int(c.id), Kind: hal.PilotChanged, Pilot: c.sensed, Detail: "initial state"})
 	}
 }
 
 // emit queues e for Run or Start. It never blocks; b.mu is held by the
 // caller, so the queue's order is the order of the state changes.
-func (b *Board) emit(e hal.Event) { b.events.emit(e) }
+func (b *Board) emit(e hal.Event) { b.events.emit(e, b) }
 
-// run is Board.Run's body: initial queues the boards' initial events.
-func (q *eventQueue) run(ctx context.Context, sink hal.Sink, initial func()) error {
+// run is Board.Run's body: initial queues the boards' initial events, log
+// takes the queue's warnings.
+func (q *eventQueue) run(ctx context.Context, sink hal.Sink, initial func(), log logger) error {
 	if sink == nil {
 		return errors.New("hal/sim: nil sink")
 	}
@@ -84,6 +95,11 @@ func (q *eventQueue) run(ctx context.Context, sink hal.Sink, initial func()) err
 		return ErrRunning
 	}
 	q.running = true
+	q.gen++
+	if q.wake == nil {
+		q.wake = make(chan struct{}, 1)
+	}
+	wake := q.wake
 	q.qmu.Unlock()
 	defer func() {
 		q.qmu.Lock()
@@ -99,7 +115,7 @@ func (q *eventQueue) run(ctx context.Context, sink hal.Sink, initial func()) err
 		q.queue, q.dropped = nil, 0
 		q.qmu.Unlock()
 		if dropped > 0 {
-			q.log.Warn("simulated events dropped: queue full", "dropped", dropped)
+			log.logAt(slog.LevelWarn, "simulated events dropped: queue full", "dropped", dropped)
 		}
 		for _, e := range evs {
 			sink(e)
@@ -110,13 +126,13 @@ func (q *eventQueue) run(ctx context.Context, sink hal.Sink, initial func()) err
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-q.wake:
+		case <-wake:
 		}
 	}
 }
 
 // start is Board.Start's body.
-func (q *eventQueue) start(sink hal.Sink, initial func()) (stop func(), err error) {
+func (q *eventQueue) start(sink hal.Sink, initial func(), log logger) (stop func(), err error) {
 	if sink == nil {
 		return nil, errors.New("hal/sim: nil sink")
 	}
@@ -126,6 +142,8 @@ func (q *eventQueue) start(sink hal.Sink, initial func()) (stop func(), err erro
 		return nil, ErrRunning
 	}
 	q.running = true
+	q.gen++
+	gen := q.gen
 	q.sink = sink
 	q.qmu.Unlock()
 
@@ -133,35 +151,51 @@ func (q *eventQueue) start(sink hal.Sink, initial func()) (stop func(), err erro
 	// before Start ahead of them.
 	initial()
 
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			q.qmu.Lock()
-			q.sink = nil
-			q.qmu.Unlock()
-			q.pumpWG.Wait()
-			q.qmu.Lock()
-			q.running = false
-			q.qmu.Unlock()
-		})
-	}, nil
+	// A closure of q and gen rather than a sync.Once: the generation tells a
+	// repeated (or stale) stop, and costs a fleet of boards less.
+	return func() { q.stop(gen) }, nil
+}
+
+// stop is the stop of the Start that made generation gen: it ends the
+// delivery and waits for a sink call in progress. It does nothing once that
+// Start was stopped, also after a later Run or Start; a concurrent second
+// stop waits as the first one does.
+func (q *eventQueue) stop(gen uint32) {
+	q.qmu.Lock()
+	if q.gen != gen || !q.running {
+		q.qmu.Unlock()
+		return
+	}
+	q.sink = nil
+	done := q.pumpDone
+	if q.pumping && done == nil {
+		done = make(chan struct{})
+		q.pumpDone = done
+	}
+	q.qmu.Unlock()
+	if done != nil {
+		<-done
+	}
+	q.qmu.Lock()
+	if q.gen == gen {
+		q.running = false
+	}
+	q.qmu.Unlock()
 }
 
 // startPumpLocked starts the pump goroutine unless it runs; q.qmu is held.
-func (q *eventQueue) startPumpLocked() {
+func (q *eventQueue) startPumpLocked(log logger) {
 	if q.pumping || q.sink == nil {
 		return
 	}
 	q.pumping = true
-	q.pumpWG.Add(1)
-	go q.pump()
+	go q.pump(log)
 }
 
 // pump hands the queued events to Start's sink, oldest first, one at a
 // time (so that stop leaves the rest queued), and ends when the queue is
 // empty or Start's stop was called.
-func (q *eventQueue) pump() {
-	defer q.pumpWG.Done()
+func (q *eventQueue) pump(log logger) {
 	for {
 		q.qmu.Lock()
 		sink, dropped := q.sink, q.dropped
@@ -169,6 +203,10 @@ func (q *eventQueue) pump() {
 			q.pumping = false
 			if len(q.queue) == 0 {
 				q.queue = nil // an idle board keeps no backlog array
+			}
+			if q.pumpDone != nil {
+				close(q.pumpDone)
+				q.pumpDone = nil
 			}
 			q.qmu.Unlock()
 			return
@@ -183,7 +221,7 @@ func (q *eventQueue) pump() {
 		}
 		q.qmu.Unlock()
 		if dropped > 0 {
-			q.log.Warn("simulated events dropped: queue full", "dropped", dropped)
+			log.logAt(slog.LevelWarn, "simulated events dropped: queue full", "dropped", dropped)
 		}
 		if ok {
 			sink(e)
@@ -192,19 +230,21 @@ func (q *eventQueue) pump() {
 }
 
 // emit queues e. It never blocks; the board's lock is held by the caller,
-// so the queue's order is the order of the state changes.
-func (q *eventQueue) emit(e hal.Event) {
+// so the queue's order is the order of the state changes. log is the
+// board, for the pump's warnings.
+func (q *eventQueue) emit(e hal.Event, log logger) {
 	q.qmu.Lock()
 	if len(q.queue) >= maxQueued {
 		q.dropped++
 	} else {
 		q.queue = append(q.queue, e)
 	}
-	q.startPumpLocked()
+	q.startPumpLocked(log)
+	wake := q.wake
 	q.qmu.Unlock()
 	select {
-	case q.wake <- struct{}{}:
-	default: // a wake-up is pending already
+	case wake <- struct{}{}:
+	default: // a wake-up is pending already, or nobody Runs
 	}
 }
 

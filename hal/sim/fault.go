@@ -72,7 +72,7 @@ func (b *Board) Fault(n int, kind FaultKind) error {
 		default:
 			return fmt.Errorf("%w: %q (want rcd, weld, diode, meter or clear)", ErrFaultKind, kind)
 		}
-		b.log.Debug("simulated fault", "connector", n, "kind", string(kind))
+		b.debug("simulated fault", "connector", n, "kind", string(kind))
 		return nil
 	})
 }

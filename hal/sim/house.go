@@ -284,9 +284,10 @@ func (b *Board) Currents() [3]physic.ElectricCurrent {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	var out [3]physic.ElectricCurrent
-	for _, c := range b.conns {
+	for i := range b.conns {
+		m := b.measure(&b.conns[i])
 		for p := range out {
-			out[p] += c.meas.Current[p]
+			out[p] += m.Current[p]
 		}
 	}
 	return out

@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/hal"
+	"github.com/evsed/evsed/meter"
 	metersim "github.com/evsed/evsed/meter/sim"
 	"periph.io/x/conn/v3/physic"
 )
@@ -31,41 +33,68 @@ const (
 
 // conn is one simulated outlet. The fields after the first block are guarded
 // by Board.mu.
+//
+// A fleet simulator builds thousands of connectors, so conn is kept small
+// (88 B on 64-bit): what is the same for every outlet of a board lives in
+// Board, the measurement and the EV's energy are derived (measure,
+// evEnergy) rather than kept, the EV's model is held in compact fields, and
+// what most connectors never use (the timers, the display's texts) is
+// allocated on first use.
 type conn struct {
-	b           *Board
-	id          int
-	maxCurrent  physic.ElectricCurrent
-	wired       int  // phases wired to the outlet, 1 or 3
-	phaseSwitch bool // a phase relay switches between 1 and wired
-	meter       *metersim.Meter
+	b     *Board
+	meter *metersim.Meter
 
-	phases        int // phases connected now: wired, or 1 by the phase relay
-	ev            EV
+	offer physic.ElectricCurrent // with outPWM: the current offered (>= 6 A)
+	// plugImport is the meter's import register when the EV was plugged in:
+	// the EV's energy is what the meter counted since (evEnergy). The meter
+	// sees the same power at the same instants as the EV would, so a second
+	// integrator for the battery would only repeat it.
+	plugImport meter.Energy
+	// The EV model (see EV), its phases below.
+	evMaxCurrent physic.ElectricCurrent
+	evCapacity   meter.Energy
+	timers       *connTimers // nil until a timer is first armed
+	// screen holds the display's texts; nil while they are all empty (the
+	// flags below say whether anything is shown).
+	screen *screenText
+
+	id            int32  // 1-based, immutable
+	phaseSwitches uint32 // times the phase relay switched
+	phases        uint8  // phases connected now: Board.wired, or 1 by the phase relay
+	evPhases      uint8  // 1-3
 	out           output
-	offer         physic.ElectricCurrent // with outPWM: the current offered (>= 6 A)
+	sensed        hal.PilotState
+	shown         hal.Indication
+	display       displayFlags // what the display shows, with screen
 	plugged       bool
 	wantCharge    bool // the EV asks for energy (Charge, not yet Pause)
 	evReady       bool // the EV presents C
-	full          bool // the battery reached ev.Capacity since plug-in
-	sensed        hal.PilotState
+	full          bool // the battery reached evCapacity since plug-in
 	closed        bool // commanded state of the contactor
 	welded        bool
 	rcd           bool
 	diode         bool
 	meterFail     bool
 	locked        bool
-	shown         hal.Indication
-	meas          metersim.Measurement // what the meter was last told
-	battery       metersim.Integrator  // energy into the EV since plug-in
-	batteryTimer  clock.Timer          // fires when the battery is due full; nil when none
-	batteryGen    uint64               // invalidates stale battery timer callbacks
-	forceTimer    clock.Timer          // the 6 s rule; nil when not armed
-	forceGen      uint64               // invalidates stale force-open callbacks
-	phaseSwitches int                  // times the phase relay switched
-	// screen is what the connector's driver display shows; nil until the
-	// station first shows something (a fleet builds thousands of
-	// connectors that never do).
-	screen *hal.Screen
+}
+
+// connTimers are a connector's timers, allocated when one is first armed
+// (most simulated connectors never arm one) and kept from then on, so that
+// the generations stay monotonic. Guarded by Board.mu.
+type connTimers struct {
+	battery    clock.Timer // fires when the battery is due full; nil when none
+	batteryGen uint64      // invalidates stale battery timer callbacks
+	force      clock.Timer // the 6 s rule; nil when not armed
+	forceGen   uint64      // invalidates stale force-open callbacks
+}
+
+// evEnergy returns the energy into the EV since it was plugged in (since
+// New while none was). b.mu is held.
+func (c *conn) evEnergy() meter.Energy { return c.meter.Energy() - c.plugImport }
+
+// setEV makes ev (with defaults filled in) the model of c's EV.
+func (c *conn) setEV(ev EV) {
+	c.evMaxCurrent, c.evCapacity, c.evPhases = ev.MaxCurrent, ev.Capacity, uint8(ev.Phases)
 }
 
 // evOffered returns the current the EV reads from the pilot: the current of
@@ -99,8 +128,8 @@ func sense(c *conn) hal.PilotState {
 // and the EV's current while it is in C/D behind an electrically closed
 // contactor.
 func (b *Board) measure(c *conn) metersim.Measurement {
-	m := metersim.Measurement{Phases: c.phases}
-	for i := range c.phases {
+	m := metersim.Measurement{Phases: int(c.phases)}
+	for i := range m.Phases {
 		m.Voltage[i] = b.voltage
 	}
 	if !c.sensed.VehicleReady() || !(c.closed || c.welded) {
@@ -110,8 +139,8 @@ func (b *Board) measure(c *conn) metersim.Measurement {
 	if !ok {
 		return m
 	}
-	a = min(a, c.ev.MaxCurrent)
-	for i := range min(c.ev.Phases, c.phases) {
+	a = min(a, c.evMaxCurrent)
+	for i := range min(c.evPhases, c.phases) {
 		m.Current[i] = a
 	}
 	return m
@@ -124,22 +153,22 @@ func (b *Board) openLocked(c *conn, why string) {
 		return
 	}
 	c.closed = false
-	b.log.Debug("contactor opened", "connector", c.id, "why", why)
+	b.debug("contactor opened", "connector", c.id, "why", why)
 	if c.welded {
-		b.emit(hal.Event{Connector: c.id, Kind: hal.ContactorWelded, Detail: "feedback closed while commanded open (" + why + ")"})
+		b.emit(hal.Event{Connector: int(c.id), Kind: hal.ContactorWelded, Detail: "feedback closed while commanded open (" + why + ")"})
 	}
 }
 
-// update brings c's derived state up to date after any change: battery, the
-// EV's CP state, the driver's safety reactions, the meter and the timers.
+// update brings c's derived state up to date after any change: the battery,
+// the EV's CP state, the driver's safety reactions, the meter and the
+// timers.
 // b.mu is held.
 func (b *Board) update(c *conn) {
-	now := b.clk.Now()
-
-	c.battery.Advance(now)
-	if c.plugged && !c.full && c.ev.Capacity > 0 && c.battery.Import() >= c.ev.Capacity {
-		c.full = true
-		b.log.Debug("EV battery full", "connector", c.id, "energy", c.battery.Import())
+	if c.plugged && !c.full && c.evCapacity > 0 {
+		if e := c.evEnergy(); e >= c.evCapacity {
+			c.full = true
+			b.debug("EV battery full", "connector", c.id, "energy", e)
+		}
 	}
 
 	switch {
@@ -152,7 +181,7 @@ func (b *Board) update(c *conn) {
 	if s := sense(c); s != c.sensed {
 		old := c.sensed
 		c.sensed = s
-		b.emit(hal.Event{Connector: c.id, Kind: hal.PilotChanged, Pilot: s})
+		b.emit(hal.Event{Connector: int(c.id), Kind: hal.PilotChanged, Pilot: s})
 		if old.VehicleReady() && !s.VehicleReady() {
 			// The driver's fast path: no waiting for the station.
 			b.openLocked(c, "pilot "+old.String()+"->"+s.String())
@@ -161,47 +190,60 @@ func (b *Board) update(c *conn) {
 
 	// The 6 s rule: armed once when the PWM stops under a closed contactor
 	// while the EV stays in C, disarmed when any of that ends.
+	t := c.timers
 	forceDue := c.closed && c.sensed.VehicleReady() && c.out != outPWM
 	switch {
-	case forceDue && c.forceTimer == nil:
-		c.forceGen++
-		gen := c.forceGen
-		c.forceTimer = b.clk.AfterFunc(ForceOpenDelay, func() { b.forceOpen(c, gen) })
-	case !forceDue && c.forceTimer != nil:
-		c.forceTimer.Stop()
-		c.forceTimer = nil
-		c.forceGen++
+	case forceDue && (t == nil || t.force == nil):
+		t = c.armTimers()
+		t.forceGen++
+		gen := t.forceGen
+		t.force = b.clk.AfterFunc(ForceOpenDelay, func() { b.forceOpen(c, gen) })
+	case !forceDue && t != nil && t.force != nil:
+		t.force.Stop()
+		t.force = nil
+		t.forceGen++
 	}
 
-	if m := b.measure(c); m != c.meas {
-		c.meas = m
-		c.meter.Update(m)
-	}
-	c.battery.SetPower(now, c.meas.Power())
+	// The meter is told on every update, changed or not: integrating an
+	// unchanged power is exact, and so the connector keeps no copy of what
+	// it last told the meter.
+	c.meter.Update(b.measure(c))
 
-	if c.batteryTimer != nil {
-		c.batteryTimer.Stop()
-		c.batteryTimer = nil
+	if t != nil {
+		if t.battery != nil {
+			t.battery.Stop()
+			t.battery = nil
+		}
+		t.batteryGen++
 	}
-	c.batteryGen++
-	if c.plugged && !c.full && c.ev.Capacity > 0 {
-		if d, ok := c.battery.Until(c.ev.Capacity); ok {
-			gen := c.batteryGen
-			c.batteryTimer = b.clk.AfterFunc(d, func() { b.batteryDue(c, gen) })
+	if c.plugged && !c.full && c.evCapacity > 0 {
+		if d, ok := c.meter.Until(c.plugImport + c.evCapacity); ok {
+			t = c.armTimers()
+			gen := t.batteryGen
+			t.battery = b.clk.AfterFunc(d, func() { b.batteryDue(c, gen) })
 		}
 	}
+}
+
+// armTimers returns c's timers, allocating them on first use. b.mu is held.
+func (c *conn) armTimers() *connTimers {
+	if c.timers == nil {
+		c.timers = new(connTimers)
+	}
+	return c.timers
 }
 
 // forceOpen is the 6 s rule's timer callback.
 func (b *Board) forceOpen(c *conn, gen uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if gen != c.forceGen || c.forceTimer == nil {
+	t := c.timers
+	if gen != t.forceGen || t.force == nil {
 		return // disarmed (or re-armed) after this timer was set
 	}
-	c.forceTimer = nil
-	c.forceGen++
-	b.log.Warn("PWM stopped while the EV stays in C: contactor forced open", "connector", c.id, "after", ForceOpenDelay)
+	t.force = nil
+	t.forceGen++
+	b.logAt(slog.LevelWarn, "PWM stopped while the EV stays in C: contactor forced open", "connector", c.id, "after", ForceOpenDelay)
 	b.openLocked(c, "PWM stopped for 6 s in C")
 	b.update(c)
 }
@@ -211,7 +253,7 @@ func (b *Board) forceOpen(c *conn, gen uint64) {
 func (b *Board) batteryDue(c *conn, gen uint64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if gen != c.batteryGen {
+	if gen != c.timers.batteryGen {
 		return
 	}
 	b.update(c)

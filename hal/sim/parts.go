@@ -47,7 +47,7 @@ func (p *pilot) Offer(a physic.ElectricCurrent) error {
 	b, c := p.b, (*conn)(p)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	a = min(a, c.maxCurrent)
+	a = min(a, b.maxCurrent)
 	if a < hal.MinOffer {
 		c.out, c.offer = outStandby, 0
 	} else {
@@ -217,10 +217,10 @@ func (r *phaseRelay) SetPhases(n int) error {
 	if c.closed || c.welded {
 		return fmt.Errorf("%s: %w: contactor closed", r, hal.ErrInterlock)
 	}
-	if c.phases != n {
-		c.phases = n
+	if int(c.phases) != n {
+		c.phases = uint8(n)
 		c.phaseSwitches++
-		b.log.Debug("phase relay switched", "connector", c.id, "phases", n)
+		b.debug("phase relay switched", "connector", c.id, "phases", n)
 	}
 	b.update(c)
 	return nil
@@ -230,5 +230,5 @@ func (r *phaseRelay) SetPhases(n int) error {
 func (r *phaseRelay) Phases() int {
 	r.b.mu.Lock()
 	defer r.b.mu.Unlock()
-	return r.phases
+	return int(r.phases)
 }

@@ -39,11 +39,10 @@ func (b *Board) State(n int) (ConnectorState, error) {
 	if err != nil {
 		return ConnectorState{}, err
 	}
-	now := b.clk.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c.battery.Advance(now)
 	offered, _ := evOffered(c)
+	m := b.measure(c)
 	return ConnectorState{
 		Plugged:       c.plugged,
 		Charging:      c.wantCharge && !c.full,
@@ -59,11 +58,11 @@ func (b *Board) State(n int) (ConnectorState, error) {
 		MeterFault:    c.meterFail,
 		Locked:        c.locked,
 		Indication:    c.shown,
-		Phases:        c.phases,
-		PhaseSwitches: c.phaseSwitches,
-		Power:         c.meas.Power(),
-		EVEnergy:      c.battery.Import(),
-		Meter:         c.meas,
+		Phases:        int(c.phases),
+		PhaseSwitches: int(c.phaseSwitches),
+		Power:         m.Power(),
+		EVEnergy:      c.evEnergy(),
+		Meter:         m,
 	}, nil
 }
 
@@ -83,5 +82,5 @@ func (b *Board) Measurement(n int) metersim.Measurement {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return c.meas
+	return b.measure(c)
 }

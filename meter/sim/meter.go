@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
+	"unique"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/meter"
@@ -68,14 +70,21 @@ type Options struct {
 // Meter is a simulated energy meter. It is safe for concurrent use; its lock
 // is a leaf (no method calls out while holding it), so a simulator may call
 // Update while holding its own lock.
+//
+// The fleet simulator holds thousands of meters, so the fields are laid out
+// to fit the 160 B allocation class: the name is interned (a fleet has a
+// handful of distinct names), the measurement is kept without its int-sized
+// phase count, which shares a word with failing.
 type Meter struct {
-	name string
+	name unique.Handle[string]
 	clk  clock.Clock
 	freq physic.Frequency
 
 	mu      sync.Mutex // guards the fields below
 	integ   Integrator
-	meas    Measurement
+	voltage [3]physic.ElectricPotential // of the last Update (or Initial)
+	current [3]physic.ElectricCurrent   // of the last Update (or Initial)
+	phases  uint8                       // of the last Update, normalized to 1-3
 	failing bool
 }
 
@@ -86,21 +95,33 @@ func New(o Options) (*Meter, error) {
 	if o.Start < 0 {
 		return nil, fmt.Errorf("meter sim: negative start register %v", o.Start)
 	}
-	m := &Meter{name: o.Name, clk: clock.Or(o.Clock), freq: o.Frequency, meas: o.Initial}
-	if m.name == "" {
-		m.name = "sim"
+	if o.Name == "" {
+		o.Name = "sim"
 	}
+	m := &Meter{name: unique.Make(o.Name), clk: clock.Or(o.Clock), freq: o.Frequency}
 	if m.freq == 0 {
 		m.freq = 50 * physic.Hertz
 	}
+	m.setLocked(o.Initial)
 	now := m.clk.Now()
 	m.integ.Reset(now, o.Start, 0)
 	m.integ.SetPower(now, o.Initial.Power())
 	return m, nil
 }
 
+// setLocked records x as the values at the terminals; m.mu is held (or m
+// not shared yet).
+func (m *Meter) setLocked(x Measurement) {
+	m.voltage, m.current, m.phases = x.Voltage, x.Current, uint8(x.phases())
+}
+
+// measurement returns what setLocked recorded; m.mu is held.
+func (m *Meter) measurement() Measurement {
+	return Measurement{Phases: int(m.phases), Voltage: m.voltage, Current: m.current}
+}
+
 // String implements meter.Meter.
-func (m *Meter) String() string { return m.name }
+func (m *Meter) String() string { return m.name.Value() }
 
 // Update records that the metered values changed to x now: energy up to now
 // is integrated with the previous power, from now on with x's. The metered
@@ -109,7 +130,7 @@ func (m *Meter) Update(x Measurement) {
 	now := m.clk.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.meas = x
+	m.setLocked(x)
 	m.integ.SetPower(now, x.Power())
 }
 
@@ -132,34 +153,47 @@ func (m *Meter) Energy() meter.Energy {
 	return m.integ.Import()
 }
 
+// Until returns how long from now the import register takes to reach
+// target at the current power, as Integrator.Until: 0, true when it has;
+// false when the current power never gets there. The simulated board's EV
+// is full at a register value, and sets its timer with it.
+func (m *Meter) Until(target meter.Energy) (time.Duration, bool) {
+	now := m.clk.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.integ.Advance(now)
+	return m.integ.Until(target)
+}
+
 // Read implements meter.Meter. It does not block.
 func (m *Meter) Read(ctx context.Context) (meter.Reading, error) {
 	if err := ctx.Err(); err != nil {
-		return meter.Reading{}, fmt.Errorf("meter %s: read: %w", m.name, err)
+		return meter.Reading{}, fmt.Errorf("meter %s: read: %w", m, err)
 	}
 	now := m.clk.Now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failing {
-		return meter.Reading{}, fmt.Errorf("meter %s: read: %w", m.name, errSimulated)
+		return meter.Reading{}, fmt.Errorf("meter %s: read: %w", m, errSimulated)
 	}
 	m.integ.Advance(now)
+	meas := m.measurement()
 	r := meter.Reading{
 		Time: now,
 		Fields: meter.FieldEnergyImport | meter.FieldEnergyExport | meter.FieldPower |
 			meter.FieldPowerPhases | meter.FieldCurrent | meter.FieldVoltage |
 			meter.FieldFrequency | meter.FieldPowerFactor,
-		Phases:       m.meas.phases(),
+		Phases:       meas.phases(),
 		EnergyImport: m.integ.Import(),
 		EnergyExport: m.integ.Export(),
-		Power:        m.meas.Power(),
+		Power:        meas.Power(),
 		Frequency:    m.freq,
 		PowerFactor:  1,
 	}
 	for i := range r.Phases {
-		r.PowerPhase[i] = m.meas.PhasePower(i)
-		r.Current[i] = m.meas.Current[i]
-		r.Voltage[i] = m.meas.Voltage[i]
+		r.PowerPhase[i] = meas.PhasePower(i)
+		r.Current[i] = meas.Current[i]
+		r.Voltage[i] = meas.Voltage[i]
 	}
 	return r, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/evsed/evsed/clock"
 	"github.com/evsed/evsed/meter"
@@ -298,5 +299,81 @@ func TestIntegratorExtremes(t *testing.T) {
 	g.Advance(t0.Add(math.MaxInt64)) // must not panic in bits.Div64
 	if g.Power() != math.MaxInt64 {
 		t.Fatal("power lost")
+	}
+}
+
+// The fleet simulator holds thousands of meters: 160 B (64-bit) is a Go
+// allocation size class, and one byte more costs 16 per meter.
+func TestMeterSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the size is budgeted for 64-bit platforms")
+	}
+	if got := unsafe.Sizeof(Meter{}); got > 160 {
+		t.Errorf("Meter is %d B, budget 160 B", got)
+	}
+}
+
+// Updates that do not change the values change nothing in the registers:
+// a simulator may call Update on every change of its own state.
+func TestRepeatedUpdatesCountTheSame(t *testing.T) {
+	clk := clock.NewFake(t0)
+	x := threePhase(16 * physic.Ampere)
+	once, err := New(Options{Clock: clk, Initial: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	often, err := New(Options{Clock: clk, Initial: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 7919 { // 1 h in steps of 454.6 ms
+		clk.Advance(time.Hour / 7919)
+		often.Update(x)
+	}
+	if a, b := once.Energy(), often.Energy(); a != b || a == 0 {
+		t.Fatalf("import %v with one Update, %v with an Update per step; want equal and > 0", a, b)
+	}
+}
+
+// Until says when the import register reaches a value at the current
+// power: advancing by it reaches the value, a nanosecond less does not.
+func TestMeterUntil(t *testing.T) {
+	x := threePhase(16 * physic.Ampere) // 11040 W
+	cases := []struct {
+		name    string
+		initial Measurement
+		start   meter.Energy
+		target  meter.Energy
+		want    time.Duration // with ok
+		ok      bool
+	}{
+		{"11.04 kW to 11.04 kWh", x, 0, 11040 * meter.WattHour, time.Hour, true},
+		{"on top of the start register", x, 500 * meter.WattHour, 500*meter.WattHour + 184*meter.WattHour, time.Minute, true},
+		{"reached already", x, 2 * meter.WattHour, meter.WattHour, 0, true},
+		{"no power", Measurement{}, 0, meter.WattHour, 0, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			clk := clock.NewFake(t0)
+			m, err := New(Options{Clock: clk, Initial: c.initial, Start: c.start})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, ok := m.Until(c.target)
+			if d != c.want || ok != c.ok {
+				t.Fatalf("Until = %v, %v; want %v, %v", d, ok, c.want, c.ok)
+			}
+			if !ok || d == 0 {
+				return
+			}
+			clk.Advance(d - 1)
+			if e := m.Energy(); e >= c.target {
+				t.Errorf("%v before: import %v, already at %v", time.Nanosecond, e, c.target)
+			}
+			clk.Advance(1)
+			if e := m.Energy(); e != c.target {
+				t.Errorf("after %v: import %v, want %v", d, e, c.target)
+			}
+		})
 	}
 }
