@@ -29,6 +29,9 @@ func trimExecutable() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := flush(exe); err != nil {
+		return 0, err
+	}
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return 0, err
@@ -76,6 +79,24 @@ func dropCache(exe string) error {
 	defer f.Close()
 	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
 		return fmt.Errorf("trim: fadvise %s: %w", exe, err)
+	}
+	return nil
+}
+
+// flush waits until the executable's pages in the page cache are on
+// storage, which is at once for an installed one. A page still dirty (a
+// binary written moments before it started: just updated, or just built)
+// is neither paged out nor dropped, and stays resident: a fleet started
+// right after its build kept 4.4 of its 5.9 MB of constant data after the
+// first trim. (fsync is allowed on a descriptor open for reading.)
+func flush(exe string) error {
+	f, err := os.Open(exe)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		return fmt.Errorf("trim: fdatasync %s: %w", exe, err)
 	}
 	return nil
 }
