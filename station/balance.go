@@ -20,10 +20,14 @@ import (
 func (s *Station) SetLimits(ctx context.Context, n int, sched LimitSchedule) error {
 	sched = sched.normalized()
 	return s.call(ctx, func(l *loop, done func(error)) {
+		var p *LimitSchedule // nil for none: most stations never get one
+		if sched != nil {
+			p = &sched
+		}
 		if n == 0 {
-			l.stationSched = sched
+			l.stationSched = p
 		} else if c := l.conn(n); c != nil {
-			c.sched = sched
+			c.sched = p
 		} else {
 			done(ErrNoConnector)
 			return
@@ -31,6 +35,14 @@ func (s *Station) SetLimits(ctx context.Context, n int, sched LimitSchedule) err
 		l.apply(nil)
 		done(nil)
 	})
+}
+
+// stationSchedule is the station-wide limit schedule; nil for none.
+func (l *loop) stationSchedule() LimitSchedule {
+	if l.stationSched == nil {
+		return nil
+	}
+	return *l.stationSched
 }
 
 // budget is the most every connector together may be offered at now, per
@@ -49,7 +61,7 @@ func (l *loop) budgetWhy(now time.Time) limitWhy {
 	if l.inputActive {
 		b.lower(limitWhy{l.s.opts.InputLimit, LimitExternal, "limit input active"})
 	}
-	b.lower(limitWhy{l.stationSched.at(now).Current, LimitProfile, "station charging profile"})
+	b.lower(limitWhy{l.stationSchedule().at(now).Current, LimitProfile, "station charging profile"})
 	if site := l.s.opts.SiteLimit; site > 0 {
 		b.lower(limitWhy{site, LimitSite, "station supply limit"})
 	}
@@ -71,7 +83,7 @@ func sourceInfo(src string) string {
 // reason and the least worth offering; off says the connector may not
 // draw now (a pv session waiting for surplus).
 func (l *loop) connCap(c *conn, now time.Time) (w limitWhy, floor physic.ElectricCurrent, off bool) {
-	step := c.sched.at(now)
+	step := c.schedule().at(now)
 	w = limitWhy{a: NoLimit}
 	if c.ext.activeAt(now) {
 		w.lower(limitWhy{c.ext.Current, LimitExternal, "connector external limit" + sourceInfo(c.ext.Source)})
@@ -81,7 +93,7 @@ func (l *loop) connCap(c *conn, now time.Time) (w limitWhy, floor physic.Electri
 		w.lower(sc)
 		off = o
 	}
-	w.lower(limitWhy{c.hw.MaxCurrent, LimitConnector, "connector rating"})
+	w.lower(limitWhy{c.hw().MaxCurrent, LimitConnector, "connector rating"})
 	return w, max(hal.MinOffer, step.MinCurrent), off
 }
 
@@ -243,12 +255,12 @@ func (l *loop) nextLimitChange(now time.Time) time.Time {
 			next = t
 		}
 	}
-	consider(l.stationSched.next(now))
+	consider(l.stationSchedule().next(now))
 	consider(l.nextExternalExpiry())
 	consider(l.gridDeadline())
 	consider(l.nextPhaseResume())
 	for _, c := range l.conns {
-		consider(c.sched.next(now))
+		consider(c.schedule().next(now))
 	}
 	return next
 }
@@ -257,7 +269,7 @@ func (l *loop) nextLimitChange(now time.Time) time.Time {
 // that a schedule's boundary reaches the pilot at that instant, without
 // polling.
 func (l *loop) armLimitTimer() {
-	now := l.s.clk.Now()
+	now := l.s.opts.Clock.Now()
 	next := l.nextLimitChange(now)
 	if next.Equal(l.limitDue) && l.limitTimer != nil {
 		return
@@ -271,7 +283,7 @@ func (l *loop) armLimitTimer() {
 		return
 	}
 	s := l.s
-	l.limitTimer = s.clk.AfterFunc(max(0, next.Sub(now)), func() {
+	l.limitTimer = s.opts.Clock.AfterFunc(max(0, next.Sub(now)), func() {
 		s.post(func(l *loop) {
 			if l.limitDue.Equal(next) {
 				l.limitTimer, l.limitDue = nil, time.Time{}

@@ -92,27 +92,26 @@ const (
 	availOff
 )
 
-// conn is one connector's state, owned by the loop.
+// conn is one connector's state, owned by the loop. The fleet simulator
+// holds thousands: state that most connectors never use (solar modes,
+// phase switching, pricing, DC, limit reports) hangs off a pointer made
+// when needed, and the small fields come last, together, so that they
+// pack.
 type conn struct {
-	id    int
-	hw    *hal.Connector // the station's Options.Connectors[id-1].Hardware
-	meter meter.Meter
-	log   *slog.Logger
+	id int
+	// st is the station, for hw, meter and logger.
+	st *Station
 
-	pilot     hal.PilotState       // last sensed
-	faults    map[faultKind]string // nil until the first fault
-	operative bool                 // Available per SetAvailability
-	scheduled availChange
+	faults map[faultKind]string // nil until the first fault
 
-	pending   *pending // a start waiting for authorization or a plug
-	sess      *session
-	finishing bool // a session ended and the cable is still plugged in
-	periodic  *repeater
+	pending *pending // a start waiting for authorization or a plug
+	sess    *session // its Sample.Periodic is a tick of the loop's ticker
 
-	// sched is the connector's limit schedule from the CSMS (SetLimits);
-	// grant is what the load sharing allows it now (see rebalance), never
-	// above MaxCurrent. Below hal.MinOffer no energy is offered.
-	sched LimitSchedule
+	// sched is the connector's limit schedule from the CSMS (SetLimits;
+	// nil for none, see schedule); grant is what the load sharing allows
+	// it now (see rebalance), never above MaxCurrent. Below hal.MinOffer
+	// no energy is offered.
+	sched *LimitSchedule
 	grant physic.ElectricCurrent
 	// changedAt is when the offered current last changed; after a
 	// decrease the vehicle may draw held until heldUntil (evReaction).
@@ -120,71 +119,175 @@ type conn struct {
 	held      physic.ElectricCurrent
 	heldUntil time.Time
 	// reservation is the reservation that holds this connector, nil when
-	// none; heldForAny says connector-0 reservations need it (every idle
-	// connector is held for them).
+	// none; heldForAny (below) says connector-0 reservations need it
+	// (every idle connector is held for them).
 	reservation *reservation
-	heldForAny  bool
 
 	// ext is the connector's external limit (SetExternalLimit); nil when
-	// none. chargeMode is its charge mode ("" = fast) and solar the solar
-	// modes' bookkeeping.
-	ext        *ExternalLimit
-	chargeMode ChargeMode
-	solar      solarState
+	// none. solar is the solar modes' bookkeeping, nil while it is all
+	// zero (outside a solar session); the charge mode is chargeMode below.
+	ext   *ExternalLimit
+	solar *solarState
 	// why is the limit that set the connector's target at the last
 	// apply, for the status (zero without a demand).
 	why    limitWhy
 	target physic.ElectricCurrent
-	// limitSeen is what was last reported to a LimitReporter.
-	limitSeen limitSeen
-	// phases is what the phase relay connects (with hw.PhaseSwitch; see
-	// activePhases), phaseSw the switching's bookkeeping.
-	phases  int
-	phaseSw phaseState
+	// limitSeen is what was last reported to a LimitReporter; nil before
+	// the first report (and always without a LimitReporter).
+	limitSeen *limitSeen
+	// phaseSw is the phase relay's state; nil without hw.PhaseSwitch.
+	phaseSw *phaseSwitch
 
-	// The latest good meter reading and the read bookkeeping.
-	reading    meter.Reading
-	readFails  int
-	reading1st bool          // a reading arrived since Run started
-	readBusy   bool          // a read request is with the sampler
-	readRound  uint64        // the meter tick of the read in flight
-	readReq    chan struct{} // to the sampler; nil without a meter
-	orphans    []orphan      // sessions of a previous run waiting for a reading to end
+	// The latest good meter reading and the read bookkeeping (also
+	// readFails, reading1st and readBusy below; the sessions of a
+	// previous run waiting for a reading are the loop's orphans).
+	reading meter.Reading
+	readReq chan struct{} // to the sampler; nil without a meter
 
-	// Commanded hardware state, so that apply commands changes only.
-	out     pilotOut
+	// Commanded hardware state, so that apply commands changes only (also
+	// out, closed and lockCmd below).
 	offered physic.ElectricCurrent
-	closed  bool
-	lockCmd bool // Lock commanded (and not since unlocked or failed)
 
-	// Last reported status.
-	status  Status
-	errCode ErrorCode
-	info    string
+	// Last reported status (also errCode below, as a code).
+	status Status
+	info   string
 
 	// price is the driver display and the session's pricing; nil until
-	// used (see pricing).
+	// used (see pricingOf).
 	price *pricing
 
 	// dc is the DC sequence's state; nil on AC connectors.
 	dc *dcState
+
+	readFails int32  // consecutive failed reads
+	readRound uint32 // the meter tick of the read in flight (its low 32 bits)
+	errCode   errorCode
+	pilot     hal.PilotState // last sensed
+	operative bool           // Available per SetAvailability
+	scheduled availChange
+	finishing bool // a session ended and the cable is still plugged in
+	// heldForAny: see reservation.
+	heldForAny bool
+	// chargeMode is the connector's charge mode (see mode).
+	chargeMode modeCode
+	reading1st bool // a reading arrived since Run started
+	readBusy   bool // a read request is with the sampler
+	out        pilotOut
+	closed     bool
+	lockCmd    bool // Lock commanded (and not since unlocked or failed)
+	// bare is the pricing state while price is nil (see bareState).
+	bare bareState
 }
 
-// newConn returns the state of the connector cc; cc must outlive it (it is
-// one of the station's Options.Connectors).
-func newConn(cc *ConnectorConfig, log *slog.Logger) *conn {
+// newConn returns the state of the connector cc, which is one of st's
+// Options.Connectors (see hw).
+func newConn(cc *ConnectorConfig, st *Station) *conn {
 	c := &conn{
 		id:         cc.Hardware.ID,
-		hw:         &cc.Hardware,
-		meter:      cc.Meter,
-		log:        lazylog.With(log, "connector", cc.Hardware.ID),
+		st:         st,
 		operative:  true,
-		chargeMode: cc.Mode,
+		chargeMode: modeCodeOf(cc.Mode),
+	}
+	if cc.Hardware.PhaseSwitch != nil {
+		c.phaseSw = &phaseSwitch{}
 	}
 	if cc.Hardware.DC != nil {
 		c.dc = newDCState()
 	}
 	return c
+}
+
+// hw is the connector's hardware. It and meter are looked up in the
+// station's Options rather than kept beside them: the fleet simulator
+// holds thousands of connectors.
+func (c *conn) hw() *hal.Connector { return &c.st.opts.Connectors[c.id-1].Hardware }
+
+// meter is the connector's meter; nil when it has none.
+func (c *conn) meter() meter.Meter { return c.st.opts.Connectors[c.id-1].Meter }
+
+// schedule is the connector's limit schedule; nil for none.
+func (c *conn) schedule() LimitSchedule {
+	if c.sched == nil {
+		return nil
+	}
+	return *c.sched
+}
+
+// errorCode is an ErrorCode as a connector keeps its last reported one: a
+// byte rather than a string. 0 is "", before the first report.
+type errorCode uint8
+
+// Error codes, in the order of the constants.
+const (
+	codeNoError errorCode = iota + 1
+	codeConnectorLockFailure
+	codeEVCommunicationError
+	codeGroundFailure
+	codeInternalError
+	codeOtherError
+	codePowerMeterFailure
+	codePowerSwitchFailure
+	codeReaderFailure
+)
+
+// codeOfError returns the code of e, one of the constants (derive returns
+// only those; any other value would read back as "").
+func codeOfError(e ErrorCode) errorCode {
+	switch e {
+	case "":
+		return 0
+	case NoError:
+		return codeNoError
+	case ConnectorLockFailure:
+		return codeConnectorLockFailure
+	case EVCommunicationError:
+		return codeEVCommunicationError
+	case GroundFailure:
+		return codeGroundFailure
+	case InternalError:
+		return codeInternalError
+	case OtherError:
+		return codeOtherError
+	case PowerMeterFailure:
+		return codePowerMeterFailure
+	case PowerSwitchFailure:
+		return codePowerSwitchFailure
+	case ReaderFailure:
+		return codeReaderFailure
+	}
+	return 0
+}
+
+func (c errorCode) errorCode() ErrorCode {
+	switch c {
+	case codeNoError:
+		return NoError
+	case codeConnectorLockFailure:
+		return ConnectorLockFailure
+	case codeEVCommunicationError:
+		return EVCommunicationError
+	case codeGroundFailure:
+		return GroundFailure
+	case codeInternalError:
+		return InternalError
+	case codeOtherError:
+		return OtherError
+	case codePowerMeterFailure:
+		return PowerMeterFailure
+	case codePowerSwitchFailure:
+		return PowerSwitchFailure
+	case codeReaderFailure:
+		return ReaderFailure
+	}
+	return ""
+}
+
+// logger is the connector's logger: the station's with the connector. It
+// is derived for each line rather than kept: connectors log now and then,
+// and a logger each costs the fleet simulator's thousands of connectors
+// more than the lines do.
+func (c *conn) logger() *slog.Logger {
+	return lazylog.With(c.st.logger(), "connector", c.id)
 }
 
 func (c *conn) faulted() bool { return len(c.faults) > 0 }
@@ -228,12 +331,10 @@ func (c *conn) energyAllowed() bool {
 }
 
 // lockHeld reports whether the plug is held (or there is no lock).
-func (c *conn) lockHeld() bool { return c.hw.Lock == nil || c.hw.Lock.Locked() }
+func (c *conn) lockHeld() bool { return c.hw().Lock == nil || c.hw().Lock.Locked() }
 
 // stopTimers stops the connector's timers.
 func (c *conn) stopTimers() {
-	c.periodic.stop()
-	c.periodic = nil
 	if c.dc != nil {
 		c.dc.tick.stop()
 		c.dc.tick = nil
@@ -247,7 +348,7 @@ func (c *conn) stopTimers() {
 // connector safe at once.
 func (l *loop) addFault(c *conn, k faultKind, detail string) {
 	if _, ok := c.faults[k]; !ok {
-		c.log.Warn("station: fault", "code", k.code(), "detail", detail)
+		c.logger().Warn("station: fault", "code", k.code(), "detail", detail)
 	}
 	if detail == "" {
 		detail = string(k.code())
@@ -265,14 +366,14 @@ func (l *loop) clearFault(c *conn, k faultKind) {
 	if _, ok := c.faults[k]; !ok {
 		return
 	}
-	if k == faultRCD && c.hw.RCD != nil && c.hw.RCD.Tripped() {
+	if k == faultRCD && c.hw().RCD != nil && c.hw().RCD.Tripped() {
 		return
 	}
 	if k == faultIsolation && l.isolationFaulty(c) {
 		return
 	}
 	delete(c.faults, k)
-	c.log.Info("station: fault cleared", "code", k.code())
+	c.logger().Info("station: fault cleared", "code", k.code())
 }
 
 // apply is called after every change of a connector's state (c), or of the
@@ -294,7 +395,7 @@ func (l *loop) apply(c *conn) {
 	for round := 0; round < 4; round++ {
 		l.again = false
 		held := l.refreshHolds()
-		now := l.s.clk.Now()
+		now := l.s.opts.Clock.Now()
 		l.gridCheck(now)
 		l.expireExternal(now)
 		l.phaseResume(now)
@@ -322,8 +423,8 @@ func (l *loop) apply(c *conn) {
 			break
 		}
 	}
-	l.phaseRelays(l.s.clk.Now())
-	l.reportLimits(l.s.clk.Now())
+	l.phaseRelays(l.s.opts.Clock.Now())
+	l.reportLimits(l.s.opts.Clock.Now())
 	l.armLimitTimer()
 }
 
@@ -336,6 +437,7 @@ func (l *loop) applyConn(c *conn) {
 		l.applyDC(c)
 		return
 	}
+	hw := c.hw()
 	offer := physic.ElectricCurrent(0)
 	if c.energyAllowed() {
 		offer = c.grant
@@ -346,9 +448,9 @@ func (l *loop) applyConn(c *conn) {
 
 	// Hold the plug while a session may use it; command again when the
 	// feedback says the lock let go.
-	if c.hw.Lock != nil && c.sess != nil && c.pilot.VehicleConnected() && !c.faulted() &&
-		(!c.lockCmd || !c.hw.Lock.Locked()) {
-		if err := c.hw.Lock.Lock(); err != nil {
+	if hw.Lock != nil && c.sess != nil && c.pilot.VehicleConnected() && !c.faulted() &&
+		(!c.lockCmd || !hw.Lock.Locked()) {
+		if err := hw.Lock.Lock(); err != nil {
 			l.addFault(c, faultLock, "lock: "+err.Error()) // re-enters apply, now faulted
 			return
 		}
@@ -357,10 +459,10 @@ func (l *loop) applyConn(c *conn) {
 
 	wantClosed := offer >= hal.MinOffer && c.pilot.VehicleReady() && c.lockHeld()
 	if c.closed && !wantClosed {
-		if err := c.hw.Contactor.Open(); err != nil {
+		if err := hw.Contactor.Open(); err != nil {
 			// Keep c.closed: every later apply tries again.
 			c.setFault(faultSwitch, "open: "+err.Error())
-			c.log.Error("station: contactor did not open", "err", err)
+			c.logger().Error("station: contactor did not open", "err", err)
 		} else {
 			c.closed = false
 		}
@@ -369,34 +471,34 @@ func (l *loop) applyConn(c *conn) {
 	if c.faulted() {
 		offer = 0
 		if c.out != pilotUnavailable {
-			if err := c.hw.Pilot.Unavailable(); err != nil {
-				c.log.Error("station: pilot", "err", err)
+			if err := hw.Pilot.Unavailable(); err != nil {
+				c.logger().Error("station: pilot", "err", err)
 				c.out = pilotUnset
 			} else {
 				c.out = pilotUnavailable
 			}
 		}
-		c.noteOffer(c.offered, 0, l.s.clk.Now())
+		c.noteOffer(c.offered, 0, l.s.opts.Clock.Now())
 		c.offered = 0
 	} else if c.out != pilotOffer || c.offered != offer {
 		was := c.offered
-		if err := c.hw.Pilot.Offer(offer); err != nil {
-			c.log.Error("station: pilot", "offer", offer, "err", err)
+		if err := hw.Pilot.Offer(offer); err != nil {
+			c.logger().Error("station: pilot", "offer", offer, "err", err)
 			c.out, c.offered, wantClosed = pilotUnset, 0, false
 		} else {
 			c.out, c.offered = pilotOffer, offer
 		}
-		c.noteOffer(was, c.offered, l.s.clk.Now())
+		c.noteOffer(was, c.offered, l.s.opts.Clock.Now())
 	}
 
 	if wantClosed && !c.closed && !c.faulted() {
-		switch err := c.hw.Contactor.Close(); {
+		switch err := hw.Contactor.Close(); {
 		case err == nil:
 			c.closed = true
 		case errors.Is(err, hal.ErrInterlock):
 			// The driver's view of the pilot lags ours; its next event
 			// brings us here again.
-			c.log.Warn("station: contactor interlock", "err", err)
+			c.logger().Warn("station: contactor interlock", "err", err)
 		default:
 			l.addFault(c, faultSwitch, "close: "+err.Error())
 			return
@@ -449,16 +551,16 @@ func (c *conn) derive() (Status, ErrorCode, string) {
 // detail changed, updates its indicator, and re-derives connector 0.
 func (l *loop) report(c *conn) {
 	st, code, info := c.derive()
-	if st == c.status && code == c.errCode && info == c.info {
+	if st == c.status && code == c.errCode.errorCode() && info == c.info {
 		return
 	}
-	c.status, c.errCode, c.info = st, code, info
-	l.emit(statusFact{StatusChange{Connector: c.id, Status: st, Error: code, Info: info, At: l.s.clk.Now()}})
+	c.status, c.errCode, c.info = st, codeOfError(code), info
+	l.emit(statusFact{StatusChange{Connector: c.id, Status: st, Error: code, Info: info, At: l.s.opts.Clock.Now()}})
 	l.endReservationsOf(c.id, st)
 	l.priceStatus(c)
-	if c.hw.Indicator != nil {
-		if err := c.hw.Indicator.Show(indication(st)); err != nil {
-			c.log.Warn("station: indicator", "err", err)
+	if c.hw().Indicator != nil {
+		if err := c.hw().Indicator.Show(indication(st)); err != nil {
+			c.logger().Warn("station: indicator", "err", err)
 		}
 	}
 	l.report0()
@@ -476,19 +578,29 @@ func (l *loop) report0() {
 		faulted = faulted && c.status == Faulted
 		off = off && c.status == Unavailable
 	}
-	st := Available
+	st, code := Available, status0Available
 	switch {
 	case faulted:
-		st = Faulted
+		st, code = Faulted, status0Faulted
 	case off:
-		st = Unavailable
+		st, code = Unavailable, status0Unavailable
 	}
-	if st != l.status0 {
-		l.status0 = st
-		l.emit(statusFact{StatusChange{Connector: 0, Status: st, Error: NoError, At: l.s.clk.Now()}})
+	if code != l.status0 {
+		l.status0 = code
+		l.emit(statusFact{StatusChange{Connector: 0, Status: st, Error: NoError, At: l.s.opts.Clock.Now()}})
 		l.endReservationsOf(0, st)
 	}
 }
+
+// status0Code is the status last reported for connector 0, as a byte.
+type status0Code uint8
+
+const (
+	status0None status0Code = iota // none reported yet
+	status0Available
+	status0Faulted
+	status0Unavailable
+)
 
 // indication maps a status to the status light.
 func indication(s Status) hal.Indication {
@@ -520,7 +632,7 @@ func (l *loop) onEvent(ev hal.Event) {
 	}
 	c := l.conn(ev.Connector)
 	if c == nil {
-		l.s.log.Warn("station: event for unknown connector", "connector", ev.Connector, "kind", ev.Kind)
+		l.s.logger().Warn("station: event for unknown connector", "connector", ev.Connector, "kind", ev.Kind)
 		return
 	}
 	switch ev.Kind {
@@ -540,7 +652,7 @@ func (l *loop) onEvent(ev hal.Event) {
 	default:
 		k, ok := faultFor(ev.Kind)
 		if !ok {
-			c.log.Warn("station: unknown event", "kind", ev.Kind)
+			c.logger().Warn("station: unknown event", "kind", ev.Kind)
 			return
 		}
 		detail := ev.Detail
@@ -627,12 +739,12 @@ func (l *loop) onUnplug(c *conn) {
 
 // release unlocks the plug unless the contactor may still be closed.
 func (l *loop) release(c *conn) bool {
-	if c.hw.Lock == nil || c.closed || c.switchFaulted() || !c.dcUnlockSafe() {
+	if c.hw().Lock == nil || c.closed || c.switchFaulted() || !c.dcUnlockSafe() {
 		return false
 	}
 	c.lockCmd = false
-	if err := c.hw.Lock.Unlock(); err != nil {
-		c.log.Error("station: unlock", "err", err)
+	if err := c.hw().Lock.Unlock(); err != nil {
+		c.logger().Error("station: unlock", "err", err)
 		return false
 	}
 	return true

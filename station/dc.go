@@ -257,8 +257,8 @@ func (l *loop) isolationFaulty(c *conn) bool {
 	if c.dc == nil {
 		return false
 	}
-	hw := c.hw.DC
-	return classifyIsolation(hw.Isolation.Reading(), ratedVoltage(hw), l.s.dcCfg) == hal.IsolationFault
+	hw := c.hw().DC
+	return classifyIsolation(hw.Isolation.Reading(), ratedVoltage(hw), l.s.opts.DC) == hal.IsolationFault
 }
 
 // dcLimits are the inputs of the current demand: what the vehicle asks,
@@ -333,7 +333,7 @@ func (l *loop) onEmergencyStop(ev hal.Event) {
 	if ev.Connector != 0 {
 		c := l.conn(ev.Connector)
 		if c == nil {
-			l.s.log.Warn("station: emergency stop for unknown connector", "connector", ev.Connector)
+			l.s.logger().Warn("station: emergency stop for unknown connector", "connector", ev.Connector)
 			return
 		}
 		targets = []*conn{c}
@@ -352,7 +352,7 @@ func (l *loop) onEmergencyStop(ev hal.Event) {
 // faulted path itself, without re-entering apply).
 func (l *loop) raiseDC(c *conn, k faultKind, detail string) {
 	if _, ok := c.faults[k]; !ok {
-		c.log.Warn("station: fault", "code", k.code(), "detail", detail, "step", c.dc.step)
+		c.logger().Warn("station: fault", "code", k.code(), "detail", detail, "step", c.dc.step)
 	}
 	c.setFault(k, detail)
 }
@@ -385,7 +385,7 @@ func (c *conn) hasFault(k faultKind) bool {
 // it. endSession applies c again, which powers down.
 func (l *loop) dcEnd(c *conn, reason StopReason, r DCReason) {
 	c.dc.reason, c.dc.endReason = r, r
-	c.log.Info("station: DC sequence ends the session", "step", c.dc.step, "reason", r)
+	c.logger().Info("station: DC sequence ends the session", "step", c.dc.step, "reason", r)
 	if c.sess != nil {
 		l.endSession(c, reason, "")
 	}
@@ -393,7 +393,7 @@ func (l *loop) dcEnd(c *conn, reason StopReason, r DCReason) {
 
 // readDC refreshes the cached vehicle, supply and isolation values.
 func (l *loop) readDC(c *conn, now time.Time) {
-	d, hw := c.dc, c.hw.DC
+	d, hw := c.dc, c.hw().DC
 	d.req = hw.Vehicle.Request()
 	if d.req.Communicating {
 		d.heard = now
@@ -404,13 +404,13 @@ func (l *loop) readDC(c *conn, now time.Time) {
 		d.cable = hw.CableVoltage.Voltage()
 	}
 	d.iso = hw.Isolation.Reading()
-	d.isoSt = classifyIsolation(d.iso, ratedVoltage(hw), l.s.dcCfg)
+	d.isoSt = classifyIsolation(d.iso, ratedVoltage(hw), l.s.opts.DC)
 }
 
 // applyDC is applyConn for a DC connector.
 func (l *loop) applyDC(c *conn) {
-	d, hw, cfg := c.dc, c.hw.DC, l.s.dcCfg
-	now := l.s.clk.Now()
+	d, hw, cfg := c.dc, c.hw().DC, l.s.opts.DC
+	now := l.s.opts.Clock.Now()
 	l.readDC(c, now)
 
 	// Conditions that fault the connector at once.
@@ -520,7 +520,7 @@ func (l *loop) applyDC(c *conn) {
 				return
 			}
 			if d.isoSt == hal.IsolationWarning {
-				c.log.Warn("station: cable check: low insulation resistance", "resistance", d.iso.Resistance)
+				c.logger().Warn("station: cable check: low insulation resistance", "resistance", d.iso.Resistance)
 			}
 			d.enter(hal.DCPreCharge, now)
 		case now.Sub(d.since) >= cfg.CableCheckTimeout:
@@ -549,7 +549,7 @@ func (l *loop) applyDC(c *conn) {
 			// there is no vehicle left to ramp down for.
 			d.enter(hal.DCWeldingCheck, now)
 		case now.Sub(d.since) >= cfg.PowerDownTimeout:
-			c.log.Warn("station: power down timed out: opening the contactors", "current", d.outI)
+			c.logger().Warn("station: power down timed out: opening the contactors", "current", d.outI)
 			if d.reason == "" {
 				d.reason = DCPowerDownTimeout
 			}
@@ -610,13 +610,13 @@ func (l *loop) dcWeldCheck(c *conn, now time.Time) bool {
 	l.dcOff(c)
 	l.dcOpen(c)
 	fbClosed := false
-	if fb, ok := c.hw.Contactor.(hal.ContactorFeedback); ok {
+	if fb, ok := c.hw().Contactor.(hal.ContactorFeedback); ok {
 		fbClosed = fb.FeedbackClosed()
 	}
 	switch {
 	case !fbClosed && d.cable < hal.SafeVoltage:
 		d.enter(hal.DCFinished, now)
-	case now.Sub(d.since) >= l.s.dcCfg.WeldingTimeout:
+	case now.Sub(d.since) >= l.s.opts.DC.WeldingTimeout:
 		detail := fmt.Sprintf("welding check: cable at %v after opening", d.cable)
 		if fbClosed {
 			detail = "welding check: contactor feedback closed after opening"
@@ -637,8 +637,8 @@ func (l *loop) dcSafe(c *conn, now time.Time) {
 	l.dcOff(c)
 	l.dcOpen(c)
 	if c.out != pilotUnavailable {
-		if err := c.hw.Pilot.Unavailable(); err != nil {
-			c.log.Error("station: pilot", "err", err)
+		if err := c.hw().Pilot.Unavailable(); err != nil {
+			c.logger().Error("station: pilot", "err", err)
 			c.out = pilotUnset
 		} else {
 			c.out = pilotUnavailable
@@ -662,7 +662,7 @@ func (l *loop) dcSafe(c *conn, now time.Time) {
 
 // dcFinish tells the vehicle, reports the status and keeps the tick.
 func (l *loop) dcFinish(c *conn, now time.Time) {
-	d, hw := c.dc, c.hw.DC
+	d, hw := c.dc, c.hw().DC
 	rep := hal.ChargerReport{
 		Step:           d.step,
 		PresentVoltage: d.cable,
@@ -673,7 +673,7 @@ func (l *loop) dcFinish(c *conn, now time.Time) {
 		Isolation:      d.isoSt,
 		Stop:           c.sess == nil || d.step == hal.DCPowerDown || d.step == hal.DCWeldingCheck || d.step == hal.DCFinished,
 		Fault:          c.faulted(),
-		Locked:         c.hw.Lock != nil && c.lockCmd,
+		Locked:         c.hw().Lock != nil && c.lockCmd,
 	}
 	hw.Vehicle.Report(rep)
 	l.report(c)
@@ -686,8 +686,8 @@ func (l *loop) dcArmTick(c *conn) {
 	switch {
 	case d.active() && d.tick.done():
 		s, n := l.s, c.id
-		period := s.dcCfg.ControlPeriod
-		d.tick = startRepeater(s.clk, func(time.Time) time.Duration { return period }, func(time.Time) {
+		period := s.opts.DC.ControlPeriod
+		d.tick = startRepeater(s.opts.Clock, func(time.Time) time.Duration { return period }, func(time.Time) {
 			s.post(func(l *loop) {
 				if c := l.conn(n); c != nil && c.dc.active() {
 					l.apply(c)
@@ -706,8 +706,8 @@ func (l *loop) dcSet(c *conn, v physic.ElectricPotential, i physic.ElectricCurre
 	if d.on && d.setV == v && d.setI == i {
 		return
 	}
-	if err := c.hw.DC.Supply.Set(v, i); err != nil {
-		c.log.Error("station: DC supply", "voltage", v, "current", i, "err", err)
+	if err := c.hw().DC.Supply.Set(v, i); err != nil {
+		c.logger().Error("station: DC supply", "voltage", v, "current", i, "err", err)
 		l.raiseDC(c, faultSupply, "supply: "+err.Error())
 		return
 	}
@@ -720,8 +720,8 @@ func (l *loop) dcOff(c *conn) {
 	if !d.on {
 		return
 	}
-	if err := c.hw.DC.Supply.Off(); err != nil {
-		c.log.Error("station: DC supply off", "err", err)
+	if err := c.hw().DC.Supply.Off(); err != nil {
+		c.logger().Error("station: DC supply off", "err", err)
 		return // d.on stays: every later apply tries again
 	}
 	d.on, d.setV, d.setI = false, 0, 0
@@ -733,11 +733,11 @@ func (l *loop) dcClose(c *conn) {
 	if c.closed {
 		return
 	}
-	switch err := c.hw.Contactor.Close(); {
+	switch err := c.hw().Contactor.Close(); {
 	case err == nil:
 		c.closed = true
 	case errors.Is(err, hal.ErrInterlock):
-		c.log.Warn("station: DC contactor interlock", "err", err)
+		c.logger().Warn("station: DC contactor interlock", "err", err)
 	default:
 		l.raiseDC(c, faultSwitch, "close: "+err.Error())
 	}
@@ -748,9 +748,9 @@ func (l *loop) dcOpen(c *conn) {
 	if !c.closed {
 		return
 	}
-	if err := c.hw.Contactor.Open(); err != nil {
+	if err := c.hw().Contactor.Open(); err != nil {
 		c.setFault(faultSwitch, "open: "+err.Error())
-		c.log.Error("station: DC contactor did not open", "err", err)
+		c.logger().Error("station: DC contactor did not open", "err", err)
 		return
 	}
 	c.closed = false
@@ -760,10 +760,10 @@ func (l *loop) dcOpen(c *conn) {
 // can), steady +12 V otherwise.
 func (l *loop) dcPilot(c *conn, plugged bool) {
 	digital := c.sess != nil && plugged
-	if dp, ok := c.hw.Pilot.(hal.DigitalPilot); ok && digital {
+	if dp, ok := c.hw().Pilot.(hal.DigitalPilot); ok && digital {
 		if c.out != pilotDigital {
 			if err := dp.Digital(); err != nil {
-				c.log.Error("station: pilot", "err", err)
+				c.logger().Error("station: pilot", "err", err)
 				c.out = pilotUnset
 				return
 			}
@@ -772,8 +772,8 @@ func (l *loop) dcPilot(c *conn, plugged bool) {
 		return
 	}
 	if c.out != pilotOffer || c.offered != 0 {
-		if err := c.hw.Pilot.Offer(0); err != nil {
-			c.log.Error("station: pilot", "err", err)
+		if err := c.hw().Pilot.Offer(0); err != nil {
+			c.logger().Error("station: pilot", "err", err)
 			c.out = pilotUnset
 			return
 		}
@@ -784,14 +784,14 @@ func (l *loop) dcPilot(c *conn, plugged bool) {
 // dcLock holds the plug from the session's start until the welding check
 // has passed, and releases it then.
 func (l *loop) dcLock(c *conn) {
-	if c.hw.Lock == nil {
+	if c.hw().Lock == nil {
 		return
 	}
 	d := c.dc
 	hold := d.active() || c.sess != nil && c.pilot.VehicleConnected() || c.switchFaulted()
 	if hold {
-		if !c.lockCmd || !c.hw.Lock.Locked() {
-			if err := c.hw.Lock.Lock(); err != nil {
+		if !c.lockCmd || !c.hw().Lock.Locked() {
+			if err := c.hw().Lock.Lock(); err != nil {
 				l.raiseDC(c, faultLock, "lock: "+err.Error())
 				return
 			}

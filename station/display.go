@@ -166,15 +166,54 @@ func (l *loop) connsFor(n int) ([]*conn, error) {
 	return []*conn{c}, nil
 }
 
-// pricingOf returns c's pricing state, making it on first use.
+// pricingOf returns c's pricing state, making it on first use; it takes
+// over what c.bare says (see bareState).
 func (l *loop) pricingOf(c *conn) *pricing {
 	if c.price == nil {
 		c.price = &pricing{}
+		if c.bare == bareOnline || c.bare == bareOffline {
+			c.price.shown, c.price.shownSet = c.bareScreen(), true
+		}
+		c.bare = bareNone
 	}
 	return c.price
 }
 
+// bareState stands for a pricing state that holds nothing but what the
+// display was last given, while c.price is nil: with nothing set, a screen
+// has nothing but the connector and the offline flag. Adapters set empty
+// texts at every boot and displays go offline with the back end, so most
+// connectors of the fleet simulator would otherwise carry an empty pricing
+// for the sake of a flag.
+type bareState uint8
+
+const (
+	bareNone    bareState = iota // no pricing state at all: no DriverDisplay, the display blank
+	bareEmpty                    // an empty one, nothing shown yet
+	bareOnline                   // an empty one that showed the screen with Offline false
+	bareOffline                  // an empty one that showed the screen with Offline true
+)
+
+// bareScreen is the screen of an empty pricing state.
+func (c *conn) bareScreen() hal.Screen {
+	return hal.Screen{Connector: c.id, Offline: c.bare == bareOffline}
+}
+
+// emptyUpdate reports whether u leaves an empty pricing state of c empty.
+func emptyUpdate(c *conn, u DisplayUpdate) bool {
+	empty := func(v *string) bool { return v == nil || *v == "" }
+	return empty(u.Language) && empty(u.PriceText) && empty(u.OfflinePriceText) && empty(u.QRCode) &&
+		(u.RunningCost == nil || c.sess == nil) && u.FinalCost == nil
+}
+
 func (l *loop) updateDisplay(c *conn, u DisplayUpdate) {
+	if c.price == nil && emptyUpdate(c, u) {
+		if c.bare == bareNone {
+			c.bare = bareEmpty
+		}
+		l.refreshDisplay(c)
+		return
+	}
 	p := l.pricingOf(c)
 	set := func(dst *string, v *string) {
 		if v != nil {
@@ -190,7 +229,7 @@ func (l *loop) updateDisplay(c *conn, u DisplayUpdate) {
 		rc.Estimated = false
 		p.backend = &rc
 		if e := l.engine(c); e != nil {
-			e.Update(l.s.clk.Now(), c.reading.EnergyImport)
+			e.Update(l.s.opts.Clock.Now(), c.reading.EnergyImport)
 			p.backendBase = e.Cost().Total
 		}
 	}
@@ -225,9 +264,9 @@ func (l *loop) engine(c *conn) *tariff.Session {
 		return nil
 	}
 	p := l.pricingOf(c)
-	p.engine = tariff.NewSession(*t, l.s.opts.Location, c.sess.startedAt, c.sess.meterStart, costState(c.status))
+	p.engine = tariff.NewSession(*t, l.s.opts.Location, c.sess.startedAt, c.sess.meterStart(), costState(c.status))
 	p.engineFor = c.sess.id
-	p.engine.Update(l.s.clk.Now(), c.reading.EnergyImport)
+	p.engine.Update(l.s.opts.Clock.Now(), c.reading.EnergyImport)
 	return p.engine
 }
 
@@ -239,7 +278,7 @@ func (l *loop) retariff(c *conn) {
 		return
 	}
 	if t := l.tariffOf(c); t != nil {
-		c.price.engine.SetTariff(l.s.clk.Now(), *t)
+		c.price.engine.SetTariff(l.s.opts.Clock.Now(), *t)
 	}
 	l.refreshDisplay(c)
 }
@@ -281,7 +320,7 @@ func (l *loop) priceSessionEnded(c *conn, now time.Time, stop meter.Energy) {
 // priceReading prices c's session up to the latest reading.
 func (l *loop) priceReading(c *conn) {
 	if e := l.engine(c); e != nil {
-		e.Update(l.s.clk.Now(), c.reading.EnergyImport)
+		e.Update(l.s.opts.Clock.Now(), c.reading.EnergyImport)
 		l.refreshDisplay(c)
 	}
 }
@@ -290,8 +329,8 @@ func (l *loop) priceReading(c *conn) {
 // the one of c's new status.
 func (l *loop) priceStatus(c *conn) {
 	if e := l.engine(c); e != nil {
-		e.Update(l.s.clk.Now(), c.reading.EnergyImport)
-		e.SetState(l.s.clk.Now(), costState(c.status))
+		e.Update(l.s.opts.Clock.Now(), c.reading.EnergyImport)
+		e.SetState(l.s.opts.Clock.Now(), costState(c.status))
 	}
 	l.refreshDisplay(c)
 }
@@ -300,7 +339,7 @@ func (l *loop) priceStatus(c *conn) {
 // last cost plus what the engine computed since, or the engine's alone.
 func (l *loop) estimate(c *conn, e *tariff.Session) DisplayCost {
 	cost := e.Cost()
-	out := DisplayCost{Amount: cost.Total, Currency: cost.Currency, Estimated: true, At: l.s.clk.Now()}
+	out := DisplayCost{Amount: cost.Total, Currency: cost.Currency, Estimated: true, At: l.s.opts.Clock.Now()}
 	if b := c.price.backend; b != nil {
 		out.Amount = b.Amount + max(cost.Total-c.price.backendBase, 0)
 		if b.Currency != "" {
@@ -314,7 +353,12 @@ func (l *loop) estimate(c *conn, e *tariff.Session) DisplayCost {
 func (l *loop) driverDisplay(c *conn) *DriverDisplay {
 	p := c.price
 	if p == nil {
-		return nil
+		if c.bare == bareNone {
+			return nil
+		}
+		// An empty pricing state (see bareState): what a pricing made
+		// for it would show, nothing but the offline flag.
+		p = &pricing{}
 	}
 	d := &DriverDisplay{Language: p.language, PriceText: p.text, QRCode: p.qr, Offline: l.offline}
 	if l.offline && p.offlineText != "" {
@@ -345,8 +389,22 @@ func (l *loop) driverDisplay(c *conn) *DriverDisplay {
 // refreshDisplay hands c's hal.Display what it should show, if that
 // changed.
 func (l *loop) refreshDisplay(c *conn) {
-	if c.hw.Display == nil || c.price == nil && !l.offline {
-		return // nothing to show: the display stays blank
+	if c.hw().Display == nil {
+		return
+	}
+	if c.price == nil {
+		want := bareOnline
+		if l.offline {
+			want = bareOffline
+		}
+		if c.bare == want || c.bare == bareNone && !l.offline {
+			// Shown already, or no pricing state and online: nothing to
+			// show, the display stays blank.
+			return
+		}
+		c.bare = want
+		l.show(c, c.bareScreen())
+		return
 	}
 	scr := hal.Screen{Connector: c.id, Offline: l.offline}
 	if d := l.driverDisplay(c); d != nil {
@@ -363,7 +421,12 @@ func (l *loop) refreshDisplay(c *conn) {
 		return
 	}
 	p.shown, p.shownSet = scr, true
-	if l.s.screens.push(c.hw.Display, scr, l.s.showScreens) {
+	l.show(c, scr)
+}
+
+// show hands scr to c's display, off the loop.
+func (l *loop) show(c *conn, scr hal.Screen) {
+	if l.s.screens.push(c.hw().Display, scr, l.s.showScreens) {
 		l.displaysInFlight++
 	}
 }
@@ -413,6 +476,11 @@ func (q *screenQueue) pop() (pendingScreen, bool) {
 	}
 	p := q.pending[0]
 	q.pending = q.pending[1:]
+	if len(q.pending) == 0 {
+		// An empty slice of the old array would keep it (and the
+		// screens' strings) for as long as the station runs.
+		q.pending = nil
+	}
 	return p, true
 }
 
@@ -425,7 +493,7 @@ func (s *Station) showScreens() {
 			return
 		}
 		if err := p.d.Show(p.scr); err != nil {
-			s.log.Warn("station: display", "connector", p.scr.Connector, "err", err)
+			s.logger().Warn("station: display", "connector", p.scr.Connector, "err", err)
 		}
 		s.post(func(l *loop) { l.displaysInFlight-- })
 	}

@@ -3,7 +3,9 @@ package station
 import (
 	"context"
 	"log/slog"
+	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -250,4 +252,102 @@ func TestSimDisplayShowsTheSnapshot(t *testing.T) {
 	if scr.Cost != cs.Display.RunningCost.String() || scr.PriceText != "0.30 EUR/kWh + 0.50 EUR" || !scr.Estimated || scr.Connector != 1 {
 		t.Errorf("display shows %+v, snapshot %+v", scr, cs.Display.RunningCost)
 	}
+}
+
+// A connector whose display was only ever given empty texts, or only went
+// offline and back, shows and reports what it did when it kept a pricing
+// state for it: the screen with the offline flag, once per change, and an
+// empty DriverDisplay in the snapshot once anything was set. It holds no
+// pricing state until something is priced or a text is set.
+func TestDriverDisplayWithoutPrices(t *testing.T) {
+	empty := DisplayUpdate{Language: ptr(""), PriceText: ptr(""), OfflinePriceText: ptr("")}
+	type check struct {
+		screens []hal.Screen // every screen shown so far
+		display *DriverDisplay
+		priced  bool // the connector holds a pricing state
+	}
+	scr := func(offline bool, text string) hal.Screen {
+		return hal.Screen{Connector: 1, Offline: offline, PriceText: text}
+	}
+	tests := []struct {
+		name  string
+		steps []func(*rig) error
+		want  []check // after each step
+	}{{
+		name: "empty texts, then offline and back, then a price text",
+		steps: []func(*rig) error{
+			func(r *rig) error { return r.st.SetOnline(r.ctx(), true) },
+			func(r *rig) error { return r.st.UpdateDisplay(r.ctx(), 0, empty) },
+			func(r *rig) error { return r.st.UpdateDisplay(r.ctx(), 1, empty) },
+			func(r *rig) error { return r.st.SetOnline(r.ctx(), false) },
+			func(r *rig) error { return r.st.SetOnline(r.ctx(), true) },
+			func(r *rig) error {
+				return r.st.UpdateDisplay(r.ctx(), 1, DisplayUpdate{PriceText: ptr("0.30 EUR/kWh")})
+			},
+		},
+		want: []check{
+			{},
+			{screens: []hal.Screen{scr(false, "")}, display: &DriverDisplay{}},
+			{screens: []hal.Screen{scr(false, "")}, display: &DriverDisplay{}},
+			{screens: []hal.Screen{scr(false, ""), scr(true, "")}, display: &DriverDisplay{Offline: true}},
+			{screens: []hal.Screen{scr(false, ""), scr(true, ""), scr(false, "")}, display: &DriverDisplay{}},
+			{screens: []hal.Screen{scr(false, ""), scr(true, ""), scr(false, ""), scr(false, "0.30 EUR/kWh")},
+				display: &DriverDisplay{PriceText: "0.30 EUR/kWh"}, priced: true},
+		},
+	}, {
+		name: "offline first, then empty texts",
+		steps: []func(*rig) error{
+			func(r *rig) error { return r.st.SetOnline(r.ctx(), false) },
+			func(r *rig) error { return r.st.UpdateDisplay(r.ctx(), 1, empty) },
+			func(r *rig) error { return r.st.SetOnline(r.ctx(), true) },
+			func(r *rig) error { return r.st.SetOnline(r.ctx(), true) },
+			func(r *rig) error { return r.st.UpdateDisplay(r.ctx(), 1, DisplayUpdate{QRCode: ptr("https://pay")}) },
+		},
+		want: []check{
+			{screens: []hal.Screen{scr(true, "")}, display: &DriverDisplay{Offline: true}},
+			{screens: []hal.Screen{scr(true, "")}, display: &DriverDisplay{Offline: true}},
+			{screens: []hal.Screen{scr(true, ""), scr(false, "")}, display: &DriverDisplay{}},
+			{screens: []hal.Screen{scr(true, ""), scr(false, "")}, display: &DriverDisplay{}},
+			{screens: []hal.Screen{scr(true, ""), scr(false, ""), {Connector: 1, QRCode: "https://pay"}},
+				display: &DriverDisplay{QRCode: "https://pay"}, priced: true},
+		},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			disp := &fakeDisplay{}
+			r := newRig(t, rigOpts{display: disp})
+			for i, step := range tc.steps {
+				if err := step(r); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				r.settle()
+				w := tc.want[i]
+				disp.mu.Lock()
+				got := slices.Clone(disp.screens)
+				disp.mu.Unlock()
+				if !slices.Equal(got, w.screens) {
+					t.Errorf("step %d: screens %+v, want %+v", i, got, w.screens)
+				}
+				if d := r.conn(1).Display; !reflect.DeepEqual(d, w.display) {
+					t.Errorf("step %d: snapshot display %+v, want %+v", i, d, w.display)
+				}
+				if priced := r.pricedConnector(1); priced != w.priced {
+					t.Errorf("step %d: pricing state held: %v, want %v", i, priced, w.priced)
+				}
+			}
+		})
+	}
+}
+
+// pricedConnector reports whether connector n holds a pricing state.
+func (r *rig) pricedConnector(n int) bool {
+	var priced bool
+	err := r.st.call(r.ctx(), func(l *loop, done func(error)) {
+		priced = l.conn(n).price != nil
+		done(nil)
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return priced
 }

@@ -168,7 +168,7 @@ func (l *loop) gridCheck(now time.Time) {
 	if why == "" {
 		why = "no fresh reading"
 	}
-	l.s.log.Warn("station: grid meter lost: fallback current applies",
+	l.s.logger().Warn("station: grid meter lost: fallback current applies",
 		"meter", l.s.opts.Grid.Meter.String(), "last_fresh", g.freshAt, "fallback", l.s.opts.Grid.Fallback, "err", why)
 }
 
@@ -214,7 +214,7 @@ func (l *loop) gridLimit() (limitWhy, bool) {
 // when it measures them, else what it is offered on its phases while the
 // contactor is closed (the vehicle may draw that much).
 func (c *conn) phaseCurrents() [3]physic.ElectricCurrent {
-	if c.meter != nil && c.reading1st && c.reading.Fields.Has(meter.FieldCurrent) {
+	if c.meter() != nil && c.reading1st && c.reading.Fields.Has(meter.FieldCurrent) {
 		return signedCurrents(c.reading)
 	}
 	var out [3]physic.ElectricCurrent
@@ -268,7 +268,7 @@ func (s *Station) runGridSampler(ctx context.Context, m meter.Meter, req <-chan 
 		case <-req:
 		}
 		rctx, cancel := context.WithCancel(ctx)
-		t := s.clk.AfterFunc(readTimeout, cancel)
+		t := s.opts.Clock.AfterFunc(readTimeout, cancel)
 		r, err := m.Read(rctx)
 		t.Stop()
 		cancel()
@@ -283,7 +283,7 @@ func (l *loop) onGridReading(r meter.Reading, err error) {
 	g := l.gridState()
 	g.busy = false
 	l.readsInFlight--
-	now := l.s.clk.Now()
+	now := l.s.opts.Clock.Now()
 	if err == nil && !r.Fields.Has(meter.FieldCurrent) {
 		err = fmt.Errorf("grid meter reading has no current per phase")
 	}
@@ -291,7 +291,7 @@ func (l *loop) onGridReading(r meter.Reading, err error) {
 		g.fails++
 		g.lastErr = err.Error()
 		if g.fails == 1 || g.fails%60 == 0 {
-			l.s.log.Warn("station: grid meter read", "meter", l.s.opts.Grid.Meter.String(), "err", err, "consecutive", g.fails)
+			l.s.logger().Warn("station: grid meter read", "meter", l.s.opts.Grid.Meter.String(), "err", err, "consecutive", g.fails)
 		}
 		l.apply(nil) // the deadline may have passed meanwhile
 		return
@@ -317,7 +317,7 @@ func (l *loop) useGridReading() {
 		return
 	}
 	for _, c := range l.conns {
-		if c.readBusy && c.readRound == g.round {
+		if c.readBusy && c.readRound == uint32(g.round) {
 			return // onReading calls again
 		}
 	}
@@ -340,14 +340,14 @@ func (l *loop) useGridReading() {
 		g.other[p] = net[p] - ours[p]
 	}
 	if g.lost {
-		l.s.log.Info("station: grid meter readings are back", "meter", l.s.opts.Grid.Meter.String(),
+		l.s.logger().Info("station: grid meter readings are back", "meter", l.s.opts.Grid.Meter.String(),
 			"lost_for", r.Time.Sub(g.lostAt).Round(time.Millisecond))
 	}
 	g.have, g.lost, g.fails, g.lastErr = true, false, 0, ""
 	if r.Time.After(g.freshAt) {
 		g.freshAt = r.Time
 	}
-	l.updateSolar(l.s.clk.Now())
+	l.updateSolar(l.s.opts.Clock.Now())
 	l.apply(nil)
 }
 
@@ -416,7 +416,7 @@ func (l *loop) limitInputState() {
 	if in := l.s.opts.LimitInput; in != nil {
 		l.inputActive = in.Active()
 		if l.inputActive {
-			l.s.log.Warn("station: limit input active at start", "input", in.String(), "limit", l.s.opts.InputLimit)
+			l.s.logger().Warn("station: limit input active at start", "input", in.String(), "limit", l.s.opts.InputLimit)
 		}
 	}
 }
@@ -428,9 +428,9 @@ func (l *loop) onInput(ev hal.Event) {
 	}
 	l.inputActive = ev.Active
 	if ev.Active {
-		l.s.log.Warn("station: limit input active: reduced current", "limit", l.s.opts.InputLimit, "detail", ev.Detail)
+		l.s.logger().Warn("station: limit input active: reduced current", "limit", l.s.opts.InputLimit, "detail", ev.Detail)
 	} else {
-		l.s.log.Info("station: limit input released", "detail", ev.Detail)
+		l.s.logger().Info("station: limit input released", "detail", ev.Detail)
 	}
 	l.apply(nil)
 }
@@ -477,10 +477,16 @@ func (l *loop) reportLimits(now time.Time) {
 	}
 	for _, c := range l.conns {
 		seen := limitSeen{offered: c.offered, reason: c.why.reason}
-		if seen == c.limitSeen {
+		if c.limitSeen == nil {
+			if seen == (limitSeen{}) {
+				continue // as reported: nothing yet
+			}
+			c.limitSeen = &limitSeen{}
+		}
+		if seen == *c.limitSeen {
 			continue
 		}
-		c.limitSeen = seen
+		*c.limitSeen = seen
 		l.emit(limitFact{LimitChange{Connector: c.id, Offered: c.offered, Target: c.target,
 			Reason: c.why.reason, Info: c.why.info, At: now}})
 	}
@@ -489,10 +495,18 @@ func (l *loop) reportLimits(now time.Time) {
 	if g := l.gridState(); b.reason != LimitSite || g.lost || !g.have {
 		seen.offered = b.a // a grid budget moves with every reading: only its reason is news
 	}
-	if seen == l.siteSeen {
+	if l.siteSeen == nil {
+		// Made at the first report, so that stations without a
+		// LimitReporter do not carry it.
+		if seen == (limitSeen{}) {
+			return // as reported: nothing yet
+		}
+		l.siteSeen = &limitSeen{}
+	}
+	if seen == *l.siteSeen {
 		return
 	}
-	l.siteSeen = seen
+	*l.siteSeen = seen
 	l.emit(limitFact{LimitChange{Connector: 0, Offered: b.a, Target: b.a, Reason: b.reason, Info: b.info,
 		Warning: seen.warning, At: now}})
 }

@@ -42,7 +42,7 @@ func (s *Station) SetExternalLimit(ctx context.Context, n int, e ExternalLimit) 
 		return fmt.Errorf("%w: negative current %v", ErrInvalidLimit, e.Current)
 	}
 	return s.call(ctx, func(l *loop, done func(error)) {
-		now := l.s.clk.Now()
+		now := l.s.opts.Clock.Now()
 		if !e.activeAt(now) {
 			done(fmt.Errorf("%w: expired at %s", ErrInvalidLimit, e.Until.UTC().Format(time.RFC3339)))
 			return
@@ -56,7 +56,7 @@ func (s *Station) SetExternalLimit(ctx context.Context, n int, e ExternalLimit) 
 			done(ErrNoConnector)
 			return
 		}
-		l.s.log.Info("station: external limit set", "connector", n, "current", e.Current, "until", e.Until, "source", e.Source)
+		l.s.logger().Info("station: external limit set", "connector", n, "current", e.Current, "until", e.Until, "source", e.Source)
 		l.apply(nil)
 		done(nil)
 	})
@@ -82,12 +82,12 @@ func (s *Station) ClearExternalLimit(ctx context.Context, n int) error {
 // expireExternal drops the external limits that have lapsed at now.
 func (l *loop) expireExternal(now time.Time) {
 	if e := l.stationExt; e != nil && !e.activeAt(now) {
-		l.s.log.Info("station: external limit expired", "connector", 0)
+		l.s.logger().Info("station: external limit expired", "connector", 0)
 		l.stationExt = nil
 	}
 	for _, c := range l.conns {
 		if c.ext != nil && !c.ext.activeAt(now) {
-			c.log.Info("station: external limit expired")
+			c.logger().Info("station: external limit expired")
 			c.ext = nil
 		}
 	}

@@ -57,12 +57,15 @@ type journal struct {
 	closed  bool
 	running bool // a goroutine is in run; it owns delivery until next says false
 
-	wg      sync.WaitGroup // the running delivery goroutine, if any
-	closing chan struct{}  // closed by close: stop waiting to retry
+	wg sync.WaitGroup // the running delivery goroutine, if any
+	// closing is closed by close: stop waiting to retry. Made by the
+	// first retry that waits (see closingChan): most stations never
+	// retry, and the fleet simulator holds thousands.
+	closing chan struct{}
 }
 
 func newJournal(run func()) *journal {
-	return &journal{run: run, closing: make(chan struct{})}
+	return &journal{run: run}
 }
 
 // push appends f and makes sure a goroutine delivers it; after close f is
@@ -90,10 +93,26 @@ func (j *journal) close() {
 	j.mu.Lock()
 	if !j.closed {
 		j.closed = true
-		close(j.closing)
+		if j.closing != nil {
+			close(j.closing)
+		}
 	}
 	j.mu.Unlock()
 	j.wg.Wait()
+}
+
+// closingChan returns a channel closed once the journal closes (at once if
+// it has).
+func (j *journal) closingChan() <-chan struct{} {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closing == nil {
+		j.closing = make(chan struct{})
+		if j.closed {
+			close(j.closing)
+		}
+	}
+	return j.closing
 }
 
 // next returns the oldest fact. With none left it returns false, and the
@@ -148,7 +167,7 @@ func (s *Station) runJournal(ctx context.Context, j *journal, st store) {
 func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) func(*loop) {
 	switch f := f.(type) {
 	case statusFact:
-		s.rep.StatusChanged(f.StatusChange)
+		s.opts.Reporter.StatusChanged(f.StatusChange)
 	case limitFact:
 		s.limitRep.LimitChanged(f.LimitChange)
 	case startFact:
@@ -158,14 +177,14 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 		pending := f.rec
 		pending.StartPending = true
 		if err := st.saveSession(pending); err != nil {
-			s.log.Error("station: persist session", "session", f.rec.ID, "err", err)
+			s.logger().Error("station: persist session", "session", f.rec.ID, "err", err)
 		}
-		if !s.retry(ctx, j, 0, "SessionStarted", func() error { return s.rep.SessionStarted(ctx, f.start) }) {
+		if !s.retry(ctx, j, 0, "SessionStarted", func() error { return s.opts.Reporter.SessionStarted(ctx, f.start) }) {
 			return nil
 		}
 		f.rec.StartPending = false
 		if err := st.saveSession(f.rec); err != nil {
-			s.log.Error("station: persist session", "session", f.rec.ID, "err", err)
+			s.logger().Error("station: persist session", "session", f.rec.ID, "err", err)
 		}
 		id := f.start.SessionID
 		return func(l *loop) { l.onStartDurable(id) }
@@ -174,7 +193,7 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 		if f.SessionID != "" {
 			attempts = 0
 		}
-		ok := s.retry(ctx, j, attempts, "SampleTaken", func() error { return s.rep.SampleTaken(ctx, f.Sample) })
+		ok := s.retry(ctx, j, attempts, "SampleTaken", func() error { return s.opts.Reporter.SampleTaken(ctx, f.Sample) })
 		if ok && f.SessionID != "" && f.Reading.Fields.Has(meter.FieldEnergyImport) {
 			var err error
 			if st.energy != nil {
@@ -183,26 +202,26 @@ func (s *Station) deliver(ctx context.Context, j *journal, st store, f fact) fun
 				err = st.setLastEnergy(f.SessionID, f.Reading.EnergyImport)
 			}
 			if err != nil {
-				s.log.Error("station: persist last energy", "session", f.SessionID, "err", err)
+				s.logger().Error("station: persist last energy", "session", f.SessionID, "err", err)
 			}
 		}
 	case endFact:
-		if s.retry(ctx, j, 0, "SessionEnded", func() error { return s.rep.SessionEnded(ctx, f.end) }) {
+		if s.retry(ctx, j, 0, "SessionEnded", func() error { return s.opts.Reporter.SessionEnded(ctx, f.end) }) {
 			if err := st.deleteSession(f.end.SessionID); err != nil {
-				s.log.Error("station: forget session", "session", f.end.SessionID, "err", err)
+				s.logger().Error("station: forget session", "session", f.end.SessionID, "err", err)
 			}
 		}
 	case txFact:
 		if err := st.setTransactionID(f.sessionID, f.txID); err != nil {
-			s.log.Error("station: persist transaction id", "session", f.sessionID, "err", err)
+			s.logger().Error("station: persist transaction id", "session", f.sessionID, "err", err)
 		}
 	case availFact:
 		if err := st.saveAvailability(f.connector, f.on); err != nil {
-			s.log.Error("station: persist availability", "connector", f.connector, "err", err)
+			s.logger().Error("station: persist availability", "connector", f.connector, "err", err)
 		}
 	case resvFact:
 		if err := st.saveReservation(f.r, f.del); err != nil {
-			s.log.Error("station: persist reservation", "reservation", f.r.ID, "err", err)
+			s.logger().Error("station: persist reservation", "reservation", f.r.ID, "err", err)
 		}
 	case cleanFact:
 		err := st.markClean()
@@ -220,19 +239,20 @@ func (s *Station) retry(ctx context.Context, j *journal, attempts int, what stri
 		if err == nil {
 			return true
 		}
-		s.log.Warn("station: reporter refused a fact", "fact", what, "attempt", n, "err", err)
+		s.logger().Warn("station: reporter refused a fact", "fact", what, "attempt", n, "err", err)
 		if attempts > 0 && n >= attempts {
 			return false
 		}
+		closing := j.closingChan()
 		select {
-		case <-j.closing:
+		case <-closing:
 			return false
 		default:
 		}
-		t := s.clk.NewTimer(wait)
+		t := s.opts.Clock.NewTimer(wait)
 		select {
 		case <-t.C():
-		case <-j.closing:
+		case <-closing:
 			t.Stop()
 			return false
 		case <-ctx.Done():

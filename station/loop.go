@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/evsed/evsed/clock"
@@ -28,37 +29,36 @@ type loop struct {
 
 	journal *journal
 	store   store
-	// finish stops the station once the run's context has ended: it halts
-	// the hardware, waits for the station's goroutines and delivers Run's
-	// result.
-	finish func()
+	// What finish needs of Launch: cancel ends the run's context when
+	// Launch derived one (nil: the caller's is used as is); stopBoard stops
+	// a board that could Start; workers counts out the nworkers
+	// goroutines of the station's own; boardErr is the board's failure;
+	// stopped is done once finish has run (wait).
+	cancel    context.CancelFunc
+	stopBoard func()
+	workers   chan struct{}
+	boardErr  error
+	stopped   sync.WaitGroup
 
-	// Asynchronous work the loop has started and not yet seen finish: used by
-	// settle, so that tests in virtual time know when the station is quiet.
-	authsInFlight  int
-	readsInFlight  int
-	journalPending int
-	settleWaiters  []settleWaiter
+	// settleWaiters wait for the loop to be quiet (see the counters of
+	// asynchronous work below).
+	settleWaiters []settleWaiter
 
-	// stationOff is set by SetAvailability(0, false): connector 0 reports
-	// Unavailable once every connector is.
-	stationOff bool
-	// status0 is the last status reported for connector 0; booted says
-	// every connector has reported, so that connector 0 may.
-	status0 Status
-	booted  bool
+	// orphans are the sessions of a previous run waiting for their
+	// connector's meter to be read to end (see endOrphan); nil after.
+	orphans []orphan
 
-	meterTick, alignedTick *repeater
+	// ticks makes the meter reads and the samples (see ticker).
+	ticks *ticker
 
-	// stationSched is the station-wide limit schedule (SetLimits(0, ...)).
-	stationSched LimitSchedule
+	// stationSched is the station-wide limit schedule (SetLimits(0, ...));
+	// nil for none (see stationSchedule).
+	stationSched *LimitSchedule
 	// grid is the grid meter's state (Options.Grid); stationExt the
-	// station-wide external limit (nil: none); inputActive the level of
-	// Options.LimitInput.
-	grid        *gridState // nil without a grid meter (see gridState)
-	stationExt  *ExternalLimit
-	inputActive bool
-	siteSeen    limitSeen // the site's limit as last reported
+	// station-wide external limit (nil: none).
+	grid       *gridState // nil without a grid meter (see gridState)
+	stationExt *ExternalLimit
+	siteSeen   *limitSeen // the site's limit as last reported; nil before the first report
 	// meterRound counts the meter ticks, so that a grid reading is paired
 	// with the connectors' readings of its tick.
 	meterRound uint64
@@ -67,25 +67,42 @@ type loop struct {
 	limitTimer clock.Timer
 	limitDue   time.Time
 	wake       time.Time
-	// applying is set while apply runs; again says a nested apply asked
-	// for the shares to be derived again.
-	applying, again bool
 
 	// reservations are the accepted reservations, by id; resvTimer fires
 	// at the earliest expiry.
 	reservations map[int]*reservation
 	resvTimer    clock.Timer
+
+	// defaultTariff prices sessions without a tariff of their own (see
+	// SetTariff); nil: none.
+	defaultTariff *tariff.Tariff
+
+	// The counters and flags come last, together, so that they pack.
+	//
+	// Asynchronous work the loop has started and not yet seen finish: used by
+	// settle, so that tests in virtual time know when the station is quiet.
+	// displaysInFlight counts screens handed to the displays' goroutine and
+	// not yet shown.
+	journalPending                                 int
+	authsInFlight, readsInFlight, displaysInFlight int32
+	nworkers                                       int32 // see workers
+	// status0 is the last status reported for connector 0 (see booted).
+	status0 status0Code
+	// stationOff is set by SetAvailability(0, false): connector 0 reports
+	// Unavailable once every connector is.
+	stationOff bool
+	// booted says every connector has reported, so that connector 0 may.
+	booted bool
+	// inputActive is the level of Options.LimitInput.
+	inputActive bool
+	// applying is set while apply runs; again says a nested apply asked
+	// for the shares to be derived again.
+	applying, again bool
 	// holdsDirty says a reservation ended or changed since the holds were
 	// last derived (refreshHolds).
 	holdsDirty bool
-
-	// defaultTariff prices sessions without a tariff of their own (see
-	// SetTariff); nil: none. offline says the back end is unreachable
-	// (SetOnline). displaysInFlight counts screens handed to the
-	// displays' goroutine and not yet shown, for settle.
-	defaultTariff    *tariff.Tariff
-	offline          bool
-	displaysInFlight int
+	// offline says the back end is unreachable (SetOnline).
+	offline bool
 }
 
 // Timeouts of work the loop delegates to other goroutines.
@@ -126,15 +143,28 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 		return nil, errors.New("station: Run or Launch called twice")
 	}
 	defer s.haltOnPanic()
-	ctx, cancel := context.WithCancel(ctx)
+	starter, canStart := s.opts.Board.(eventStarter)
+	// A context derived from the caller's costs a cancelCtx, its Done
+	// channel and an entry in the parent's children (some 400 bytes, times
+	// thousands in the fleet simulator). Only a board whose Run may fail
+	// while the station runs needs one, to stop the station then; otherwise
+	// the run's context is the caller's, which ends the run just the same.
+	var cancel context.CancelFunc
+	if s.opts.Board != nil && !canStart {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 
-	l := &loop{s: s, ctx: ctx, cfg: normalize(s.opts.Config), store: store{db: s.opts.DB, bucket: s.bucket}}
+	bucket := []byte(s.opts.Bucket)
+	if len(bucket) == 0 {
+		bucket = []byte("station")
+	}
+	l := &loop{s: s, ctx: ctx, cancel: cancel, cfg: normalize(s.opts.Config), store: store{db: s.opts.DB, bucket: bucket}}
 	if p := s.opts.EnergyFile; p != "" && s.opts.DB != nil {
 		ef, err := openEnergyFile(p)
 		if err != nil {
 			// The database still takes the checkpoints: more writes, no
 			// loss.
-			s.log.Warn("station: energy checkpoints go to the database", "err", err)
+			s.logger().Warn("station: energy checkpoints go to the database", "err", err)
 		} else {
 			l.store.energy = ef
 		}
@@ -143,25 +173,36 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 	s.intervals.aligned.Store(int64(l.cfg.ClockAlignedInterval))
 	saved, err := l.store.load()
 	if err != nil {
-		cancel()
+		if cancel != nil {
+			cancel()
+		}
 		s.haltAll()
 		close(s.loopDone)
 		_ = l.store.energy.close()
 		return nil, err
 	}
 
-	// Facts pending at shutdown are still delivered: the journal's context
-	// outlives the run's.
-	jctx := context.WithoutCancel(ctx)
-	l.journal = newJournal(func() {
-		defer s.haltOnPanic()
-		s.runJournal(jctx, l.journal, l.store)
-	})
+	l.journal = newJournal(l.deliverFacts)
+
+	// A board that can Start delivers its events from now on; they wait in
+	// the inbox until the loop has booted. Starting it before the samplers
+	// lets a failure end the run's context before anything derives from it.
+	l.stopBoard = func() {}
+	if canStart {
+		stop, err := starter.Start(s.Event)
+		if err != nil {
+			l.boardErr = fmt.Errorf("station: board %s: %w", s.opts.Board.Name(), err)
+			ctx, l.cancel = context.WithCancel(ctx)
+			l.cancel()
+			l.ctx = ctx
+		} else {
+			l.stopBoard = stop
+		}
+	}
 
 	// workers collects the ends of the station's own goroutines: a
 	// sampler per meter (unless read inline) and the board's Run (unless
 	// it can Start). A fleet station has none, and no channel.
-	starter, canStart := s.opts.Board.(eventStarter)
 	nworkers := 0
 	for _, cc := range s.opts.Connectors {
 		if cc.Meter != nil && !s.opts.InlineMeterReads {
@@ -179,9 +220,15 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 	if nworkers > 0 {
 		workers = make(chan struct{}, nworkers)
 	}
+	l.workers, l.nworkers = workers, int32(nworkers)
+	period := s.opts.MeterReadInterval
+	if period <= 0 {
+		period = meterPeriod
+	}
+	l.ticks = newTicker(s, period, len(s.opts.Connectors))
 	l.conns = make([]*conn, 0, len(s.opts.Connectors))
 	for i, cc := range s.opts.Connectors {
-		c := newConn(&s.opts.Connectors[i], s.log)
+		c := newConn(&s.opts.Connectors[i], s)
 		l.conns = append(l.conns, c)
 		if cc.Meter != nil && !s.opts.InlineMeterReads {
 			c.readReq = make(chan struct{}, 1)
@@ -203,59 +250,70 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 			s.runGridSampler(ctx, gm, l.grid.readReq)
 		}()
 	}
-	// boardErr is the board's failure: set before Launch returns, or by
-	// the Run goroutine before it counts itself out on workers, so that
-	// finish reads it after collecting the workers.
-	var boardErr error
-	stopBoard := func() {}
-	if canStart {
-		stop, err := starter.Start(s.Event)
-		if err != nil {
-			boardErr = fmt.Errorf("station: board %s: %w", s.opts.Board.Name(), err)
-			cancel()
-		} else {
-			stopBoard = stop
-		}
-	} else if b := s.opts.Board; b != nil {
+	if b := s.opts.Board; b != nil && !canStart {
+		// The board's failure is set before the goroutine counts itself
+		// out on workers, so that finish reads it after collecting them.
 		go func() {
 			defer s.haltOnPanic()
 			defer func() { workers <- struct{}{} }()
 			if err := b.Run(ctx, s.Event); err != nil && ctx.Err() == nil {
-				boardErr = fmt.Errorf("station: board %s: %w", b.Name(), err)
+				l.boardErr = fmt.Errorf("station: board %s: %w", b.Name(), err)
 				cancel()
 			}
 		}()
 	}
 
-	// The shutdown runs on the goroutine that holds the loop when ctx ends
-	// (see serve), after the input it is handling.
-	result := make(chan error, 1)
-	l.finish = func() {
-		l.shutdown()
-		close(s.loopDone)
-		stopBoard()
-		for range nworkers {
-			<-workers
-		}
-		l.journal.close()
-		if err := l.store.markClean(); err != nil {
-			s.log.Error("station: clean-shutdown marker", "err", err)
-		}
-		if err := l.store.energy.close(); err != nil {
-			s.log.Error("station: energy file", "err", err)
-		}
-		cancel()
-		result <- boardErr
-	}
-
 	// The inputs that came before boot (Event may be called before Run)
 	// wait in the inbox: New gave the loop to Launch, which hands it
-	// to serve once booted.
+	// to serve once booted. The shutdown runs on the goroutine that holds
+	// the loop when ctx ends (see serve), after the input it is handling.
+	l.stopped.Add(1)
 	l.boot(saved)
 	s.loop = l
 	context.AfterFunc(ctx, s.kick)
 	go s.serve()
-	return func() error { return <-result }, nil
+	return l.wait, nil
+}
+
+// deliverFacts is the journal's delivery goroutine. It reads only what
+// Launch set before the first fact: the run's context, the journal and the
+// store.
+func (l *loop) deliverFacts() {
+	defer l.s.haltOnPanic()
+	// Facts pending at shutdown are still delivered: the journal's context
+	// outlives the run's. Its retries stop waiting once the loop is done.
+	l.s.runJournal(context.WithoutCancel(l.ctx), l.journal, l.store)
+}
+
+// finish stops the station once the run's context has ended: it halts the
+// hardware, waits for the station's goroutines and lets wait return Run's
+// result.
+func (l *loop) finish() {
+	s := l.s
+	l.shutdown()
+	close(s.loopDone)
+	l.stopBoard()
+	for range l.nworkers {
+		<-l.workers
+	}
+	l.journal.close()
+	if err := l.store.markClean(); err != nil {
+		s.logger().Error("station: clean-shutdown marker", "err", err)
+	}
+	if err := l.store.energy.close(); err != nil {
+		s.logger().Error("station: energy file", "err", err)
+	}
+	if l.cancel != nil {
+		l.cancel()
+	}
+	l.stopped.Done()
+}
+
+// wait is what Launch returns: it waits for finish and returns the board's
+// failure, if any.
+func (l *loop) wait() error {
+	l.stopped.Wait()
+	return l.boardErr
 }
 
 // kick makes sure the inbox is served: it starts serve unless a goroutine
@@ -310,8 +368,7 @@ type eventStarter interface {
 // shutdown stops the timers and puts every hardware resource in its safe
 // state. Sessions stay recorded: the next Run resumes or ends them.
 func (l *loop) shutdown() {
-	l.meterTick.stop()
-	l.alignedTick.stop()
+	l.ticks.close()
 	if l.limitTimer != nil {
 		l.limitTimer.Stop()
 	}
@@ -333,11 +390,11 @@ func (l *loop) shutdown() {
 // the process dies.
 func (s *Station) haltOnPanic() {
 	if r := recover(); r != nil {
-		s.log.Error("station: panic: halting the hardware", "panic", r)
+		s.logger().Error("station: panic: halting the hardware", "panic", r)
 		s.haltAll()
 		if b := s.opts.Board; b != nil {
 			if err := b.Halt(); err != nil {
-				s.log.Error("station: halt board", "err", err)
+				s.logger().Error("station: halt board", "err", err)
 			}
 		}
 		panic(r)
@@ -350,7 +407,7 @@ func (s *Station) haltAll() {
 			return
 		}
 		if err := r.Halt(); err != nil {
-			s.log.Error("station: halt", "resource", r.String(), "err", err)
+			s.logger().Error("station: halt", "resource", r.String(), "err", err)
 		}
 	}
 	for _, cc := range s.opts.Connectors {
@@ -509,34 +566,32 @@ func (l *loop) setConfig(c Config) {
 	l.cfg = normalize(c)
 	l.s.intervals.periodic.Store(int64(l.cfg.MeterSampleInterval))
 	l.s.intervals.aligned.Store(int64(l.cfg.ClockAlignedInterval))
-	if l.cfg.ClockAlignedInterval != old.ClockAlignedInterval || l.alignedTick.done() {
-		l.alignedTick.stop()
-		l.alignedTick = l.startAligned()
+	if l.cfg.ClockAlignedInterval != old.ClockAlignedInterval || l.ticks.stopped(tickAligned) {
+		l.startAligned()
 	}
 	for _, c := range l.conns {
 		if c.sess == nil {
 			continue
 		}
-		if l.cfg.MeterSampleInterval != old.MeterSampleInterval || c.periodic.done() {
-			c.periodic.stop()
-			c.periodic = l.startPeriodic(c)
+		if l.cfg.MeterSampleInterval != old.MeterSampleInterval || l.ticks.stopped(tickAligned+c.id) {
+			l.startPeriodic(c)
 		}
 	}
 }
 
 // snapshot describes every connector.
 func (l *loop) snapshot() Snapshot {
-	snap := Snapshot{At: l.s.clk.Now()}
+	snap := Snapshot{At: l.s.opts.Clock.Now()}
 	for _, c := range l.conns {
 		cs := ConnectorSnapshot{
 			ID:           c.id,
 			Status:       c.status,
-			Error:        c.errCode,
+			Error:        c.errCode.errorCode(),
 			Pilot:        c.pilot,
 			Offered:      c.offered,
-			MaxCurrent:   c.hw.MaxCurrent,
-			Limit:        min(c.hw.MaxCurrent, c.sched.at(snap.At).Current),
-			Phases:       c.hw.Phases,
+			MaxCurrent:   c.hw().MaxCurrent,
+			Limit:        min(c.hw().MaxCurrent, c.schedule().at(snap.At).Current),
+			Phases:       c.hw().Phases,
 			ActivePhases: c.activePhases(),
 			Contactor:    c.closed,
 			Fault:        c.info,
@@ -559,7 +614,7 @@ func (l *loop) snapshot() Snapshot {
 				ID:            c.sess.id,
 				IDTag:         c.sess.idTag,
 				TransactionID: c.sess.txID,
-				Energy:        max(0, c.reading.EnergyImport-c.sess.meterStart),
+				Energy:        max(0, c.reading.EnergyImport-c.sess.meterStart()),
 				StartedAt:     c.sess.startedAt,
 			}
 		}

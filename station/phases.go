@@ -24,6 +24,14 @@ import (
 // switches are at least PhaseSwitchInterval apart.
 
 // phaseState is a connector's phase-switching bookkeeping.
+// phaseSwitch is a connector's phase relay: what it connects (phases; see
+// activePhases) and the switching's bookkeeping. Connectors without
+// hw.PhaseSwitch have none.
+type phaseSwitch struct {
+	phases int
+	phaseState
+}
+
 type phaseState struct {
 	since     time.Time // when the condition to switch began to hold; zero when it does not
 	switching bool      // a switch is under way: nothing is offered
@@ -40,29 +48,36 @@ const (
 )
 
 // activePhases is how many phases c connects now.
+// switchingPhases reports whether a phase switch is under way on c:
+// nothing is offered meanwhile.
+func (c *conn) switchingPhases() bool { return c.phaseSw != nil && c.phaseSw.switching }
+
 func (c *conn) activePhases() int {
-	if c.hw.PhaseSwitch != nil && c.phases > 0 {
-		return c.phases
+	if c.phaseSw != nil && c.phaseSw.phases > 0 {
+		return c.phaseSw.phases
 	}
-	return min(max(c.hw.Phases, 1), 3)
+	return min(max(c.hw().Phases, 1), 3)
 }
 
 // updatePhases decides whether c should switch phases, given share, the
 // surplus available to it summed over the phases (known false: no fresh
 // grid reading), and starts the switch.
 func (l *loop) updatePhases(c *conn, share physic.ElectricCurrent, known bool, now time.Time) {
-	ps := &c.phaseSw
-	if c.hw.PhaseSwitch == nil || c.hw.Phases != 3 || ps.switching || c.sess == nil {
+	ps := c.phaseSw // nil exactly without hw.PhaseSwitch
+	if ps == nil {
+		return
+	}
+	if c.hw().Phases != 3 || ps.switching || c.sess == nil {
 		ps.since = time.Time{}
 		return
 	}
 	cfg := l.s.opts.Solar.withDefaults()
-	want, hold := c.phases, time.Duration(0)
+	want, hold := ps.phases, time.Duration(0)
 	switch {
 	case !c.mode().solar():
 		want = 3
 	case !known:
-	case c.phases == 3:
+	case ps.phases == 3:
 		low := cfg.StopCurrent
 		if c.mode() == ModeMinPV {
 			low = hal.MinOffer
@@ -71,12 +86,12 @@ func (l *loop) updatePhases(c *conn, share physic.ElectricCurrent, known bool, n
 		if share/3 < low && c.solarPhases() == 3 && (c.mode() == ModeMinPV || share >= cfg.StartCurrent) {
 			want, hold = 1, cfg.StopDelay
 		}
-	case c.phases == 1:
+	case ps.phases == 1:
 		if share/3 >= cfg.StartCurrent {
 			want, hold = 3, cfg.StartDelay
 		}
 	}
-	if want == c.phases {
+	if want == ps.phases {
 		ps.since = time.Time{}
 		return
 	}
@@ -86,18 +101,18 @@ func (l *loop) updatePhases(c *conn, share physic.ElectricCurrent, known bool, n
 	if now.Sub(ps.since) < hold || (!ps.lastAt.IsZero() && now.Sub(ps.lastAt) < cfg.PhaseSwitchInterval) {
 		return
 	}
-	c.log.Info("station: phase switch: pausing", "from", c.phases, "to", want, "surplus", share)
-	*ps = phaseState{switching: true, target: want, lastAt: ps.lastAt}
+	c.logger().Info("station: phase switch: pausing", "from", ps.phases, "to", want, "surplus", share)
+	ps.phaseState = phaseState{switching: true, target: want, lastAt: ps.lastAt}
 }
 
 // phaseResume ends the switches whose pause is over; apply calls it before
 // deriving the shares.
 func (l *loop) phaseResume(now time.Time) {
 	for _, c := range l.conns {
-		ps := &c.phaseSw
-		if ps.switching && ps.relayDone && !now.Before(ps.resumeAt) {
-			c.log.Info("station: phase switch done: charging again", "phases", c.phases)
-			*ps = phaseState{lastAt: now}
+		ps := c.phaseSw
+		if ps != nil && ps.switching && ps.relayDone && !now.Before(ps.resumeAt) {
+			c.logger().Info("station: phase switch done: charging again", "phases", ps.phases)
+			ps.phaseState = phaseState{lastAt: now}
 		}
 	}
 }
@@ -108,17 +123,17 @@ func (l *loop) phaseResume(now time.Time) {
 func (l *loop) phaseRelays(now time.Time) {
 	cfg := l.s.opts.Solar.withDefaults()
 	for _, c := range l.conns {
-		ps := &c.phaseSw
-		if !ps.switching || ps.relayDone || c.closed {
+		ps := c.phaseSw
+		if ps == nil || !ps.switching || ps.relayDone || c.closed {
 			continue
 		}
-		if err := c.hw.PhaseSwitch.SetPhases(ps.target); err != nil {
-			c.log.Warn("station: phase switch refused", "to", ps.target, "err", err)
-			c.phases = c.hw.PhaseSwitch.Phases()
+		if err := c.hw().PhaseSwitch.SetPhases(ps.target); err != nil {
+			c.logger().Warn("station: phase switch refused", "to", ps.target, "err", err)
+			ps.phases = c.hw().PhaseSwitch.Phases()
 			ps.relayDone, ps.resumeAt = true, now.Add(cfg.PhaseSwitchPause)
 			continue
 		}
-		c.phases = ps.target
+		ps.phases = ps.target
 		ps.relayDone, ps.resumeAt = true, now.Add(cfg.PhaseSwitchPause)
 	}
 }
@@ -127,7 +142,7 @@ func (l *loop) phaseRelays(now time.Time) {
 func (l *loop) nextPhaseResume() time.Time {
 	var next time.Time
 	for _, c := range l.conns {
-		if ps := c.phaseSw; ps.switching && ps.relayDone && (next.IsZero() || ps.resumeAt.Before(next)) {
+		if ps := c.phaseSw; ps != nil && ps.switching && ps.relayDone && (next.IsZero() || ps.resumeAt.Before(next)) {
 			next = ps.resumeAt
 		}
 	}
@@ -138,28 +153,28 @@ func (l *loop) nextPhaseResume() time.Time {
 func (c *conn) phaseInfo(now time.Time) string {
 	ps := c.phaseSw
 	switch {
-	case !ps.switching:
+	case ps == nil || !ps.switching:
 		return ""
 	case !ps.relayDone:
 		return fmt.Sprintf("switching to %d phase(s): waiting for the contactor to open", ps.target)
 	}
-	return fmt.Sprintf("switched to %d phase(s): pausing until %s", c.phases, ps.resumeAt.UTC().Format(time.RFC3339))
+	return fmt.Sprintf("switched to %d phase(s): pausing until %s", ps.phases, ps.resumeAt.UTC().Format(time.RFC3339))
 }
 
 // resetPhases puts an idle connector's phase relay back on all its phases
 // (at start, and when a session ends): no vehicle charges, the contactor
 // is open, and the next session starts as the connector is wired.
 func (l *loop) resetPhases(c *conn) {
-	ps := c.hw.PhaseSwitch
+	ps := c.hw().PhaseSwitch
 	if ps == nil || c.closed || c.sess != nil {
 		return
 	}
-	c.phaseSw = phaseState{lastAt: c.phaseSw.lastAt}
-	if c.phases == c.hw.Phases {
+	c.phaseSw.phaseState = phaseState{lastAt: c.phaseSw.lastAt}
+	if c.phaseSw.phases == c.hw().Phases {
 		return
 	}
-	if err := ps.SetPhases(c.hw.Phases); err != nil {
-		c.log.Warn("station: phase relay back to all phases", "err", err)
+	if err := ps.SetPhases(c.hw().Phases); err != nil {
+		c.logger().Warn("station: phase relay back to all phases", "err", err)
 	}
-	c.phases = ps.Phases()
+	c.phaseSw.phases = ps.Phases()
 }

@@ -111,7 +111,7 @@ func (l *loop) reserve(r Reservation) (ReservationResult, error) {
 	if r.Connector != 0 && l.conn(r.Connector) == nil {
 		return "", ErrNoConnector
 	}
-	if r.IDTag == "" || !r.Expiry.After(l.s.clk.Now()) {
+	if r.IDTag == "" || !r.Expiry.After(l.s.opts.Clock.Now()) {
 		return ReservationRejected, nil
 	}
 	old := l.reservations[r.ID]
@@ -126,7 +126,7 @@ func (l *loop) reserve(r Reservation) (ReservationResult, error) {
 	}
 	l.reservations[r.ID] = &reservation{r}
 	l.emit(resvFact{r: r})
-	l.s.log.Info("station: reserved", "reservation", r.ID, "connector", r.Connector, "idTag", r.IDTag, "expiry", r.Expiry)
+	l.s.logger().Info("station: reserved", "reservation", r.ID, "connector", r.Connector, "idTag", r.IDTag, "expiry", r.Expiry)
 	l.armResvTimer()
 	l.apply(nil)
 	return ReservationAccepted, nil
@@ -191,7 +191,7 @@ func (l *loop) dropReservation(r *reservation, why string) {
 	}
 	delete(l.reservations, r.ID)
 	l.emit(resvFact{r: r.Reservation, del: true})
-	l.s.log.Info("station: reservation ended", "reservation", r.ID, "connector", r.Connector, "why", why)
+	l.s.logger().Info("station: reservation ended", "reservation", r.ID, "connector", r.Connector, "why", why)
 	l.holdsDirty = true
 	l.armResvTimer()
 }
@@ -304,14 +304,14 @@ func (l *loop) armResvTimer() {
 		return
 	}
 	s := l.s
-	l.resvTimer = s.clk.AfterFunc(max(0, first.Sub(s.clk.Now())), func() {
+	l.resvTimer = s.opts.Clock.AfterFunc(max(0, first.Sub(s.opts.Clock.Now())), func() {
 		s.post(func(l *loop) { l.expireReservations() })
 	})
 }
 
 // expireReservations ends the reservations whose expiry has come.
 func (l *loop) expireReservations() {
-	now := l.s.clk.Now()
+	now := l.s.opts.Clock.Now()
 	for _, r := range l.reservations {
 		if !now.Before(r.Expiry) {
 			l.dropReservation(r, "expired")

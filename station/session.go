@@ -26,10 +26,11 @@ type pending struct {
 // session is a running session.
 type session struct {
 	id, idTag, parent string
-	meterStart        meter.Energy
-	begin             meter.Reading
-	startedAt         time.Time
-	txID              string
+	// begin is the reading at the start; its EnergyImport is the
+	// session's MeterStart (see meterStart).
+	begin     meter.Reading
+	startedAt time.Time
+	txID      string
 	// durable: the Reporter recorded the start; only then may energy flow.
 	durable bool
 	// authorized is false after a Deauthorize that did not end the session.
@@ -115,7 +116,7 @@ func refusal(res AuthResult, err error) error {
 func (l *loop) accepted(c *conn, p *pending, res AuthResult) error {
 	resv, ok := l.admits(c, p.idTag, res.ParentIDTag)
 	if !ok {
-		c.log.Info("station: start refused: connector reserved", "idTag", p.idTag)
+		c.logger().Info("station: start refused: connector reserved", "idTag", p.idTag)
 		c.pending = nil
 		l.apply(c)
 		return ErrReserved
@@ -126,13 +127,13 @@ func (l *loop) accepted(c *conn, p *pending, res AuthResult) error {
 		return nil
 	}
 	n := c.id
-	p.timer = l.s.clk.AfterFunc(l.cfg.ConnectionTimeout, func() {
+	p.timer = l.s.opts.Clock.AfterFunc(l.cfg.ConnectionTimeout, func() {
 		l.s.post(func(l *loop) {
 			c := l.conn(n)
 			if c.pending != p {
 				return
 			}
-			c.log.Info("station: no plug within ConnectionTimeout", "idTag", p.idTag)
+			c.logger().Info("station: no plug within ConnectionTimeout", "idTag", p.idTag)
 			c.pending = nil
 			l.apply(c)
 		})
@@ -166,8 +167,8 @@ func (l *loop) authorize(idTag string, then func(l *loop, res AuthResult, err er
 	go func() {
 		defer s.haltOnPanic()
 		ctx, cancel := context.WithCancel(runCtx)
-		t := s.clk.AfterFunc(authTimeout, cancel)
-		res, err := s.auth.Authorize(ctx, idTag)
+		t := s.opts.Clock.AfterFunc(authTimeout, cancel)
+		res, err := s.opts.Authorizer.Authorize(ctx, idTag)
 		t.Stop()
 		cancel()
 		s.post(func(l *loop) {
@@ -284,37 +285,40 @@ func (l *loop) beginSession(c *conn, idTag, parent string, resv int) {
 		p.timer.Stop()
 	}
 	c.pending, c.finishing = nil, false
-	now := l.s.clk.Now()
+	now := l.s.opts.Clock.Now()
 	s := &session{
 		id:         newSessionID(),
 		idTag:      idTag,
 		parent:     parent,
-		meterStart: c.reading.EnergyImport,
 		begin:      c.reading,
 		startedAt:  now,
 		authorized: true,
 	}
 	c.sess = s
-	start := SessionStart{Connector: c.id, SessionID: s.id, IDTag: idTag, MeterStart: s.meterStart, At: now}
+	start := SessionStart{Connector: c.id, SessionID: s.id, IDTag: idTag, MeterStart: s.meterStart(), At: now}
 	if r := l.reservations[resv]; resv != 0 && r != nil {
 		start.ReservationID = resv
 		l.dropReservation(r, "used")
 	}
-	c.log.Info("station: session started", "session", s.id, "idTag", idTag, "reservation", start.ReservationID)
+	c.logger().Info("station: session started", "session", s.id, "idTag", idTag, "reservation", start.ReservationID)
 	l.emit(startFact{start: start, rec: s.record(c.id)})
-	if c.meter != nil {
+	if c.meter() != nil {
 		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionBegin, Reading: c.reading, At: now, DC: c.dcStatus()}})
 	}
-	c.periodic = l.startPeriodic(c)
+	l.startPeriodic(c)
 	l.priceSessionStarted(c)
 	l.apply(c)
 }
+
+// meterStart is the energy register at the start of s: kept once, in
+// begin, which brings the session under a size class.
+func (s *session) meterStart() meter.Energy { return s.begin.EnergyImport }
 
 // record is what the journal persists of s.
 func (s *session) record(connector int) sessionRecord {
 	return sessionRecord{
 		ID: s.id, Connector: connector, IDTag: s.idTag, ParentIDTag: s.parent,
-		MeterStart: s.meterStart, StartedAt: s.startedAt, TransactionID: s.txID,
+		MeterStart: s.meterStart(), StartedAt: s.startedAt, TransactionID: s.txID,
 	}
 }
 
@@ -332,28 +336,27 @@ func (l *loop) onStartDurable(id string) {
 // the journal, the plug is released and a scheduled availability applies.
 func (l *loop) endSession(c *conn, reason StopReason, idTag string) {
 	s := c.sess
-	l.priceSessionEnded(c, l.s.clk.Now(), c.reading.EnergyImport)
+	l.priceSessionEnded(c, l.s.opts.Clock.Now(), c.reading.EnergyImport)
 	c.sess = nil
-	c.periodic.stop()
-	c.periodic = nil
+	l.stopPeriodic(c)
 	c.finishing = c.pilot.VehicleConnected()
 
 	// The facts are only queued here, so emitting them before apply does not
 	// delay the contactor; it puts the end before the status it causes.
-	now := l.s.clk.Now()
+	now := l.s.opts.Clock.Now()
 	end := c.reading
 	stop := end.EnergyImport
 	if !c.reading1st {
-		stop = s.meterStart // nothing read this run: bill nothing rather than guess
+		stop = s.meterStart() // nothing read this run: bill nothing rather than guess
 	}
-	if c.meter != nil {
+	if c.meter() != nil {
 		l.emit(sampleFact{Sample{Connector: c.id, SessionID: s.id, Context: ContextTransactionEnd, Reading: end, At: now, DC: c.dcStatus()}})
 	}
 	l.emit(endFact{end: SessionEnd{
 		Connector: c.id, SessionID: s.id, IDTag: idTag, MeterStop: stop, At: now,
 		Reason: reason, Begin: s.begin, End: end, DCReason: c.dcReason(),
 	}})
-	c.log.Info("station: session ended", "session", s.id, "reason", reason)
+	c.logger().Info("station: session ended", "session", s.id, "reason", reason)
 
 	switch c.scheduled {
 	case availOn:
@@ -405,7 +408,7 @@ func (l *loop) unlock(n int) (UnlockResult, error) {
 	if c == nil {
 		return "", ErrNoConnector
 	}
-	if c.hw.Lock == nil {
+	if c.hw().Lock == nil {
 		return NotSupported, nil
 	}
 	if c.sess != nil {
@@ -415,8 +418,8 @@ func (l *loop) unlock(n int) (UnlockResult, error) {
 		return UnlockFailed, nil
 	}
 	c.lockCmd = false
-	if err := c.hw.Lock.Unlock(); err != nil {
-		c.log.Error("station: unlock", "err", err)
+	if err := c.hw().Lock.Unlock(); err != nil {
+		c.logger().Error("station: unlock", "err", err)
 		return UnlockFailed, nil
 	}
 	return Unlocked, nil
@@ -491,27 +494,27 @@ func (l *loop) setOperative(c *conn, on bool) {
 func (l *loop) boot(saved saved) {
 	l.limitInputState()
 	if l.grid != nil {
-		l.grid.freshAt = l.s.clk.Now() // the timeout for the first reading runs from the start
+		l.grid.freshAt = l.s.opts.Clock.Now() // the timeout for the first reading runs from the start
 	}
 	reason := ReasonPowerLoss
 	if saved.clean {
 		reason = ReasonReboot
 	}
 	for _, c := range l.conns {
-		c.pilot = c.hw.Pilot.State()
-		if ps := c.hw.PhaseSwitch; ps != nil {
-			c.phases = ps.Phases()
+		c.pilot = c.hw().Pilot.State()
+		if ps := c.hw().PhaseSwitch; ps != nil {
+			c.phaseSw.phases = ps.Phases()
 		}
 		if on, ok := saved.avail[c.id]; ok {
 			c.operative = on
 		}
-		if c.hw.RCD != nil && c.hw.RCD.Tripped() {
+		if c.hw().RCD != nil && c.hw().RCD.Tripped() {
 			c.setFault(faultRCD, "RCD tripped at start")
 		}
 		if c.pilot == hal.PilotE {
 			c.setFault(faultPilotE, "CP state E at start")
 		}
-		if err := c.hw.Contactor.Open(); err != nil {
+		if err := c.hw().Contactor.Open(); err != nil {
 			c.setFault(faultSwitch, "open: "+err.Error())
 		}
 	}
@@ -531,21 +534,21 @@ func (l *loop) boot(saved saved) {
 		c := l.conn(rec.Connector)
 		if c != nil && c.sess == nil && l.cfg.ResumeSessionsAfterRestart && c.pilot.VehicleConnected() {
 			c.sess = &session{
-				id: rec.ID, idTag: rec.IDTag, parent: rec.ParentIDTag, meterStart: rec.MeterStart,
+				id: rec.ID, idTag: rec.IDTag, parent: rec.ParentIDTag,
 				begin:     meter.Reading{Time: rec.StartedAt, Fields: meter.FieldEnergyImport, EnergyImport: rec.MeterStart},
 				startedAt: rec.StartedAt, txID: rec.TransactionID, durable: true, authorized: true,
 			}
-			c.log.Info("station: session resumed", "session", rec.ID)
+			c.logger().Info("station: session resumed", "session", rec.ID)
 			continue
 		}
 		o := orphan{rec: rec, reason: reason}
-		if c == nil || c.meter == nil {
+		if c == nil || c.meter() == nil {
 			l.endOrphan(o, nil)
 			continue
 		}
-		c.orphans = append(c.orphans, o)
+		l.orphans = append(l.orphans, o)
 	}
-	now := l.s.clk.Now()
+	now := l.s.opts.Clock.Now()
 	for _, r := range saved.reservations {
 		if c := l.conn(r.Connector); (r.Connector != 0 && c == nil) || !now.Before(r.Expiry) {
 			l.emit(resvFact{r: r, del: true}) // expired while the station was down
@@ -559,13 +562,13 @@ func (l *loop) boot(saved saved) {
 	l.armResvTimer()
 	for _, c := range l.conns {
 		if c.sess == nil {
-			if c.hw.Lock != nil && !c.switchFaulted() {
-				if err := c.hw.Lock.Unlock(); err != nil {
-					c.log.Error("station: unlock", "err", err)
+			if c.hw().Lock != nil && !c.switchFaulted() {
+				if err := c.hw().Lock.Unlock(); err != nil {
+					c.logger().Error("station: unlock", "err", err)
 				}
 			}
 		} else {
-			c.periodic = l.startPeriodic(c)
+			l.startPeriodic(c)
 		}
 		l.apply(c)
 	}
@@ -574,21 +577,40 @@ func (l *loop) boot(saved saved) {
 	}
 	l.booted = true
 	l.report0()
-	period := l.s.opts.MeterReadInterval
-	if period <= 0 {
-		period = meterPeriod
-	}
-	l.meterTick = startRepeater(l.s.clk, func(time.Time) time.Duration { return period },
-		func(time.Time) { l.s.post(func(l *loop) { l.readMeters() }) })
-	l.alignedTick = l.startAligned()
+	l.ticks.start(tickMeter, nil)
+	l.startAligned()
 	l.readMeters()
+}
+
+// endOrphans ends the orphans waiting for connector n's reading, with
+// MeterStop from r (nil: no reading to be had), in the order boot found
+// them.
+func (l *loop) endOrphans(n int, r *meter.Reading) {
+	if len(l.orphans) == 0 {
+		return
+	}
+	keep := l.orphans[:0]
+	for _, o := range l.orphans {
+		if o.rec.Connector == n {
+			l.endOrphan(o, r)
+		} else {
+			keep = append(keep, o)
+		}
+	}
+	for i := len(keep); i < len(l.orphans); i++ {
+		l.orphans[i] = orphan{} // let the records go
+	}
+	l.orphans = keep
+	if len(keep) == 0 {
+		l.orphans = nil
+	}
 }
 
 // endOrphan ends a previous run's session, with MeterStop from r (nil: no
 // reading to be had, MeterStop = MeterStart).
 func (l *loop) endOrphan(o orphan, r *meter.Reading) {
 	begin := meter.Reading{Time: o.rec.StartedAt, Fields: meter.FieldEnergyImport, EnergyImport: o.rec.MeterStart}
-	end := meter.Reading{Time: l.s.clk.Now(), Fields: meter.FieldEnergyImport, EnergyImport: o.rec.MeterStart}
+	end := meter.Reading{Time: l.s.opts.Clock.Now(), Fields: meter.FieldEnergyImport, EnergyImport: o.rec.MeterStart}
 	if r != nil {
 		end = *r
 	}
@@ -597,14 +619,14 @@ func (l *loop) endOrphan(o orphan, r *meter.Reading) {
 	// a negative or smaller figure.
 	floor := max(o.rec.MeterStart, o.rec.LastEnergy)
 	if end.EnergyImport < floor {
-		l.s.log.Warn("station: meter reads less than the session recorded; ending at the recorded value",
+		l.s.logger().Warn("station: meter reads less than the session recorded; ending at the recorded value",
 			"session", o.rec.ID, "meter", end.EnergyImport, "recorded", floor)
 		end.EnergyImport = floor
 		end.Fields |= meter.FieldEnergyImport
 	}
-	l.s.log.Info("station: ending session of a previous run", "session", o.rec.ID, "reason", o.reason)
+	l.s.logger().Info("station: ending session of a previous run", "session", o.rec.ID, "reason", o.reason)
 	l.emit(endFact{end: SessionEnd{
 		Connector: o.rec.Connector, SessionID: o.rec.ID, MeterStop: end.EnergyImport,
-		At: l.s.clk.Now(), Reason: o.reason, Begin: begin, End: end,
+		At: l.s.opts.Clock.Now(), Reason: o.reason, Begin: begin, End: end,
 	}})
 }

@@ -148,12 +148,14 @@ func (s *Station) SetChargeMode(ctx context.Context, n int, m ChargeMode) error 
 		}
 		for _, c := range cs {
 			if c.mode() != m.orFast() {
-				c.log.Info("station: charge mode", "mode", m.orFast())
-				c.chargeMode = m.orFast()
-				c.solar = solarState{surplus: c.solar.surplus}
+				c.logger().Info("station: charge mode", "mode", m.orFast())
+				c.chargeMode = modeCodeOf(m)
+				if st := c.solar; st != nil {
+					*st = solarState{surplus: st.surplus}
+				}
 			}
 		}
-		l.updateSolar(l.s.clk.Now())
+		l.updateSolar(l.s.opts.Clock.Now())
 		l.apply(nil)
 		done(nil)
 	})
@@ -167,8 +169,45 @@ func (m ChargeMode) orFast() ChargeMode {
 	return m
 }
 
+// modeCode is a ChargeMode as a connector keeps it: a byte, not a string.
+type modeCode uint8
+
+const (
+	modeFast modeCode = iota
+	modePV
+	modeMinPV
+)
+
+// modeCodeOf is the code of a valid m.
+func modeCodeOf(m ChargeMode) modeCode {
+	switch m {
+	case ModePV:
+		return modePV
+	case ModeMinPV:
+		return modeMinPV
+	}
+	return modeFast
+}
+
 // mode is c's charge mode.
-func (c *conn) mode() ChargeMode { return c.chargeMode.orFast() }
+func (c *conn) mode() ChargeMode {
+	switch c.chargeMode {
+	case modePV:
+		return ModePV
+	case modeMinPV:
+		return ModeMinPV
+	}
+	return ModeFast
+}
+
+// solarState returns c's solar bookkeeping, the zero value while it has
+// none.
+func (c *conn) solarState() solarState {
+	if c.solar == nil {
+		return solarState{}
+	}
+	return *c.solar
+}
 
 // solarPhases is how many phases c's vehicle charges on: those its meter
 // sees current on while it draws, else the connector's.
@@ -206,7 +245,7 @@ func (l *loop) updateSolar(now time.Time) {
 		if c.mode().solar() && c.sess != nil {
 			solar = append(solar, c)
 		} else {
-			c.solar = solarState{}
+			c.solar = nil                    // all zero, as a connector outside a solar session has it
 			l.updatePhases(c, 0, known, now) // fast: back to three phases
 		}
 	}
@@ -234,7 +273,10 @@ func (l *loop) updateSolar(now time.Time) {
 	}
 	cfg := l.s.opts.Solar.withDefaults()
 	for _, c := range solar {
-		st := &c.solar
+		if c.solar == nil {
+			c.solar = &solarState{}
+		}
+		st := c.solar
 		st.surplus = 0
 		share := max(0, pool/physic.ElectricCurrent(len(takers)))
 		if known && pool > 0 {
@@ -242,7 +284,7 @@ func (l *loop) updateSolar(now time.Time) {
 			st.surplus = a - a%shareStep
 		}
 		l.updatePhases(c, share, known, now)
-		if c.phaseSw.switching {
+		if c.switchingPhases() {
 			st.since = time.Time{} // the switch decides for now
 			continue
 		}
@@ -265,13 +307,13 @@ func (l *loop) updateSolar(now time.Time) {
 		}
 		if st.on {
 			if now.Sub(st.since) >= cfg.StopDelay && now.Sub(st.switched) >= cfg.MinOnTime {
-				c.log.Info("station: pv: surplus too low: pausing", "surplus", st.surplus)
+				c.logger().Info("station: pv: surplus too low: pausing", "surplus", st.surplus)
 				st.on, st.switched, st.since = false, now, time.Time{}
 			}
 			continue
 		}
 		if now.Sub(st.since) >= cfg.StartDelay && (st.switched.IsZero() || now.Sub(st.switched) >= cfg.MinOffTime) {
-			c.log.Info("station: pv: surplus available: charging", "surplus", st.surplus)
+			c.logger().Info("station: pv: surplus available: charging", "surplus", st.surplus)
 			st.on, st.switched, st.since = true, now, time.Time{}
 		}
 	}
@@ -281,17 +323,17 @@ func (l *loop) updateSolar(now time.Time) {
 // false when the mode puts none (fast), and off says a pv session may not
 // draw at all now.
 func (c *conn) solarCap() (w limitWhy, ok, off bool) {
-	if c.phaseSw.switching {
+	if c.switchingPhases() {
 		return limitWhy{0, LimitSolar, "phase switch"}, true, true
 	}
 	switch c.mode() {
 	case ModePV:
-		if !c.solar.on {
+		if !c.solarState().on {
 			return limitWhy{0, LimitSolar, "pv: waiting for surplus"}, true, true
 		}
-		return limitWhy{max(hal.MinOffer, c.solar.surplus), LimitSolar, "pv: solar surplus"}, true, false
+		return limitWhy{max(hal.MinOffer, c.solarState().surplus), LimitSolar, "pv: solar surplus"}, true, false
 	case ModeMinPV:
-		return limitWhy{max(hal.MinOffer, c.solar.surplus), LimitSolar, "minpv: 6 A plus solar surplus"}, true, false
+		return limitWhy{max(hal.MinOffer, c.solarState().surplus), LimitSolar, "minpv: 6 A plus solar surplus"}, true, false
 	}
 	return limitWhy{}, false, false
 }
@@ -301,7 +343,7 @@ func (l *loop) solarSnapshot(c *conn, now time.Time) *SolarSnapshot {
 	if !c.mode().solar() {
 		return nil
 	}
-	st := c.solar
+	st := c.solarState()
 	s := &SolarSnapshot{Surplus: st.surplus, On: st.on || c.mode() == ModeMinPV, Since: st.switched}
 	if info := c.phaseInfo(now); info != "" {
 		s.Pending = info

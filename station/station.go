@@ -112,15 +112,13 @@ const defaultInboxSize = 256
 // Station is one charging station. Build it with New, start it with Run; all
 // other methods are safe for concurrent use and talk to the loop.
 type Station struct {
-	opts  Options
-	dcCfg DCConfig // opts.DC with defaults
-	clk   clock.Clock
-	log   *slog.Logger
-	rep   Reporter
-	auth  Authorizer
-	// limitRep is rep when it is a LimitReporter, else nil.
+	// opts is what New was given, with its defaults filled in: Clock,
+	// Logger (see logger), Reporter and Authorizer are never nil, and DC
+	// has its defaults. The station keeps this one copy
+	// rather than copies beside it: the fleet simulator holds thousands.
+	opts Options
+	// limitRep is opts.Reporter when it is a LimitReporter, else nil.
 	limitRep LimitReporter
-	bucket   []byte
 
 	// inbox carries every input of the loop, in order. Closures run on the
 	// loop goroutine with exclusive access to the state.
@@ -195,33 +193,31 @@ func New(opts Options) (*Station, error) {
 	}
 	s := &Station{
 		opts:     opts,
-		dcCfg:    opts.DC.withDefaults(),
-		clk:      clock.Or(opts.Clock),
-		log:      opts.Logger,
-		rep:      opts.Reporter,
-		auth:     opts.Authorizer,
-		bucket:   []byte(opts.Bucket),
 		inbox:    make(chan msg, cmp.Or(max(opts.InboxSize, 0), defaultInboxSize)),
 		loopDone: make(chan struct{}),
 	}
 	s.active.Store(true)
-	if s.log == nil {
-		s.log = slog.Default()
+	s.opts.DC = opts.DC.withDefaults()
+	s.opts.Clock = clock.Or(opts.Clock)
+	if s.opts.Logger == nil {
+		s.opts.Logger = slog.Default()
 	}
-	// Lazily, as the connectors' loggers: a station logs a line now and
-	// then, and the fleet simulator holds thousands of them.
-	s.log = lazylog.With(s.log, "station", opts.ID)
-	if s.rep == nil {
-		s.rep = discard{}
+	if s.opts.Reporter == nil {
+		s.opts.Reporter = discard{}
 	}
-	s.limitRep, _ = s.rep.(LimitReporter)
-	if s.auth == nil {
-		s.auth = acceptAll{}
-	}
-	if len(s.bucket) == 0 {
-		s.bucket = []byte("station")
+	s.limitRep, _ = s.opts.Reporter.(LimitReporter)
+	if s.opts.Authorizer == nil {
+		s.opts.Authorizer = acceptAll{}
 	}
 	return s, nil
+}
+
+// logger is the station's logger: opts.Logger with the station's id. It is
+// derived for each line rather than kept, as the connectors' are: a
+// station logs a line now and then, and the fleet simulator holds
+// thousands of them.
+func (s *Station) logger() *slog.Logger {
+	return lazylog.With(s.opts.Logger, "station", s.opts.ID)
 }
 
 // Event is the station's hal.Sink: it hands a hardware event to the loop. It
