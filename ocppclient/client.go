@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -81,64 +82,103 @@ func (s Status) Registered() bool { return s.State == StateRegistered }
 // Client is the OCPP-J transport of one charge point. Build it with New and
 // drive it with Run; Call, Connected, Registered and Status are safe for
 // concurrent use from any goroutine.
+//
+// The fleet simulator holds thousands of Clients in one process, so the
+// struct keeps only what is used after New, with the small fields packed
+// together (it is 416 bytes, a size class of its own).
 type Client struct {
-	opts Options // with defaults filled in; read-only after New
+	opts settings // with defaults filled in; read-only after New
 	clk  clock.Clock
 	log  *slog.Logger
 	url  string
-	// auth is the handshake's Authorization header, "" for none, and tls
-	// the TLS configuration of a wss:// URL, nil for ws://. The dialer and
-	// the headers are made for each dial from them: a Client dials rarely,
+	// sec is what a secured connection is made with; nil for security
+	// profile 0 over ws://, the fleet simulator's case. The dialer and
+	// the headers are made for each dial from it: a Client dials rarely,
 	// and the fleet simulator holds thousands.
-	auth string
-	tls  *tls.Config
+	sec *security
 
 	// rand returns jitter in [0, 1); replaced by tests for determinism.
 	rand func() float64
 
-	idPrefix string        // random per Client, so that ids differ across restarts
 	idSeq    atomic.Uint64 // message id counter
+	idPrefix uint32        // random per Client, so that ids differ across restarts
 
-	// slot holds one token while an outbound CALL is in flight: OCPP-J
-	// allows only one, shared by Call, OnConnect and the queue drain.
-	// Blocked senders are served in arrival order, so a Call waiting while
-	// the queue drains gets the slot after the current entry.
-	slot chan struct{}
-	// waiting counts callers blocked on slot; tests use it to know that a
-	// Call is queued behind the one in flight.
+	// waiting counts callers blocked on the sender slot; tests use it to
+	// know that a Call is queued behind the one in flight.
 	waiting atomic.Int32
 
 	running atomic.Bool // Run or Launch has been called
 
-	// stopped is closed once the Client has stopped, and unwatch ends the
-	// queue's calls of kick; both are set by Launch before anything else
-	// runs.
-	stopped chan struct{}
-	unwatch func()
+	// stopping is set by Stop; state is a State; busy says the sender
+	// slot is taken (see acquire). They and attempt are guarded by mu,
+	// and share a word with running.
+	stopping bool
+	state    uint8
+	busy     bool
+	// attempt counts the connects that failed since the last registered
+	// one, up to 255 (guarded by mu).
+	attempt uint8
 
-	// adapters are Options.Adapters, or nil for the one adapter of
-	// Options' own fields, single.
-	adapters map[string]*Adapter
-	single   Adapter
+	// stopped is done once the Client has stopped; Launch adds to it
+	// before anything else runs. (A WaitGroup rather than a channel closed
+	// at the end: it needs no allocation of its own.)
+	stopped sync.WaitGroup
 
-	mu          sync.Mutex // guards state, conn, subprotocol, lastErr, lastErrAt, retry, attempt, stopping, dialCancel
-	state       State
-	conn        *conn // the current connection, nil when offline
-	subprotocol string
-	lastErr     error
-	lastErrAt   time.Time
+	// single is the adapter of Options' own fields, or the one entry of
+	// Options.Adapters; more holds the adapters of Options.Adapters in
+	// the order of opts.Subprotocols when it has several, and is nil
+	// otherwise. (A slice rather than a map: a Client offers one or two;
+	// and behind a pointer, as the fleet simulator's offer one.)
+	single Adapter
+	more   *[]Adapter
+
+	mu   sync.Mutex // guards state, busy, waiters, conn, lastErr, retry, attempt, stopping, dialCancel
+	conn *conn      // the current connection, nil when offline
+	// waiters are the callers blocked on the sender slot, in arrival
+	// order (see acquire).
+	waiters []chan struct{}
+	// lastErr is the most recent error for Status, nil until the first;
+	// replaced, never changed. (A pointer: most Clients never see one.)
+	lastErr *noted
 	// retry is the back-off timer that starts the next connect; nil while
 	// none was armed since the last connect started.
 	retry clock.Timer
-	// attempt counts the connects that failed since the last registered
-	// one.
-	attempt int
-	// stopping is set by Stop; dialCancel aborts the dial under way, nil
-	// when none is. The Client stops through these rather than through
-	// contexts derived from Launch's: each of those would cost the fleet
-	// simulator a context and its list of children per station.
-	stopping   bool
+	// dialCancel aborts the dial under way, nil when none is. The Client
+	// stops through it and stopping rather than through contexts derived
+	// from Launch's: each of those would cost the fleet simulator a
+	// context and its list of children per station.
 	dialCancel context.CancelFunc
+}
+
+// noted is an error noted for Status, and when it happened.
+type noted struct {
+	err error
+	at  time.Time
+}
+
+// settings are the Options a Client uses after New, under their Options
+// names; the rest of Options is turned into other fields by New.
+type settings struct {
+	Subprotocols           []string
+	PingInterval           time.Duration
+	CallTimeout            time.Duration
+	BackoffMin, BackoffMax time.Duration
+	OnDisconnect           func(registered bool, err error)
+	WriteBufferPool        BufferPool
+	OnCall                 func(CallDone)
+	// The buffer sizes are kept in 32 bits; New caps them there (a
+	// larger buffer per connection makes no sense).
+	ReadBufferSize, WriteBufferSize int32
+}
+
+// security is the part of Options a secured connection needs.
+type security struct {
+	// auth is the handshake's Authorization header, "" for none, and tls
+	// the TLS configuration of a wss:// URL, nil for ws://.
+	auth string
+	tls  *tls.Config
+	// tlsFor is Options.TLSFor.
+	tlsFor func() (*tls.Config, error)
 }
 
 var _ Caller = (*Client)(nil)
@@ -182,70 +222,102 @@ func New(opts Options) (*Client, error) {
 		opts.PingInterval = 0
 	}
 	opts.Subprotocols = slices.Clone(opts.Subprotocols)
-	var adapters map[string]*Adapter
+	single := Adapter{Handler: opts.Handler, OnConnect: opts.OnConnect, Queue: opts.Queue, Hooks: opts.Hooks}
+	var more *[]Adapter
 	if opts.Adapters != nil {
-		adapters = make(map[string]*Adapter, len(opts.Adapters))
-		for _, p := range opts.Subprotocols {
+		adapters := make([]Adapter, len(opts.Subprotocols))
+		for i, p := range opts.Subprotocols {
 			a, ok := opts.Adapters[p]
 			if !ok {
 				return nil, fmt.Errorf("ocppclient: no adapter for the subprotocol %q offered", p)
 			}
-			adapters[p] = &a
+			adapters[i] = a
 		}
-		opts.Adapters = nil // adapters holds them
+		if len(adapters) == 1 {
+			single = adapters[0]
+		} else {
+			more = &adapters
+		}
 	}
 	opts.Clock = clock.Or(opts.Clock)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 
-	var auth string
+	var sec *security
 	if opts.SecurityProfile == 1 || opts.SecurityProfile == 2 {
-		auth = "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.ChargePointID+":"+opts.Password))
+		sec = &security{auth: "Basic " + base64.StdEncoding.EncodeToString([]byte(opts.ChargePointID+":"+opts.Password))}
 	}
-	var tlsCfg *tls.Config
 	if secure {
-		tlsCfg = tlsConfig(opts.TLS)
+		if sec == nil {
+			sec = &security{}
+		}
+		sec.tls, sec.tlsFor = tlsConfig(opts.TLS), opts.TLSFor
 	}
 	return &Client{
-		opts: opts,
-		clk:  opts.Clock,
+		opts: settings{
+			Subprotocols:    opts.Subprotocols,
+			PingInterval:    opts.PingInterval,
+			CallTimeout:     opts.CallTimeout,
+			BackoffMin:      opts.BackoffMin,
+			BackoffMax:      opts.BackoffMax,
+			OnDisconnect:    opts.OnDisconnect,
+			WriteBufferPool: opts.WriteBufferPool,
+			OnCall:          opts.OnCall,
+			ReadBufferSize:  int32(min(opts.ReadBufferSize, math.MaxInt32)),
+			WriteBufferSize: int32(min(opts.WriteBufferSize, math.MaxInt32)),
+		},
+		clk: opts.Clock,
 		// Lazily: the fleet simulator holds thousands of Clients.
 		log:      lazylog.With(opts.Logger, "cp", opts.ChargePointID),
 		url:      u,
-		auth:     auth,
-		tls:      tlsCfg,
+		sec:      sec,
 		rand:     rand.Float64,
-		idPrefix: fmt.Sprintf("%08x", rand.Uint32()),
-		slot:     make(chan struct{}, 1),
-		adapters: adapters,
-		single:   Adapter{Handler: opts.Handler, OnConnect: opts.OnConnect, Queue: opts.Queue, Hooks: opts.Hooks},
+		idPrefix: rand.Uint32(),
+		single:   single,
+		more:     more,
 	}, nil
 }
 
 // adapterFor returns the adapter of a subprotocol the CSMS chose.
 func (c *Client) adapterFor(subprotocol string) *Adapter {
-	if a := c.adapters[subprotocol]; a != nil {
-		return a
+	if i := slices.Index(c.opts.Subprotocols, subprotocol); i >= 0 && c.more != nil {
+		return &(*c.more)[i]
 	}
 	return &c.single
 }
 
 // queues returns the adapters' queues, each once.
 func (c *Client) queues() []*Queue {
-	if c.adapters == nil {
+	if c.more == nil {
 		if c.single.Queue == nil {
 			return nil
 		}
 		return []*Queue{c.single.Queue}
 	}
 	var qs []*Queue
-	for _, p := range c.opts.Subprotocols {
-		if q := c.adapters[p].Queue; q != nil && !slices.Contains(qs, q) {
+	for i := range *c.more {
+		if q := (*c.more)[i].Queue; q != nil && !slices.Contains(qs, q) {
 			qs = append(qs, q)
 		}
 	}
 	return qs
+}
+
+// chargePointID returns the charge point id: the last segment of the
+// endpoint URL, unescaped (see endpointURL). It is not kept beside the URL:
+// only an error message needs it.
+func (c *Client) chargePointID() string {
+	u, err := url.Parse(c.url)
+	if err != nil {
+		return ""
+	}
+	p := u.EscapedPath()
+	id, err := url.PathUnescape(p[strings.LastIndexByte(p, '/')+1:])
+	if err != nil {
+		return ""
+	}
+	return id
 }
 
 // tlsConfig returns a copy of cfg that allows nothing older than TLS 1.2.
@@ -314,25 +386,15 @@ func (c *Client) Launch(ctx context.Context) (wait func() error, err error) {
 	if !c.running.CompareAndSwap(false, true) {
 		return nil, errors.New("ocppclient: Run or Launch called twice")
 	}
-	c.stopped = make(chan struct{})
-	if qs := c.queues(); len(qs) == 1 {
-		c.unwatch = qs[0].watch(c.kick)
-	} else if len(qs) > 1 {
-		unwatch := make([]func(), len(qs))
-		for i, q := range qs {
-			unwatch[i] = q.watch(c.kick)
-		}
-		c.unwatch = func() {
-			for _, f := range unwatch {
-				f()
-			}
-		}
+	c.stopped.Add(1)
+	for _, q := range c.queues() {
+		q.watch(c)
 	}
 	// (No watch at all for a context that never ends, as the agent's.)
 	context.AfterFunc(ctx, c.Stop)
 	go c.connect()
 	return func() error {
-		<-c.stopped
+		c.stopped.Wait()
 		return nil
 	}, nil
 }
@@ -351,7 +413,7 @@ func (c *Client) connect() {
 		c.finish()
 		return
 	}
-	c.state, c.dialCancel = StateConnecting, cancel
+	c.state, c.dialCancel = uint8(StateConnecting), cancel
 	c.mu.Unlock()
 	cn, err := c.dial(dctx)
 	c.mu.Lock()
@@ -364,8 +426,8 @@ func (c *Client) connect() {
 	// The dial's hold (newConn) is this goroutine's until registration.
 	defer cn.release()
 	c.mu.Lock()
-	c.conn, c.state, c.subprotocol = cn, StateConnected, cn.ws.Subprotocol()
-	cn.ad = c.adapterFor(c.subprotocol)
+	c.conn, c.state = cn, uint8(StateConnected)
+	cn.ad = c.adapterFor(cn.ws.Subprotocol())
 	stopping := c.stopping
 	c.mu.Unlock()
 	if stopping {
@@ -378,7 +440,7 @@ func (c *Client) connect() {
 	cn.start()
 
 	if cn.ad.OnConnect != nil {
-		if err := cn.ad.OnConnect(cn.ctx, boundCaller{c: c, cn: cn}); err != nil {
+		if err := cn.ad.OnConnect(cn, boundCaller{c: c, cn: cn}); err != nil {
 			if cause := cn.cause(); cause != nil {
 				err = fmt.Errorf("ocpp: OnConnect: %w (connection: %v)", err, cause)
 			} else {
@@ -391,7 +453,7 @@ func (c *Client) connect() {
 	c.mu.Lock()
 	registered := cn.cause() == nil
 	if registered {
-		c.state = StateRegistered
+		c.state = uint8(StateRegistered)
 		cn.registered = true
 	}
 	c.mu.Unlock()
@@ -428,8 +490,10 @@ func (c *Client) ended(q *Queue, registered bool, err error) {
 	if registered {
 		c.attempt = 0
 	}
-	d := backoff(c.attempt, c.opts.BackoffMin, c.opts.BackoffMax, c.rand())
-	c.attempt++
+	d := backoff(int(c.attempt), c.opts.BackoffMin, c.opts.BackoffMax, c.rand())
+	if c.attempt < math.MaxUint8 {
+		c.attempt++ // (more doublings than any BackoffMax needs)
+	}
 	c.mu.Unlock()
 	if errors.Is(err, ErrUnauthorized) {
 		c.log.Error("ocpp connect refused: check the charge point id and password (AuthorizationKey)",
@@ -488,10 +552,10 @@ func (c *Client) isStopping() bool {
 // finish marks the Client stopped: nothing of it runs any more. It is
 // called once, by whichever path saw the end of Launch's context last.
 func (c *Client) finish() {
-	if c.unwatch != nil {
-		c.unwatch()
+	for _, q := range c.queues() {
+		q.unwatch(c)
 	}
-	close(c.stopped)
+	c.stopped.Done()
 }
 
 // dial performs the websocket handshake, bounded by CallTimeout on the
@@ -504,10 +568,14 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 
 	dialer := &websocket.Dialer{
 		Subprotocols:    c.opts.Subprotocols,
-		ReadBufferSize:  c.opts.ReadBufferSize,
-		WriteBufferSize: c.opts.WriteBufferSize,
-		TLSClientConfig: c.tls,
+		ReadBufferSize:  int(c.opts.ReadBufferSize),
+		WriteBufferSize: int(c.opts.WriteBufferSize),
 	}
+	sec := c.sec
+	if sec == nil {
+		sec = &security{}
+	}
+	dialer.TLSClientConfig = sec.tls
 	if c.opts.WriteBufferPool != nil {
 		dialer.WriteBufferPool = c.opts.WriteBufferPool
 	}
@@ -527,9 +595,9 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	}
 	dialer.NetDialContext = netDial
 	if strings.HasPrefix(c.url, "wss://") {
-		cfg := c.tls
-		if c.opts.TLSFor != nil {
-			fresh, err := c.opts.TLSFor()
+		cfg := sec.tls
+		if sec.tlsFor != nil {
+			fresh, err := sec.tlsFor()
 			if err != nil {
 				return nil, fmt.Errorf("ocpp: dial %s: TLS configuration: %w", c.url, err)
 			}
@@ -541,8 +609,8 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		dialer.NetDialTLSContext = certstore.DialTLS(cfg, netDial)
 	}
 	var header http.Header
-	if c.auth != "" {
-		header = http.Header{"Authorization": {c.auth}}
+	if sec.auth != "" {
+		header = http.Header{"Authorization": {sec.auth}}
 	}
 	ws, resp, err := dialer.DialContext(dctx, c.url, header)
 	if err == nil && detach != nil && !detach() {
@@ -554,7 +622,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	if err != nil {
 		switch {
 		case resp != nil && resp.StatusCode == http.StatusUnauthorized:
-			return nil, fmt.Errorf("%w: %s as %q", ErrUnauthorized, c.url, c.opts.ChargePointID)
+			return nil, fmt.Errorf("%w: %s as %q", ErrUnauthorized, c.url, c.chargePointID())
 		case resp != nil:
 			return nil, fmt.Errorf("ocpp: dial %s: HTTP %d: %w", c.url, resp.StatusCode, err)
 		case dctx.Err() != nil && ctx.Err() == nil:
@@ -570,15 +638,9 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	return newConn(c, ws), nil
 }
 
-func (c *Client) setState(s State) {
-	c.mu.Lock()
-	c.state = s
-	c.mu.Unlock()
-}
-
 func (c *Client) setOffline() {
 	c.mu.Lock()
-	c.state, c.conn, c.subprotocol = StateOffline, nil, ""
+	c.state, c.conn = uint8(StateOffline), nil
 	c.mu.Unlock()
 }
 
@@ -589,7 +651,7 @@ func (c *Client) noteErr(err error) {
 	}
 	now := c.clk.Now()
 	c.mu.Lock()
-	c.lastErr, c.lastErrAt = err, now
+	c.lastErr = &noted{err: err, at: now}
 	c.mu.Unlock()
 }
 
@@ -604,7 +666,14 @@ func (c *Client) Registered() bool { return c.Status().Registered() }
 // Status returns a snapshot for the status API.
 func (c *Client) Status() Status {
 	c.mu.Lock()
-	s := Status{State: c.state, Subprotocol: c.subprotocol, LastError: c.lastErr, LastErrorAt: c.lastErrAt}
+	s := Status{State: State(c.state)}
+	if e := c.lastErr; e != nil {
+		s.LastError, s.LastErrorAt = e.err, e.at
+	}
+	if c.conn != nil {
+		// The conn is set with StateConnected and cleared going offline.
+		s.Subprotocol = c.conn.ws.Subprotocol()
+	}
 	c.mu.Unlock()
 	for _, q := range c.queues() {
 		s.Queued += q.Len()
@@ -617,7 +686,7 @@ func (c *Client) Status() Status {
 func (c *Client) registeredConn() *conn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != StateRegistered {
+	if c.state != uint8(StateRegistered) {
 		return nil
 	}
 	return c.conn
@@ -673,26 +742,25 @@ func (c *Client) roundTrip(ctx context.Context, cn *conn, action string, payload
 	if err := c.acquire(ctx); err != nil {
 		return nil, err
 	}
-	release := func() { <-c.slot }
 	if cn == nil {
 		cn = c.registeredConn()
 		if cn == nil {
-			release()
+			c.release()
 			return nil, ErrOffline
 		}
 	}
 	p, err := cn.startCall(action, payload)
 	if err != nil {
-		release()
+		c.release()
 		return nil, err
 	}
 	select {
 	case <-p.done:
-		release()
+		c.release()
 	case <-ctx.Done():
 		go func() {
 			<-p.done
-			release()
+			c.release()
 		}()
 		return nil, ctx.Err()
 	}
@@ -700,29 +768,68 @@ func (c *Client) roundTrip(ctx context.Context, cn *conn, action string, payload
 }
 
 // acquire takes the sender slot, waiting in arrival order behind other
-// callers, or returns ctx's error.
+// callers, or returns ctx's error. The slot holds one token while an
+// outbound CALL is in flight: OCPP-J allows only one, shared by Call,
+// OnConnect and the queue drain; a Call waiting while the queue drains
+// gets it after the current entry. (A channel of capacity 1 would do the
+// same, but cost every Client about 100 bytes for its lifetime; the fleet
+// simulator holds thousands, nearly all of them idle. Here only a caller
+// that has to wait makes a channel, for as long as it waits.)
 func (c *Client) acquire(ctx context.Context) error {
-	select {
-	case c.slot <- struct{}{}:
+	c.mu.Lock()
+	if !c.busy {
+		c.busy = true
+		c.mu.Unlock()
 		return nil
-	default:
 	}
+	w := make(chan struct{})
+	c.waiters = append(c.waiters, w)
 	c.waiting.Add(1)
+	c.mu.Unlock()
 	defer c.waiting.Add(-1)
 	select {
-	case c.slot <- struct{}{}:
+	case <-w:
 		return nil
 	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	if i := slices.Index(c.waiters, w); i >= 0 {
+		c.waiters = slices.Delete(c.waiters, i, i+1)
+		c.mu.Unlock()
 		return ctx.Err()
 	}
+	c.mu.Unlock()
+	// Handed the token as ctx ended: it goes to the next one.
+	c.release()
+	return ctx.Err()
+}
+
+// release gives the sender slot back: to the longest waiting caller, if
+// any.
+func (c *Client) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.waiters) == 0 {
+		c.busy = false
+		return
+	}
+	w := c.waiters[0]
+	if c.waiters = c.waiters[1:]; len(c.waiters) == 0 {
+		c.waiters = nil // let go of the array
+	}
+	close(w) // the token is w's now
 }
 
 // newID returns a message id unique within this Client and unlikely to
 // repeat across restarts: at most 8+1+20 = 29 characters, within
 // maxMessageIDLen.
 func (c *Client) newID() string {
-	b := make([]byte, 0, len(c.idPrefix)+1+20)
-	b = append(append(b, c.idPrefix...), '-')
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, 8+1+20)
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, hex[c.idPrefix>>shift&0xf])
+	}
+	b = append(b, '-')
 	return string(strconv.AppendUint(b, c.idSeq.Add(1), 10))
 }
 

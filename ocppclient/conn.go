@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -29,43 +28,50 @@ const answerGrace = time.Second
 // conn is one websocket connection to the CSMS, from a successful handshake
 // until close. A reconnect makes a new conn; nothing carries over except the
 // Client's sender slot.
+//
+// A conn is also the context that OnConnect, the drain loop and inbound
+// handlers run under (see Done): it ends when the conn closes and derives
+// from no other, since Client.Stop closes the conn itself. Being its own
+// context spares each connection a context.WithCancel and that context's
+// channel, which the fleet simulator pays for thousands of times.
+//
+// A context derived from a conn directly (WithCancel, WithTimeout,
+// AfterFunc) registers through AfterFunc below at no further cost. One
+// derived through a wrapper that hides AfterFunc (WithValue, then
+// WithCancel) costs the context package a goroutine that watches Done
+// until either ends: derive from the conn itself, or keep such contexts
+// short-lived.
 type conn struct {
-	c   *Client
-	ws  *websocket.Conn
-	log *slog.Logger
+	c  *Client
+	ws *websocket.Conn
 	// ad speaks the subprotocol the CSMS chose; set before start.
 	ad *Adapter
 
-	// ctx is cancelled when the conn closes; OnConnect, the drain loop and
-	// inbound handlers run under it. It derives from no other: Client.Stop
-	// closes the conn itself.
-	ctx    context.Context
-	cancel context.CancelFunc
-	done   chan struct{} // closed by close, after err is set
+	done chan struct{} // closed by close, after err is set and ws closed
 
 	writeMu sync.Mutex // serializes data frames on ws (gorilla allows one writer)
 
-	mu      sync.Mutex   // guards pending, err, endErr, awaitingPong, pingTimer, serving, answered, holds, draining, kicked
+	mu      sync.Mutex   // guards pending, err, endErr, awaitingPong, timer, pingAt, serving, answered, holds, draining, kicked, afters
 	pending *pendingCall // the one outbound CALL awaiting its answer, or nil
 	err     error        // why the conn closed; nil while open
 	// endErr, when set, is why the session on the conn failed, which says
 	// more than err (an OnConnect error); see fail.
-	endErr       error
-	awaitingPong bool        // a keepalive ping went out at the last tick
-	pingTimer    clock.Timer // keepalive tick; nil when pings are off
-	// callTimer times out the pending CALL; made with the first CALL and
-	// re-armed for each, since one timer per CALL would cost an
-	// allocation and, once stopped, linger in the runtime's timer heap.
-	callTimer clock.Timer
-	// serving counts the inbound CALLs being handled and not yet answered;
+	endErr error
+	// timer fires tick at the earliest of the next keepalive tick (pingAt,
+	// zero when pings are off) and the pending CALL's deadline; nil until
+	// the first is armed. One timer for both, re-armed rather than made
+	// per CALL: each timer costs an allocation, and a stopped one lingers
+	// in the runtime's timer heap.
+	timer  clock.Timer
+	pingAt time.Time
+	// afters are the functions to run once the conn has closed, for
+	// contexts derived from it (see AfterFunc); nil when there are none.
+	afters *afterFunc
 	// answered, when not nil, is closed when serving drops to 0 (see
 	// closeWhenAnswered).
-	serving  int
 	answered chan struct{}
-
-	// heard is set by the reader on every frame, ping or pong and cleared at
-	// each keepalive tick: silence between two ticks drops the connection.
-	heard atomic.Bool
+	// serving counts the inbound CALLs being handled and not yet answered.
+	serving int32
 
 	// holds counts the goroutines using the conn: the one that dialed it
 	// until it is registered, the reader, the inbound handlers and the
@@ -73,7 +79,13 @@ type conn struct {
 	// drops to 0 only once the conn is closed and every one of them is
 	// done; the goroutine that lets go last ends the session (see
 	// Client.ended). A WaitGroup would need a goroutine to wait on it.
-	holds int
+	holds int32
+
+	// heard is set by the reader on every frame, ping or pong and cleared at
+	// each keepalive tick: silence between two ticks drops the connection.
+	heard atomic.Bool
+	// awaitingPong says a keepalive ping went out at the last tick.
+	awaitingPong bool
 	// draining says a drain goroutine runs on the conn; kicked that an
 	// entry was enqueued since it last looked (see Client.kick).
 	draining, kicked bool
@@ -81,6 +93,63 @@ type conn struct {
 	// Written before the dialing goroutine lets go of its hold, read by
 	// the one that lets go last.
 	registered bool
+}
+
+// afterFunc is one function of conn.AfterFunc, in a list.
+type afterFunc struct {
+	f    func()
+	next *afterFunc
+}
+
+var _ context.Context = (*conn)(nil)
+
+// Deadline implements context.Context: a conn has none.
+func (cn *conn) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// Done implements context.Context: the channel is closed once the conn has
+// closed.
+func (cn *conn) Done() <-chan struct{} { return cn.done }
+
+// Err implements context.Context: context.Canceled once the conn has
+// closed, nil before.
+func (cn *conn) Err() error {
+	select {
+	case <-cn.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// Value implements context.Context: a conn carries no values.
+func (cn *conn) Value(any) any { return nil }
+
+// AfterFunc runs f on a goroutine of its own once the conn has closed (at
+// once if it has); stop unregisters f and reports whether that kept it
+// from running. The context package uses it for contexts derived from the
+// conn (context.WithCancel, WithTimeout, AfterFunc), which would otherwise
+// each take a goroutine to watch Done.
+func (cn *conn) AfterFunc(f func()) (stop func() bool) {
+	a := &afterFunc{f: f}
+	cn.mu.Lock()
+	if cn.Err() != nil {
+		cn.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	a.next, cn.afters = cn.afters, a
+	cn.mu.Unlock()
+	return func() bool {
+		cn.mu.Lock()
+		defer cn.mu.Unlock()
+		for p := &cn.afters; *p != nil; p = &(*p).next {
+			if *p == a {
+				*p = a.next
+				return true
+			}
+		}
+		return false // run, or stopped before
+	}
 }
 
 // pendingCall is an outbound CALL waiting for its CALLRESULT or CALLERROR.
@@ -100,32 +169,34 @@ type pendingCall struct {
 }
 
 func newConn(c *Client, ws *websocket.Conn) *conn {
-	ctx, cancel := context.WithCancel(context.Background())
 	cn := &conn{
-		c:      c,
-		ws:     ws,
-		log:    c.log,
-		ctx:    ctx,
-		cancel: cancel,
-		done:   make(chan struct{}),
-		holds:  1, // the dialing goroutine's, see Client.connect
+		c:     c,
+		ws:    ws,
+		done:  make(chan struct{}),
+		holds: 1, // the dialing goroutine's, see Client.connect
 	}
 	ws.SetReadLimit(maxFrameSize)
-	ws.SetPongHandler(func(string) error {
-		cn.heard.Store(true)
-		return nil
-	})
-	ws.SetPingHandler(func(data string) error {
-		cn.heard.Store(true)
-		// A zero deadline: the wall clock is not ours to read, and a stuck
-		// write is ended by the keepalive closing the socket.
-		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Time{})
-		if errors.Is(err, websocket.ErrCloseSent) {
-			return nil
-		}
-		return err
-	})
+	ws.SetPongHandler(cn.pong)
+	ws.SetPingHandler(cn.ping)
 	return cn
+}
+
+// pong is the websocket's pong handler.
+func (cn *conn) pong(string) error {
+	cn.heard.Store(true)
+	return nil
+}
+
+// ping is the websocket's ping handler: it answers with a pong.
+func (cn *conn) ping(data string) error {
+	cn.heard.Store(true)
+	// A zero deadline: the wall clock is not ours to read, and a stuck
+	// write is ended by the keepalive closing the socket.
+	err := cn.ws.WriteControl(websocket.PongMessage, []byte(data), time.Time{})
+	if errors.Is(err, websocket.ErrCloseSent) {
+		return nil
+	}
+	return err
 }
 
 // start runs the reader and arms the keepalive. Client.Stop closes the
@@ -134,11 +205,82 @@ func (cn *conn) start() {
 	cn.hold()
 	go cn.readLoop()
 	if d := cn.c.opts.PingInterval; d > 0 {
+		now := cn.c.clk.Now()
 		cn.mu.Lock()
 		if cn.err == nil {
-			cn.pingTimer = cn.c.clk.AfterFunc(d, cn.keepalive)
+			cn.pingAt = now.Add(d)
+			cn.armLocked(now, nil)
 		}
 		cn.mu.Unlock()
+	}
+}
+
+// armLocked arms the timer for the earliest of pingAt and the pending
+// CALL's deadline, leaving out skip, a call being completed; with
+// neither it stops the timer. cn.mu is held.
+func (cn *conn) armLocked(now time.Time, skip *pendingCall) {
+	next := cn.pingAt
+	if p := cn.pending; p != nil && p != skip && (next.IsZero() || p.deadline.Before(next)) {
+		next = p.deadline
+	}
+	switch {
+	case next.IsZero():
+		if cn.timer != nil {
+			cn.timer.Stop()
+		}
+	case cn.timer == nil:
+		cn.timer = cn.c.clk.AfterFunc(next.Sub(now), cn.tick)
+	default:
+		cn.timer.Reset(next.Sub(now))
+	}
+}
+
+// tick is the timer's callback: it times out the pending CALL once its
+// deadline has passed, and runs the keepalive once pingAt has. The timer
+// may fire for a deadline that no longer holds (a call answered
+// meanwhile); then tick only re-arms it.
+func (cn *conn) tick() {
+	now := cn.c.clk.Now()
+	cn.mu.Lock()
+	if cn.err != nil {
+		cn.mu.Unlock()
+		return
+	}
+	p := cn.pending
+	if p != nil && now.Before(p.deadline) {
+		p = nil
+	}
+	var ping, drop bool
+	d := cn.c.opts.PingInterval
+	if !cn.pingAt.IsZero() && !now.Before(cn.pingAt) {
+		// Drop the connection if nothing was heard since the previous
+		// ping, and otherwise send one.
+		heard := cn.heard.Swap(false)
+		if cn.awaitingPong && !heard {
+			drop = true
+		} else {
+			cn.awaitingPong, cn.pingAt, ping = true, now.Add(d), true
+		}
+	}
+	if !drop {
+		cn.armLocked(now, p)
+	}
+	cn.mu.Unlock()
+	if drop {
+		cn.c.log.Warn("ocpp keepalive: no pong, dropping the connection", "interval", d)
+		cn.close(fmt.Errorf("keepalive: nothing heard within %v of a ping", d))
+		return
+	}
+	if p != nil {
+		timeout := cn.c.opts.CallTimeout
+		if cn.finish(p, nil, fmt.Errorf("%s %s: no answer within %v: %w", p.action, p.id, timeout, ErrTimeout)) {
+			cn.c.log.Warn("ocpp call timed out", "action", p.action, "msg_id", p.id)
+		}
+	}
+	if ping {
+		if err := cn.ws.WriteControl(websocket.PingMessage, nil, time.Time{}); err != nil {
+			cn.close(fmt.Errorf("ping: %w", err))
+		}
 	}
 }
 
@@ -219,14 +361,22 @@ func (cn *conn) close(cause error) {
 	}
 	cn.err = cause
 	p := cn.pending
-	if cn.pingTimer != nil {
-		cn.pingTimer.Stop()
+	if cn.timer != nil {
+		cn.timer.Stop()
 	}
 	cn.mu.Unlock()
 
-	cn.cancel()
 	_ = cn.ws.Close() // unblocks the reader and any stuck writer
+	// Done and the functions of AfterFunc under mu, so that AfterFunc
+	// either registers before this or sees Err set.
+	cn.mu.Lock()
 	close(cn.done)
+	afters := cn.afters
+	cn.afters = nil
+	cn.mu.Unlock()
+	for a := afters; a != nil; a = a.next {
+		go a.f()
+	}
 	if p != nil {
 		cn.finish(p, nil, fmt.Errorf("%w: connection lost during %s: %v", ErrOffline, p.action, cause))
 	}
@@ -271,50 +421,33 @@ func (cn *conn) startCall(action string, payload json.RawMessage) (*pendingCall,
 		return nil, fmt.Errorf("ocpp: %s: another CALL (%s) is in flight", action, cn.pending.action)
 	}
 	cn.pending = p
-	if cn.callTimer == nil {
-		cn.callTimer = cn.c.clk.AfterFunc(timeout, cn.callTimedOut)
-	} else {
-		cn.callTimer.Reset(timeout)
-	}
+	cn.armLocked(now, nil)
 	cn.mu.Unlock()
 
-	cn.log.Debug("ocpp send", "type", MsgCall, "action", action, "msg_id", id)
+	cn.c.log.Debug("ocpp send", "type", MsgCall, "action", action, "msg_id", id)
 	if err := cn.write(b); err != nil {
 		cn.close(fmt.Errorf("write: %w", err))
 	}
 	return p, nil
 }
 
-// callTimedOut is callTimer's callback: it fails the pending call if its
-// deadline has passed (the timer may fire for a call answered meanwhile,
-// after the next one took its place).
-func (cn *conn) callTimedOut() {
-	cn.mu.Lock()
-	p := cn.pending
-	cn.mu.Unlock()
-	if p == nil || cn.c.clk.Now().Before(p.deadline) {
-		return
-	}
-	timeout := cn.c.opts.CallTimeout
-	if cn.finish(p, nil, fmt.Errorf("%s %s: no answer within %v: %w", p.action, p.id, timeout, ErrTimeout)) {
-		cn.log.Warn("ocpp call timed out", "action", p.action, "msg_id", p.id)
-	}
-}
-
 // finish completes p if it is still the pending call; it reports whether it
 // did (a late answer, a timeout racing an answer, or a second close lose).
 func (cn *conn) finish(p *pendingCall, res json.RawMessage, err error) bool {
+	now := cn.c.clk.Now()
 	cn.mu.Lock()
 	if cn.pending != p {
 		cn.mu.Unlock()
 		return false
 	}
 	cn.pending = nil
-	cn.callTimer.Stop()
+	if cn.err == nil {
+		cn.armLocked(now, nil) // for the keepalive alone, if at all
+	}
 	cn.mu.Unlock()
 	p.res, p.err = res, err
 	if f := cn.c.opts.OnCall; f != nil {
-		f(CallDone{Action: p.action, Latency: cn.c.clk.Now().Sub(p.sent), Err: err})
+		f(CallDone{Action: p.action, Latency: now.Sub(p.sent), Err: err})
 	}
 	close(p.done)
 	return true
@@ -353,7 +486,7 @@ func (cn *conn) handleFrame(b []byte) {
 	if err != nil {
 		var fe *FrameError
 		if !errors.As(err, &fe) || fe.ID == "" {
-			cn.log.Warn("ocpp dropped unreadable frame", "err", err, "frame", truncate(b))
+			cn.c.log.Warn("ocpp dropped unreadable frame", "err", err, "frame", truncate(b))
 			return
 		}
 		if fe.Type == MsgCallResult || fe.Type == MsgCallError {
@@ -362,11 +495,11 @@ func (cn *conn) handleFrame(b []byte) {
 			// with an over-long id matches none of ours (newID stays
 			// within the limit) and is dropped here with the warning.
 			if !cn.answer(fe.ID, nil, fmt.Errorf("ocpp: malformed answer: %w", fe)) {
-				cn.log.Warn("ocpp dropped malformed answer", "msg_id", fe.ID, "err", err)
+				cn.c.log.Warn("ocpp dropped malformed answer", "msg_id", fe.ID, "err", err)
 			}
 			return
 		}
-		cn.log.Warn("ocpp rejected malformed frame", "msg_id", fe.ID, "code", fe.Code, "err", err)
+		cn.c.log.Warn("ocpp rejected malformed frame", "msg_id", fe.ID, "code", fe.Code, "err", err)
 		code := codeFor(cn.ws.Subprotocol(), fe.Code, fe.Code == ProtocolError)
 		if fe.Type != MsgCall && fe.Type != MsgCallResult && fe.Type != MsgCallError && fe.Type != 0 && code == RpcFrameworkError {
 			code = MessageTypeNotSupported // 2.0.1 has a code of its own for it
@@ -376,9 +509,9 @@ func (cn *conn) handleFrame(b []byte) {
 	}
 	switch f.Type {
 	case MsgCall:
-		cn.log.Debug("ocpp recv", "type", f.Type, "action", f.Action, "msg_id", f.ID)
+		cn.c.log.Debug("ocpp recv", "type", f.Type, "action", f.Action, "msg_id", f.ID)
 		cn.mu.Lock()
-		closing := cn.err != nil || cn.ctx.Err() != nil
+		closing := cn.err != nil
 		if !closing {
 			cn.serving++
 		}
@@ -386,18 +519,18 @@ func (cn *conn) handleFrame(b []byte) {
 		if closing {
 			// The connection is going away; the CSMS times the CALL out
 			// and sends it again on the next one.
-			cn.log.Debug("ocpp dropped CALL: connection closing", "action", f.Action, "msg_id", f.ID)
+			cn.c.log.Debug("ocpp dropped CALL: connection closing", "action", f.Action, "msg_id", f.ID)
 			return
 		}
 		cn.hold()
 		go cn.serve(f)
 	case MsgCallResult:
 		if !cn.answer(f.ID, f.Payload, nil) {
-			cn.log.Warn("ocpp dropped CALLRESULT with unknown or stale id", "msg_id", f.ID)
+			cn.c.log.Warn("ocpp dropped CALLRESULT with unknown or stale id", "msg_id", f.ID)
 		}
 	case MsgCallError:
 		if !cn.answer(f.ID, nil, f.Err) {
-			cn.log.Warn("ocpp dropped CALLERROR with unknown or stale id", "msg_id", f.ID, "code", f.Err.Code)
+			cn.c.log.Warn("ocpp dropped CALLERROR with unknown or stale id", "msg_id", f.ID, "code", f.Err.Code)
 		}
 	}
 }
@@ -433,7 +566,7 @@ func (cn *conn) answerCall(f Frame) (then func(context.Context)) {
 	if err != nil {
 		var ce *CallError
 		if !errors.As(err, &ce) {
-			cn.log.Error("ocpp handler failed", "action", f.Action, "msg_id", f.ID, "err", err)
+			cn.c.log.Error("ocpp handler failed", "action", f.Action, "msg_id", f.ID, "err", err)
 			// The cause stays in our log; the CSMS learns only that it
 			// was ours.
 			ce = &CallError{Code: InternalError, Description: "internal error handling " + f.Action}
@@ -455,11 +588,11 @@ func (cn *conn) answerCall(f Frame) (then func(context.Context)) {
 func (cn *conn) followUp(f Frame, then func(context.Context)) {
 	defer func() {
 		if r := recover(); r != nil {
-			cn.log.Error("ocpp follow-up panicked", "action", f.Action, "msg_id", f.ID,
+			cn.c.log.Error("ocpp follow-up panicked", "action", f.Action, "msg_id", f.ID,
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		}
 	}()
-	then(cn.ctx)
+	then(cn)
 }
 
 // served counts an inbound CALL as answered (or its answer as lost).
@@ -481,12 +614,12 @@ func (cn *conn) dispatch(f Frame) (res any, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			cn.log.Error("ocpp handler panicked", "action", f.Action, "msg_id", f.ID,
+			cn.c.log.Error("ocpp handler panicked", "action", f.Action, "msg_id", f.ID,
 				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 			res, err = nil, Errorf(InternalError, "internal error handling %s", f.Action)
 		}
 	}()
-	return h.HandleCall(cn.ctx, f.Action, f.Payload)
+	return h.HandleCall(cn, f.Action, f.Payload)
 }
 
 // reply sends an answer and reports whether it was written; on a dead
@@ -495,39 +628,15 @@ func (cn *conn) dispatch(f Frame) (res any, err error) {
 func (cn *conn) reply(f Frame) bool {
 	b, err := f.Encode()
 	if err != nil {
-		cn.log.Error("ocpp encode answer", "msg_id", f.ID, "err", err)
+		cn.c.log.Error("ocpp encode answer", "msg_id", f.ID, "err", err)
 		return false
 	}
 	if err := cn.write(b); err != nil {
-		cn.log.Debug("ocpp answer lost", "msg_id", f.ID, "err", err)
+		cn.c.log.Debug("ocpp answer lost", "msg_id", f.ID, "err", err)
 		cn.close(fmt.Errorf("write: %w", err))
 		return false
 	}
 	return true
-}
-
-// keepalive runs at every PingInterval tick: it drops the connection if
-// nothing was heard since the previous ping, and otherwise sends a ping.
-func (cn *conn) keepalive() {
-	d := cn.c.opts.PingInterval
-	cn.mu.Lock()
-	if cn.err != nil {
-		cn.mu.Unlock()
-		return
-	}
-	heard := cn.heard.Swap(false)
-	if cn.awaitingPong && !heard {
-		cn.mu.Unlock()
-		cn.log.Warn("ocpp keepalive: no pong, dropping the connection", "interval", d)
-		cn.close(fmt.Errorf("keepalive: nothing heard within %v of a ping", d))
-		return
-	}
-	cn.awaitingPong = true
-	cn.pingTimer.Reset(d)
-	cn.mu.Unlock()
-	if err := cn.ws.WriteControl(websocket.PingMessage, nil, time.Time{}); err != nil {
-		cn.close(fmt.Errorf("ping: %w", err))
-	}
 }
 
 // marshalPayload encodes v as an OCPP payload, which must be a JSON object;

@@ -1,6 +1,7 @@
 package ocppclient
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func (cn *conn) idle() bool {
 // queued entries themselves never overtake each other.
 func (c *Client) drain(cn *conn) {
 	defer cn.release()
-	q, hooks, ctx := cn.ad.Queue, cn.ad.Hooks, cn.ctx
+	q, hooks, ctx := cn.ad.Queue, cn.ad.Hooks, context.Context(cn)
 	// retry is the pause after a local failure (disk, hooks) before the
 	// head entry is tried again; a CALLERROR or a timeout waits as Fail
 	// says instead.

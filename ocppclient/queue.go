@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -208,11 +209,16 @@ type QueueOptions struct {
 // a time, as it keeps the log's state in memory; the Queue is usable while
 // its database is open, and Close releases the log file.
 type Queue struct {
-	db         *bbolt.DB
-	bucket     []byte
-	max        int
-	flushAfter int
-	clock      clock.Clock
+	db *bbolt.DB
+	// bucket is the top-level bucket's name; a string, made a []byte for
+	// each lookup on the stack, rather than a copy of the name held on the
+	// heap (the fleet simulator holds thousands of Queues).
+	bucket string
+	// max and flushAfter are QueueOptions' MaxEntries and FlushAfter,
+	// capped at math.MaxInt32: the fleet simulator holds thousands of
+	// Queues, and the small fields are packed.
+	max, flushAfter int32
+	clock           clock.Clock
 
 	// log is the append-only log; nil without one (NoLog, NoSync).
 	log *queueLog
@@ -227,8 +233,9 @@ type Queue struct {
 	// then written (see update).
 	mu sync.Mutex
 	// baseKinds counts the entries in bbolt's pending bucket that are still
-	// waiting (not in done), per EntryKind.
-	baseKinds [numKinds]int
+	// waiting (not in done), per EntryKind. (32 bits, as tailKinds: two
+	// billion entries would not fit the flash.)
+	baseKinds [numKinds]int32
 	// done holds the Seq of the entries in bbolt that left the queue
 	// (acknowledged, marked, dropped) since the last fold, which deletes
 	// them from bbolt.
@@ -239,7 +246,7 @@ type Queue struct {
 	// tail holds the entries enqueued since the last fold, in Seq order;
 	// they are in the log only. Always empty without a log.
 	tail      []tailEntry
-	tailKinds [numKinds]int
+	tailKinds [numKinds]int32
 	// nextSeq is the Seq the next entry gets.
 	nextSeq uint64
 	// scanFrom[k] is a Seq below which no waiting entry of kind k exists
@@ -261,34 +268,30 @@ type Queue struct {
 	// or a reload rewrites them, which empties it; entries that left the
 	// queue since are skipped through done. nil when Head found no more.
 	ahead []Entry
-	// closed is set by Close.
-	closed bool
+	// closed is set by Close. enqueued is guarded by watchMu (see below);
+	// they share a word with maxAttempts.
+	closed   bool
+	enqueued bool
+	// maxAttempts and retryInterval are the retry policy, which
+	// SetRetryPolicy changes while the drain calls Fail.
+	maxAttempts   int32
+	retryInterval time.Duration
 
 	length  atomic.Int64  // waiting entries readers can see, published after each change
 	dropped atomic.Uint64 // entries lost to the size policy since OpenQueue
 
-	// policyMu guards maxAttempts and retryInterval, which SetRetryPolicy
-	// changes while the drain calls Fail.
-	policyMu      sync.Mutex
-	maxAttempts   int
-	retryInterval time.Duration
-
-	// watchMu guards watchers, the functions Enqueue calls once an entry
+	// watchMu guards watchers, the Clients Enqueue kicks once an entry
 	// is durable (see watch), changed and enqueued. The slice is replaced,
 	// never changed, so that Enqueue calls them without the lock.
 	watchMu  sync.Mutex
-	watchers []*watcher
+	watchers []*Client
 	// changed is Changed's channel (capacity 1; a pending value means
 	// "enqueued since last receive"), made at the first Changed: the
 	// drain does not use it (see watch). enqueued says an entry was
 	// enqueued since OpenQueue, so that a channel made later starts with
 	// the signal it would have held.
-	changed  chan struct{}
-	enqueued bool
+	changed chan struct{}
 }
-
-// watcher is one function of Queue.watch.
-type watcher struct{ fn func() }
 
 // tailEntry is an entry newer than the last fold.
 type tailEntry struct {
@@ -311,13 +314,13 @@ const numKinds = int(KindMeter) + 1
 func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
 	q := &Queue{
 		db:         db,
-		bucket:     []byte(opts.Bucket),
-		max:        opts.MaxEntries,
-		flushAfter: opts.FlushAfter,
+		bucket:     opts.Bucket,
+		max:        int32(min(opts.MaxEntries, math.MaxInt32)),
+		flushAfter: int32(min(opts.FlushAfter, math.MaxInt32)),
 		clock:      clock.Or(opts.Clock),
 	}
 	if len(q.bucket) == 0 {
-		q.bucket = []byte(defaultQueueBucket)
+		q.bucket = defaultQueueBucket
 	}
 	if q.max <= 0 {
 		q.max = defaultMaxEntries
@@ -329,10 +332,10 @@ func OpenQueue(db *bbolt.DB, opts QueueOptions) (*Queue, error) {
 	useLog := !opts.NoLog && !db.NoSync
 	logPath := opts.LogPath
 	if logPath == "" {
-		logPath = defaultLogPath(db.Path(), string(q.bucket))
+		logPath = defaultLogPath(db.Path(), q.bucket)
 	}
 	err := db.Update(func(tx *bbolt.Tx) error {
-		top, err := tx.CreateBucketIfNotExists(q.bucket)
+		top, err := tx.CreateBucketIfNotExists([]byte(q.bucket))
 		if err != nil {
 			return err
 		}
@@ -464,26 +467,27 @@ func (q *Queue) Enqueue(e Entry) (Entry, error) {
 	case changed <- struct{}{}: // (nil until the first Changed: no receiver)
 	default: // a signal is already pending; a receiver will see this entry too
 	}
-	for _, w := range watchers {
-		w.fn()
+	for _, c := range watchers {
+		c.kick()
 	}
 	return e, nil
 }
 
-// watch has fn called after every Enqueue, once the entry is durable (as
-// the Changed signal is sent), until the returned function is called. fn
-// must not block: a Client starts its drain from it rather than keep a
-// goroutine waiting on Changed.
-func (q *Queue) watch(fn func()) (unwatch func()) {
-	w := &watcher{fn: fn}
+// watch has c's kick called after every Enqueue, once the entry is
+// durable (as the Changed signal is sent), until unwatch: a Client starts
+// its drain from it rather than keep a goroutine waiting on Changed. (The
+// Client itself rather than a function: nothing to allocate.)
+func (q *Queue) watch(c *Client) {
 	q.watchMu.Lock()
-	q.watchers = append(slices.Clip(q.watchers), w)
+	q.watchers = append(slices.Clip(q.watchers), c)
 	q.watchMu.Unlock()
-	return func() {
-		q.watchMu.Lock()
-		q.watchers = slices.DeleteFunc(slices.Clone(q.watchers), func(o *watcher) bool { return o == w })
-		q.watchMu.Unlock()
-	}
+}
+
+// unwatch ends watch(c).
+func (q *Queue) unwatch(c *Client) {
+	q.watchMu.Lock()
+	q.watchers = slices.DeleteFunc(slices.Clone(q.watchers), func(o *Client) bool { return o == c })
+	q.watchMu.Unlock()
 }
 
 // Head returns the oldest entry that is neither dead-lettered nor marked
@@ -732,7 +736,7 @@ func (q *Queue) publishLength() {
 func (q *Queue) baseWaiting() int {
 	n := 0
 	for _, c := range q.baseKinds {
-		n += c
+		n += int(c)
 	}
 	return n
 }
@@ -779,7 +783,7 @@ func (q *Queue) usableLocked() error {
 
 // buckets returns the top-level and pending buckets, which OpenQueue created.
 func (q *Queue) buckets(tx *bbolt.Tx) (top, pending *bbolt.Bucket, err error) {
-	top = tx.Bucket(q.bucket)
+	top = tx.Bucket([]byte(q.bucket))
 	if top == nil {
 		return nil, nil, fmt.Errorf("bucket %q missing", q.bucket)
 	}

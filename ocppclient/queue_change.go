@@ -94,7 +94,7 @@ func (q *Queue) update(mode syncMode, build func() (*change, error)) (*change, e
 				switch {
 				case c.remove[0].kind == KindStart || q.flushAfter == 1:
 					mode = syncAlways
-				case l.unsyncedMarks() >= q.flushAfter && !l.syncing:
+				case l.unsyncedMarks() >= int(q.flushAfter) && !l.syncing:
 					// The drain does not wait for this one: the sync runs
 					// while the next message goes out.
 					background, l.syncing = true, true
@@ -149,7 +149,7 @@ func (q *Queue) syncMarks(end int64, ep *logEpoch) {
 	for {
 		_ = q.commit(end, ep, true)
 		q.mu.Lock()
-		if l.unsyncedMarks() < q.flushAfter || l.broken != nil || q.closed {
+		if l.unsyncedMarks() < int(q.flushAfter) || l.broken != nil || q.closed {
 			l.syncing = false
 			q.mu.Unlock()
 			return
@@ -172,7 +172,7 @@ func (q *Queue) markInMemory(build func() (*change, error)) (*change, error) {
 	q.applyLocked(c, 0)
 	q.publishLength()
 	start := slices.ContainsFunc(c.remove, func(r removal) bool { return r.kind == KindStart })
-	if len(q.done) < q.flushAfter && !start {
+	if len(q.done) < int(q.flushAfter) && !start {
 		q.mu.Unlock()
 		return c, nil
 	}
@@ -416,7 +416,7 @@ func setAttempts(pending *bbolt.Bucket, seq uint64, n int) error {
 // first limit bytes (-1: all of it) hold, and reports whether the log
 // added anything. The caller holds q.wmu and q.mu.
 func (q *Queue) loadLocked(limit int64) (replayed bool, err error) {
-	q.baseKinds, q.tailKinds = [numKinds]int{}, [numKinds]int{}
+	q.baseKinds, q.tailKinds = [numKinds]int32{}, [numKinds]int32{}
 	q.scanFrom, q.headFrom, q.headHint = [numKinds]uint64{}, 0, removal{}
 	q.done = q.done[:0]
 	clear(q.attempts)
@@ -440,7 +440,7 @@ func (q *Queue) loadLocked(limit int64) (replayed bool, err error) {
 		if err != nil {
 			return err
 		}
-		top := pending.Tx().Bucket(q.bucket)
+		top := pending.Tx().Bucket([]byte(q.bucket))
 		floor := top.Sequence() + 1
 		q.nextSeq = max(q.nextSeq, floor)
 		if q.log == nil {

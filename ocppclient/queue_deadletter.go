@@ -2,6 +2,7 @@ package ocppclient
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -16,9 +17,9 @@ import (
 // acknowledgements marked before. An entry that is no longer pending, or
 // marked delivered, gives an error wrapping ErrNotFound.
 func (q *Queue) Fail(seq uint64) (wait time.Duration, deadLettered bool, err error) {
-	q.policyMu.Lock()
-	maxAttempts, interval := q.maxAttempts, q.retryInterval
-	q.policyMu.Unlock()
+	q.mu.Lock()
+	maxAttempts, interval := int(q.maxAttempts), q.retryInterval
+	q.mu.Unlock()
 
 	var attempts int
 	_, err = q.update(syncAlways, func() (*change, error) {
@@ -86,9 +87,9 @@ func (q *Queue) SetRetryPolicy(maxAttempts int, interval time.Duration) {
 	if interval <= 0 {
 		interval = defaultRetryInterval
 	}
-	q.policyMu.Lock()
-	defer q.policyMu.Unlock()
-	q.maxAttempts, q.retryInterval = maxAttempts, interval
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.maxAttempts, q.retryInterval = int32(min(maxAttempts, math.MaxInt32)), interval
 }
 
 // DeadLetters returns the entries that exhausted their attempts, oldest

@@ -16,7 +16,7 @@ func (q *Queue) victimsLocked(kind EntryKind) ([]removal, error) {
 	total := 0
 	var kinds [numKinds]int
 	for k := range kinds {
-		kinds[k] = q.baseKinds[k] + q.tailKinds[k]
+		kinds[k] = int(q.baseKinds[k]) + int(q.tailKinds[k])
 		total += kinds[k]
 	}
 	var victims []removal
@@ -24,8 +24,8 @@ func (q *Queue) victimsLocked(kind EntryKind) ([]removal, error) {
 	// is the youngest of its kind.
 	for _, victim := range [...]EntryKind{KindMeter, KindOther} {
 		// Entries in bbolt are older than those in the tail.
-		inBase := q.baseKinds[victim]
-		for total+1 > q.max && kinds[victim] > 0 {
+		inBase := int(q.baseKinds[victim])
+		for total+1 > int(q.max) && kinds[victim] > 0 {
 			var (
 				r   removal
 				err error
@@ -43,7 +43,7 @@ func (q *Queue) victimsLocked(kind EntryKind) ([]removal, error) {
 			kinds[victim]--
 			total--
 		}
-		if total+1 > q.max && kind == victim {
+		if total+1 > int(q.max) && kind == victim {
 			return nil, ErrQueueFull
 		}
 	}

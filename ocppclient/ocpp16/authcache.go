@@ -34,20 +34,23 @@ type cacheEntry struct {
 // authCache is the Authorization Cache of OCPP 1.6 section 3.5.1, in bbolt so
 // that it survives restarts (and power cuts, which is when it matters). It
 // is safe for concurrent use.
-type authCache struct {
-	db  *bbolt.DB
-	top []byte
-}
+//
+// It is a view of the Charger's txStore: both keep their sub-buckets under
+// the same top-level bucket of the same database, so one value (db, top)
+// serves the two, which saves the fleet simulator an allocation and a copy
+// of the bucket name per charger.
+type authCache txStore
 
-// openAuthCache creates the cache bucket under top if needed.
-func openAuthCache(db *bbolt.DB, top string) (*authCache, error) {
-	c := &authCache{db: db, top: []byte(top)}
-	err := db.Update(func(tx *bbolt.Tx) error {
+// openAuthCache creates the cache bucket under s's top-level bucket if
+// needed, and returns the cache kept there.
+func openAuthCache(s *txStore) (*authCache, error) {
+	c := (*authCache)(s)
+	err := c.db.Update(func(tx *bbolt.Tx) error {
 		_, err := subBuckets(tx, c.top, true, authBucket)
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("open authorization cache %q: %w", top, err)
+		return nil, fmt.Errorf("open authorization cache %q: %w", c.top, err)
 	}
 	return c, nil
 }
@@ -136,7 +139,7 @@ func evictOldest(cache *bbolt.Bucket) error {
 // Clear empties the cache (ClearCache.req).
 func (c *authCache) Clear() error {
 	err := c.db.Update(func(tx *bbolt.Tx) error {
-		top := tx.Bucket(c.top)
+		top := tx.Bucket([]byte(c.top))
 		if top == nil {
 			return fmt.Errorf("bucket %q missing", c.top)
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -169,7 +170,7 @@ const minBootRetry = 10 * time.Second
 // the Client's Handler, Hooks and OnConnect; then call SetStation and
 // SetTransport, and Run it. All methods are safe for concurrent use.
 type Charger struct {
-	opts  Options
+	opts  settings
 	clk   clock.Clock
 	log   *slog.Logger
 	cfg   *Config
@@ -178,8 +179,10 @@ type Charger struct {
 	auth  *authCache
 	list  *authlist.List
 	smart smartState
-	// pricing is the California Pricing state (charger_pricing.go).
-	pricing pricingState
+	// pricing is the California Pricing state (charger_pricing.go), made
+	// at its first use: most chargers of the fleet simulator never get a
+	// price message.
+	pricing atomic.Pointer[pricingState]
 
 	// mu guards the fields below.
 	mu sync.Mutex
@@ -190,20 +193,11 @@ type Charger struct {
 	// online reports whether the transport is registered; nil means
 	// "always", for transports that answer ErrOffline themselves.
 	online func() bool
-	// registration is the last BootNotification answer's status.
-	registration RegistrationStatus
-	// accepted is set once a BootNotification was accepted in this
-	// process: later reconnects do not boot again, since a CSMS may take a
-	// BootNotification as a reboot and close the running transactions.
-	accepted bool
 
 	statuses *statusTracker
 
 	// runCtx is the context of Start (or Run) while started, else nil.
 	runCtx context.Context
-	// sending says a status sender goroutine runs; resend that a change
-	// came in since it last looked, so it takes another round.
-	sending, resend bool
 	// senders tracks the status sender goroutine, so that stopping waits
 	// for it.
 	senders sync.WaitGroup
@@ -214,22 +208,99 @@ type Charger struct {
 	// MeterValues), so that tests can wait for them.
 	background sync.WaitGroup
 
+	// booting is the registration under way while the BootNotification
+	// is not yet accepted, nil outside one (guarded by mu).
+	booting *registration
+
+	// The small fields share two words: the fleet simulator holds
+	// thousands of Chargers, and this keeps one within 576 bytes.
+
 	// idleSending admits one best-effort idle MeterValues at a time: a
 	// slow CSMS makes later ones drop rather than pile up.
 	idleSending atomic.Bool
-
-	// bootCaller is the Caller of the connection being registered while
-	// the BootNotification is not yet accepted (guarded by mu), for
-	// triggered messages; bootNow (capacity 1, guarded by mu, made by
-	// each registration and nil outside one) makes the registration retry
-	// at once, for a triggered BootNotification.
-	bootCaller ocppclient.Caller
-	bootNow    chan struct{}
-
+	// onlineWant is the connection state to tell the station;
+	// onlineSending says a goroutine is telling it (see setOnline).
+	onlineWant, onlineSending atomic.Bool
+	// registration is the last BootNotification answer's status, as
+	// regCode has it (guarded by mu).
+	registration uint8
+	// accepted is set once a BootNotification was accepted in this
+	// process: later reconnects do not boot again, since a CSMS may take a
+	// BootNotification as a reboot and close the running transactions.
+	// Guarded by mu.
+	accepted bool
+	// sending says a status sender goroutine runs; resend that a change
+	// came in since it last looked, so it takes another round. Guarded by
+	// mu.
+	sending, resend bool
 	// logRequest says which kind of log upload started last
 	// (logKindDiagnostics, logKindLog; 0: none); guarded by mu. It picks
 	// the notifications of the uploader's statuses.
-	logRequest int
+	logRequest uint8
+	// allowProfile1 is Options.AllowProfile1; read-only.
+	allowProfile1 bool
+	// numConnectors is Options.NumConnectors; read-only.
+	numConnectors int32
+}
+
+// registration is a BootNotification loop under way (see Charger.boot).
+type registration struct {
+	// caller is the Caller of the connection being registered, for
+	// triggered messages.
+	caller ocppclient.Caller
+	// now (capacity 1) makes the registration retry at once, for a
+	// triggered BootNotification.
+	now chan struct{}
+}
+
+// settings are the Options a Charger uses after New, under their Options
+// names; New keeps the others in the Charger's own fields (or not at all).
+type settings struct {
+	Identity            Identity
+	OnConfigChange      func(key, value string)
+	OnReset             func(hard bool)
+	Location            *time.Location
+	Voltage             physic.ElectricPotential
+	SiteLimit           physic.ElectricCurrent
+	Security            SecurityReadiness
+	Certificates        CertificateStore
+	SecurityLog         SecurityLog
+	Firmware            FirmwareUpdater
+	Logs                LogUploader
+	DiagnosticsLogs     []logupload.Source
+	SecurityLogSource   logupload.Source
+	Currency            string
+	OnClientCertificate func()
+}
+
+// connectors returns Options.NumConnectors.
+func (c *Charger) connectors() int { return int(c.numConnectors) }
+
+// regCode returns the code Charger.registration keeps for a
+// BootNotification status (validated: one of the three), and
+// registrationOf turns it back; 0 is "" (no answer yet).
+func regCode(s RegistrationStatus) uint8 {
+	switch s {
+	case RegistrationStatusAccepted:
+		return 1
+	case RegistrationStatusPending:
+		return 2
+	case RegistrationStatusRejected:
+		return 3
+	}
+	return 0
+}
+
+func registrationOf(code uint8) RegistrationStatus {
+	switch code {
+	case 1:
+		return RegistrationStatusAccepted
+	case 2:
+		return RegistrationStatusPending
+	case 3:
+		return RegistrationStatusRejected
+	}
+	return ""
 }
 
 // Compile-time checks of the roles a Charger plays.
@@ -245,6 +316,8 @@ func New(opts Options) (*Charger, error) {
 	switch {
 	case opts.NumConnectors < 1:
 		return nil, errors.New("ocpp16: NumConnectors must be at least 1")
+	case opts.NumConnectors > math.MaxInt32:
+		return nil, errors.New("ocpp16: NumConnectors is too large")
 	case opts.DB == nil:
 		return nil, errors.New("ocpp16: no DB")
 	case opts.Config == nil:
@@ -258,22 +331,40 @@ func New(opts Options) (*Charger, error) {
 		opts.Bucket = "ocpp16"
 	}
 	c := &Charger{
-		opts:  opts,
-		clk:   clock.Or(opts.Clock),
-		log:   opts.Logger,
-		cfg:   opts.Config,
-		queue: opts.Queue,
-		st:    opts.Station,
+		opts: settings{
+			Identity:            opts.Identity,
+			OnConfigChange:      opts.OnConfigChange,
+			OnReset:             opts.OnReset,
+			Location:            opts.Location,
+			Voltage:             opts.Voltage,
+			SiteLimit:           opts.SiteLimit,
+			Security:            opts.Security,
+			Certificates:        opts.Certificates,
+			SecurityLog:         opts.SecurityLog,
+			Firmware:            opts.Firmware,
+			Logs:                opts.Logs,
+			DiagnosticsLogs:     opts.DiagnosticsLogs,
+			SecurityLogSource:   opts.SecurityLogSource,
+			Currency:            opts.Currency,
+			OnClientCertificate: opts.OnClientCertificate,
+		},
+		clk:           clock.Or(opts.Clock),
+		log:           opts.Logger,
+		cfg:           opts.Config,
+		queue:         opts.Queue,
+		st:            opts.Station,
+		allowProfile1: opts.AllowProfile1,
+		numConnectors: int32(opts.NumConnectors),
 	}
 	if c.log == nil {
 		c.log = slog.Default()
 	}
-	c.statuses = newStatusTracker(opts.NumConnectors, c.kickStatuses)
+	c.statuses = newStatusTracker(opts.NumConnectors)
 	var err error
 	if c.tx, err = openTxStore(opts.DB, opts.Bucket); err != nil {
 		return nil, fmt.Errorf("ocpp16: %w", err)
 	}
-	if c.auth, err = openAuthCache(opts.DB, opts.Bucket); err != nil {
+	if c.auth, err = openAuthCache(c.tx); err != nil {
 		return nil, fmt.Errorf("ocpp16: %w", err)
 	}
 	if c.list, err = authlist.Open(opts.DB, opts.Bucket+".locallist"); err != nil {
@@ -307,7 +398,7 @@ func (c *Charger) SetTransport(caller ocppclient.Caller, online func() bool) {
 	c.mu.Lock()
 	c.caller, c.online = caller, online
 	c.mu.Unlock()
-	c.statuses.wake()
+	c.kickStatuses()
 }
 
 // Registration returns the status of the last BootNotification answer
@@ -316,7 +407,7 @@ func (c *Charger) SetTransport(caller ocppclient.Caller, online func() bool) {
 func (c *Charger) Registration() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return string(c.registration)
+	return string(registrationOf(c.registration))
 }
 
 // station returns the station, or an error when none was set yet.
@@ -413,13 +504,14 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 	}
 	// A trigger from an earlier connection is stale: this registration
 	// listens to its own.
-	bootNow := make(chan struct{}, 1)
+	reg := &registration{caller: caller, now: make(chan struct{}, 1)}
+	bootNow := reg.now
 	c.mu.Lock()
-	c.bootCaller, c.bootNow = caller, bootNow
+	c.booting = reg
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
-		c.bootCaller, c.bootNow = nil, nil
+		c.booting = nil
 		c.mu.Unlock()
 	}()
 	for {
@@ -429,7 +521,7 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 		}
 		interval := secondsDuration(resp.Interval)
 		c.mu.Lock()
-		c.registration = resp.Status
+		c.registration = regCode(resp.Status)
 		if resp.Status == RegistrationStatusAccepted {
 			c.accepted = true
 		}
@@ -440,7 +532,7 @@ func (c *Charger) boot(ctx context.Context, caller ocppclient.Caller) error {
 			if interval > 0 {
 				c.setHeartbeatInterval(interval)
 			}
-			c.statuses.wake()
+			c.kickStatuses()
 			return nil
 		}
 		// Pending or Rejected: per section 4.2 wait the interval and try

@@ -186,7 +186,7 @@ func (c *Charger) extendedTrigger(r *ExtendedTriggerMessageRequest) any {
 	answer := func(s TriggerMessageStatus) *ExtendedTriggerMessageResponse {
 		return &ExtendedTriggerMessageResponse{Status: s}
 	}
-	if r.ConnectorID != nil && (*r.ConnectorID < 0 || *r.ConnectorID > c.opts.NumConnectors) {
+	if r.ConnectorID != nil && (*r.ConnectorID < 0 || *r.ConnectorID > c.connectors()) {
 		return answer(TriggerMessageStatusRejected)
 	}
 	var then func(ctx context.Context)

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/evsed/evsed/clock"
@@ -47,7 +46,8 @@ const (
 	minHysteresis   = 100 * physic.Watt
 )
 
-// pricingState is the California Pricing state of a Charger.
+// pricingState is the California Pricing state of a Charger, made at its
+// first use (see Charger.prices).
 type pricingState struct {
 	mu sync.Mutex // guards the fields below
 	// userPrices are SetUserPrice texts waiting for their transaction,
@@ -57,12 +57,28 @@ type pricingState struct {
 	triggers map[int]*meterTrigger
 	// next fires the nextPeriod prices of each connector.
 	next map[int]clock.Timer
-	// ended is the last ended session of each connector.
-	ended map[int]endedSession
+	// ended is the last ended session of each connector that had one, in
+	// no order: a slice rather than a map, as a charger has a handful of
+	// connectors.
+	ended []endedSession
+}
 
-	// onlineWant is the connection state to tell the station;
-	// onlineSending says a goroutine is telling it (see setOnline).
-	onlineWant, onlineSending atomic.Bool
+// prices returns the Charger's pricing state, made now if create is set
+// and it has none yet; nil when it has none and create is not set (no
+// price message, no ended session so far: nothing to look at).
+func (c *Charger) prices(create bool) *pricingState {
+	p := c.pricing.Load()
+	if p == nil && create {
+		c.pricing.CompareAndSwap(nil, &pricingState{}) // or another goroutine's
+		p = c.pricing.Load()
+	}
+	return p
+}
+
+// endedAt returns the index in p.ended of connector n's last session, -1
+// when it has none. p.mu is held.
+func (p *pricingState) endedAt(n int) int {
+	return slices.IndexFunc(p.ended, func(e endedSession) bool { return e.connector == n })
 }
 
 type userPrice struct {
@@ -72,7 +88,8 @@ type userPrice struct {
 // endedSession is a connector's last session, for FinalCost and
 // ConnectorUnplugged.
 type endedSession struct {
-	session string
+	connector int
+	session   string
 	// unplug says the vehicle was still plugged in when the session
 	// ended, so that its leaving is a ConnectorUnplugged.
 	unplug bool
@@ -184,13 +201,14 @@ func (c *Charger) setUserPrice(ctx context.Context, data string) error {
 			return d.UpdateDisplay(ctx, cs.ID, u)
 		}
 	}
-	c.pricing.mu.Lock()
-	c.pricing.userPrices = slices.DeleteFunc(c.pricing.userPrices, func(p userPrice) bool { return p.idTag == m.IDToken })
-	c.pricing.userPrices = append(c.pricing.userPrices, userPrice{m.IDToken, text, lang})
-	if n := len(c.pricing.userPrices); n > maxUserPrices {
-		c.pricing.userPrices = slices.Delete(c.pricing.userPrices, 0, n-maxUserPrices)
+	ps := c.prices(true)
+	ps.mu.Lock()
+	ps.userPrices = slices.DeleteFunc(ps.userPrices, func(p userPrice) bool { return p.idTag == m.IDToken })
+	ps.userPrices = append(ps.userPrices, userPrice{m.IDToken, text, lang})
+	if n := len(ps.userPrices); n > maxUserPrices {
+		ps.userPrices = slices.Delete(ps.userPrices, 0, n-maxUserPrices)
 	}
-	c.pricing.mu.Unlock()
+	ps.mu.Unlock()
 	for _, cs := range snap.Connectors {
 		if cs.Session == nil {
 			if err := d.UpdateDisplay(ctx, cs.ID, u); err != nil {
@@ -272,13 +290,17 @@ func (c *Charger) runningCost(ctx context.Context, data string) error {
 // scheduleNextPeriod applies nextPeriod's prices at its atTime (those it
 // leaves out stay as they are).
 func (c *Charger) scheduleNextPeriod(n int, m RunningCost) {
-	c.pricing.mu.Lock()
-	defer c.pricing.mu.Unlock()
-	if old := c.pricing.next[n]; old != nil {
-		old.Stop()
-		delete(c.pricing.next, n)
-	}
 	np := m.NextPeriod
+	ps := c.prices(np != nil)
+	if ps == nil {
+		return // nothing scheduled before either
+	}
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if old := ps.next[n]; old != nil {
+		old.Stop()
+		delete(ps.next, n)
+	}
 	if np == nil {
 		return
 	}
@@ -290,10 +312,10 @@ func (c *Charger) scheduleNextPeriod(n int, m RunningCost) {
 		idle = np.IdlePrice
 	}
 	t := simpleTariff(c.opts.Currency, cp, idle)
-	if c.pricing.next == nil {
-		c.pricing.next = map[int]clock.Timer{}
+	if ps.next == nil {
+		ps.next = map[int]clock.Timer{}
 	}
-	c.pricing.next[n] = c.clk.AfterFunc(max(np.AtTime.Sub(c.clk.Now()), 0), func() {
+	ps.next[n] = c.clk.AfterFunc(max(np.AtTime.Sub(c.clk.Now()), 0), func() {
 		if _, d := c.display(); d != nil {
 			if err := d.SetTariff(context.Background(), n, &t); err != nil {
 				c.log.Warn("ocpp16 nextPeriod prices", "connector", n, "err", err)
@@ -345,21 +367,22 @@ func (c *Charger) armTrigger(n int, session string, tr TriggerMeterValue) {
 	for _, s := range tr.AtCPStatus {
 		t.statuses = append(t.statuses, station.Status(s))
 	}
-	c.pricing.mu.Lock()
-	if old := c.pricing.triggers[n]; old != nil {
+	ps := c.prices(true)
+	ps.mu.Lock()
+	if old := ps.triggers[n]; old != nil {
 		old.stop()
 	}
-	if c.pricing.triggers == nil {
-		c.pricing.triggers = map[int]*meterTrigger{}
+	if ps.triggers == nil {
+		ps.triggers = map[int]*meterTrigger{}
 	}
-	c.pricing.triggers[n] = t
+	ps.triggers[n] = t
 	if at := tr.AtTime; at != nil {
 		t.timer = c.clk.AfterFunc(max(at.Sub(c.clk.Now()), 0), func() { c.fireTrigger(t, "atTime") })
 	}
 	if t.hasEnergy || t.hasPower {
 		t.poll = c.clk.AfterFunc(0, func() { c.pollTrigger(t) })
 	}
-	c.pricing.mu.Unlock()
+	ps.mu.Unlock()
 }
 
 // pollTrigger looks at the meter for t's energy and power conditions, and
@@ -374,9 +397,10 @@ func (c *Charger) pollTrigger(t *meterTrigger) {
 		return
 	}
 	cs := snap.Connectors[t.connector-1]
-	c.pricing.mu.Lock()
-	if t.stopped || c.pricing.triggers[t.connector] != t {
-		c.pricing.mu.Unlock()
+	ps := c.prices(true) // (made by armTrigger)
+	ps.mu.Lock()
+	if t.stopped || ps.triggers[t.connector] != t {
+		ps.mu.Unlock()
 		return
 	}
 	var why string
@@ -401,7 +425,7 @@ func (c *Charger) pollTrigger(t *meterTrigger) {
 	if t.hasEnergy || t.hasPower {
 		t.poll = c.clk.AfterFunc(triggerPoll, func() { c.pollTrigger(t) })
 	}
-	c.pricing.mu.Unlock()
+	ps.mu.Unlock()
 	if why != "" {
 		c.fireTrigger(t, why)
 	}
@@ -410,9 +434,10 @@ func (c *Charger) pollTrigger(t *meterTrigger) {
 // fireTrigger queues a MeterValues of t's transaction with the meter's
 // latest reading.
 func (c *Charger) fireTrigger(t *meterTrigger, why string) {
-	c.pricing.mu.Lock()
+	ps := c.prices(true) // (made by armTrigger)
+	ps.mu.Lock()
 	stopped := t.stopped
-	c.pricing.mu.Unlock()
+	ps.mu.Unlock()
 	if stopped {
 		return
 	}
@@ -447,15 +472,21 @@ func (c *Charger) fireTrigger(t *meterTrigger, why string) {
 // pricingSessionStarted shows the driver's SetUserPrice text, if one came
 // before the transaction.
 func (c *Charger) pricingSessionStarted(ctx context.Context, s station.SessionStart) {
-	c.pricing.mu.Lock()
-	var up *userPrice
-	if i := slices.IndexFunc(c.pricing.userPrices, func(p userPrice) bool { return p.idTag == s.IDTag }); i >= 0 {
-		p := c.pricing.userPrices[i]
-		up = &p
-		c.pricing.userPrices = slices.Delete(c.pricing.userPrices, i, i+1)
+	ps := c.prices(false)
+	if ps == nil {
+		return // no user price, no ended session
 	}
-	delete(c.pricing.ended, s.Connector)
-	c.pricing.mu.Unlock()
+	ps.mu.Lock()
+	var up *userPrice
+	if i := slices.IndexFunc(ps.userPrices, func(p userPrice) bool { return p.idTag == s.IDTag }); i >= 0 {
+		p := ps.userPrices[i]
+		up = &p
+		ps.userPrices = slices.Delete(ps.userPrices, i, i+1)
+	}
+	if i := ps.endedAt(s.Connector); i >= 0 {
+		ps.ended = slices.Delete(ps.ended, i, i+1)
+	}
+	ps.mu.Unlock()
 	if up == nil {
 		return
 	}
@@ -469,36 +500,44 @@ func (c *Charger) pricingSessionStarted(ctx context.Context, s station.SessionSt
 // pricingSessionEnded disarms the connector's trigger and next prices and
 // remembers the session for FinalCost and ConnectorUnplugged.
 func (c *Charger) pricingSessionEnded(s station.SessionEnd) {
-	c.pricing.mu.Lock()
-	defer c.pricing.mu.Unlock()
-	if t := c.pricing.triggers[s.Connector]; t != nil {
+	ps := c.prices(true)
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if t := ps.triggers[s.Connector]; t != nil {
 		t.stop()
-		delete(c.pricing.triggers, s.Connector)
+		delete(ps.triggers, s.Connector)
 	}
-	if t := c.pricing.next[s.Connector]; t != nil {
+	if t := ps.next[s.Connector]; t != nil {
 		t.Stop()
-		delete(c.pricing.next, s.Connector)
+		delete(ps.next, s.Connector)
 	}
-	if c.pricing.ended == nil {
-		c.pricing.ended = map[int]endedSession{}
+	e := endedSession{connector: s.Connector, session: s.SessionID, unplug: s.Reason != station.ReasonEVDisconnected}
+	if i := ps.endedAt(s.Connector); i >= 0 {
+		ps.ended[i] = e
+	} else {
+		ps.ended = append(ps.ended, e)
 	}
-	c.pricing.ended[s.Connector] = endedSession{session: s.SessionID, unplug: s.Reason != station.ReasonEVDisconnected}
 }
 
 // pricingStatus fires an atCPStatus trigger, and queues ConnectorUnplugged
 // when a connector whose transaction ended becomes Available (the cable
 // left) with CustomIdleFeeAfterStop.
 func (c *Charger) pricingStatus(s station.StatusChange) {
-	c.pricing.mu.Lock()
-	t := c.pricing.triggers[s.Connector]
-	fire := t != nil && slices.Contains(t.statuses, s.Status)
-	e, ended := c.pricing.ended[s.Connector]
-	unplugged := ended && e.unplug && s.Status == station.Available
-	if unplugged {
-		e.unplug = false
-		c.pricing.ended[s.Connector] = e
+	ps := c.prices(false)
+	if ps == nil {
+		return // no trigger armed, no session ended
 	}
-	c.pricing.mu.Unlock()
+	ps.mu.Lock()
+	t := ps.triggers[s.Connector]
+	fire := t != nil && slices.Contains(t.statuses, s.Status)
+	var e endedSession
+	i := ps.endedAt(s.Connector)
+	unplugged := i >= 0 && ps.ended[i].unplug && s.Status == station.Available
+	if unplugged {
+		ps.ended[i].unplug = false
+		e = ps.ended[i]
+	}
+	ps.mu.Unlock()
 	if fire {
 		c.fireTrigger(t, "atCPStatus")
 	}
@@ -619,20 +658,20 @@ func pricingKey(key string) bool {
 // wait: the transport calls it from its connection callbacks. One
 // goroutine at a time tells the station, the latest state last.
 func (c *Charger) setOnline(online bool) {
-	c.pricing.onlineWant.Store(online)
-	if !c.pricing.onlineSending.CompareAndSwap(false, true) {
+	c.onlineWant.Store(online)
+	if !c.onlineSending.CompareAndSwap(false, true) {
 		return // the running sender will see the new state
 	}
 	c.background.Go(func() {
 		for {
-			v := c.pricing.onlineWant.Load()
+			v := c.onlineWant.Load()
 			if _, d := c.display(); d != nil {
 				if err := d.SetOnline(c.runContext(), v); err != nil && !errors.Is(err, station.ErrStopped) {
 					c.log.Warn("ocpp16 display online state", "err", err)
 				}
 			}
-			c.pricing.onlineSending.Store(false)
-			if c.pricing.onlineWant.Load() == v || !c.pricing.onlineSending.CompareAndSwap(false, true) {
+			c.onlineSending.Store(false)
+			if c.onlineWant.Load() == v || !c.onlineSending.CompareAndSwap(false, true) {
 				return
 			}
 		}
@@ -670,15 +709,16 @@ func (c *Charger) DisplayZone(now time.Time) *time.Location {
 // endedConnector returns the connector whose last session was transaction
 // txID (whose StopTransaction may have been answered already), or 0.
 func (c *Charger) endedConnector(txID int) int {
-	c.pricing.mu.Lock()
-	ended := make(map[int]string, len(c.pricing.ended))
-	for id, e := range c.pricing.ended {
-		ended[id] = e.session
+	ps := c.prices(false)
+	if ps == nil {
+		return 0
 	}
-	c.pricing.mu.Unlock()
-	for id, session := range ended {
-		if tx, err := c.tx.TransactionID(session); err == nil && tx == txID {
-			return id
+	ps.mu.Lock()
+	ended := slices.Clone(ps.ended)
+	ps.mu.Unlock()
+	for _, e := range ended {
+		if tx, err := c.tx.TransactionID(e.session); err == nil && tx == txID {
+			return e.connector
 		}
 	}
 	return 0

@@ -16,7 +16,7 @@ import (
 func (c *Charger) reserveNow(ctx context.Context, st Station, r *ReserveNowRequest) *ReserveNowResponse {
 	rejected := &ReserveNowResponse{Status: ReservationStatusRejected}
 	switch {
-	case r.ConnectorID > c.opts.NumConnectors:
+	case r.ConnectorID > c.connectors():
 		c.log.Info("ocpp16 ReserveNow rejected: no such connector", "connector", r.ConnectorID)
 		return rejected
 	case r.ConnectorID == 0 && !c.cfg.Bool(KeyReserveConnectorZeroSupported):

@@ -54,6 +54,14 @@ type smartState struct {
 	profiles *smartcharging.Store
 
 	mu sync.Mutex // guards the fields below; held while limits are pushed
+	// more is what a charger with charging profiles needs, made at the
+	// first profile: most chargers never get one, and the fleet simulator
+	// holds thousands.
+	more *smartMore
+}
+
+// smartMore is the part of smartState that only profiles need.
+type smartMore struct {
 	// remote holds the charging profile of an accepted
 	// RemoteStartTransaction until its session starts, by connector.
 	remote map[int]remoteProfile
@@ -64,6 +72,14 @@ type smartState struct {
 	// last computation had profiles installed. Without profiles, and
 	// limited false, the station has no limits of ours to compute again.
 	limited bool
+}
+
+// moreLocked returns s.more, made now if there is none. s.mu is held.
+func (s *smartState) moreLocked() *smartMore {
+	if s.more == nil {
+		s.more = &smartMore{}
+	}
+	return s.more
 }
 
 // remoteProfile is a RemoteStartTransaction's TxProfile waiting for the
@@ -174,7 +190,7 @@ func (c *Charger) setChargingProfile(ctx context.Context, st Station, r *SetChar
 	rejected := &SetChargingProfileResponse{Status: ChargingProfileStatusRejected}
 	n, cp := r.ConnectorID, r.CsChargingProfiles
 	log := c.log.With("connector", n, "profile", cp.ChargingProfileID, "purpose", cp.ChargingProfilePurpose)
-	if n > c.opts.NumConnectors {
+	if n > c.connectors() {
 		log.Info("ocpp16 SetChargingProfile rejected: no such connector")
 		return rejected
 	}
@@ -251,7 +267,7 @@ func (c *Charger) getCompositeSchedule(ctx context.Context, st Station, r *GetCo
 	if unit == "" && len(units) > 0 {
 		unit = units[0]
 	}
-	if r.ConnectorID > c.opts.NumConnectors || !slices.Contains(units, unit) {
+	if r.ConnectorID > c.connectors() || !slices.Contains(units, unit) {
 		return rejected
 	}
 	snap, err := st.Status(ctx)
@@ -360,13 +376,14 @@ func (c *Charger) acceptRemoteProfile(n int, idTag string, cp *ChargingProfile) 
 	}
 	c.smart.mu.Lock()
 	defer c.smart.mu.Unlock()
-	if c.smart.remote == nil {
-		c.smart.remote = map[int]remoteProfile{}
+	more := c.smart.moreLocked()
+	if more.remote == nil {
+		more.remote = map[int]remoteProfile{}
 	}
 	// The start waits at most ConnectionTimeOut for a plug, and the
 	// authorization at most half a minute before that.
 	expires := c.clk.Now().Add(c.cfg.Duration(KeyConnectionTimeOut) + time.Minute)
-	c.smart.remote[n] = remoteProfile{idTag: idTag, profile: p, expires: expires}
+	more.remote[n] = remoteProfile{idTag: idTag, profile: p, expires: expires}
 	return nil
 }
 
@@ -374,10 +391,15 @@ func (c *Charger) acceptRemoteProfile(n int, idTag string, cp *ChargingProfile) 
 // brought for this session, and gives the station the limits of the new
 // transaction (Relative profiles start now) before its energy flows.
 func (c *Charger) sessionStartedLimits(ctx context.Context, s station.SessionStart) {
+	var (
+		rp remoteProfile
+		ok bool
+	)
 	c.smart.mu.Lock()
-	rp, ok := c.smart.remote[s.Connector]
-	if ok {
-		delete(c.smart.remote, s.Connector)
+	if more := c.smart.more; more != nil {
+		if rp, ok = more.remote[s.Connector]; ok {
+			delete(more.remote, s.Connector)
+		}
 	}
 	c.smart.mu.Unlock()
 	if ok && rp.idTag == s.IDTag && !c.clk.Now().After(rp.expires) {
@@ -446,7 +468,7 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 	c.smart.mu.Lock()
 	defer c.smart.mu.Unlock()
 	installed := c.smart.profiles.Len() > 0
-	if !installed && !c.smart.limited {
+	if !installed && (c.smart.more == nil || !c.smart.more.limited) {
 		// Most chargers never get a profile: nothing to hand over, and no
 		// daily timer to keep for it.
 		return
@@ -463,19 +485,20 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 		c.log.Warn("ocpp16 limits", "err", err)
 		return
 	}
-	c.smart.limited = installed
+	more := c.smart.moreLocked()
+	more.limited = installed
 	if !installed {
 		// The station's limits are cleared: nothing to refresh.
-		if c.smart.refresh != nil {
-			c.smart.refresh.Stop()
+		if more.refresh != nil {
+			more.refresh.Stop()
 		}
 		return
 	}
 	// Re-armed rather than replaced, as the heartbeat's timer.
-	if c.smart.refresh != nil {
-		c.smart.refresh.Reset(limitsRefresh)
+	if more.refresh != nil {
+		more.refresh.Reset(limitsRefresh)
 	} else {
-		c.smart.refresh = c.clk.AfterFunc(limitsRefresh, func() { c.refreshLimits(context.Background()) })
+		more.refresh = c.clk.AfterFunc(limitsRefresh, func() { c.refreshLimits(context.Background()) })
 	}
 }
 
@@ -483,8 +506,8 @@ func (c *Charger) refreshLimits(ctx context.Context) {
 func (c *Charger) stopLimits() {
 	c.smart.mu.Lock()
 	defer c.smart.mu.Unlock()
-	if c.smart.refresh != nil {
-		c.smart.refresh.Stop()
-		c.smart.refresh = nil
+	if more := c.smart.more; more != nil && more.refresh != nil {
+		more.refresh.Stop()
+		more.refresh = nil
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/evsed/evsed/ocppclient"
 	"github.com/evsed/evsed/station"
@@ -21,25 +22,49 @@ type statusTracker struct {
 	// has a handful of connectors, and the fleet simulator thousands of
 	// chargers.
 	statuses []trackedConnector
-
-	// notify tells the sender that there may be something to send; it is
-	// called without mu held.
-	notify func()
 }
 
-// trackedConnector is what the tracker knows of one connector.
+// trackedConnector is what the tracker knows of one connector: its newest
+// status without the connector id, which is its index (the fleet simulator
+// holds thousands of trackers).
 type trackedConnector struct {
-	// latest is the newest status; known says there is one.
-	latest station.StatusChange
-	known  bool
-	// version counts changes; sent is the version the CSMS has
-	// acknowledged. The connector is dirty while they differ.
-	version, sent uint64
+	status station.Status
+	errc   station.ErrorCode
+	info   string
+	// at is the status's time in microseconds since the Unix epoch
+	// (time.Time.UnixMicro), which keeps more than the wire's
+	// milliseconds in a third of a time.Time.
+	at int64
+	// version counts changes, 0 while there is none; sent is the version
+	// the CSMS has acknowledged. The connector is dirty while they
+	// differ. (2^32 changes of one connector's status are more than a
+	// charger sees in its life: one a second for 136 years.)
+	version, sent uint32
 }
 
-// newStatusTracker returns a tracker with room for connectors 0..n.
-func newStatusTracker(n int, notify func()) *statusTracker {
-	return &statusTracker{statuses: make([]trackedConnector, n+1), notify: notify}
+// known reports whether the connector has a status.
+func (e *trackedConnector) known() bool { return e.version != 0 }
+
+// set records s as the newest status.
+func (e *trackedConnector) set(s station.StatusChange) {
+	e.status, e.errc, e.info, e.at = s.Status, s.Error, s.Info, s.At.UnixMicro()
+	e.version++
+}
+
+// latest returns the newest status of connector id, whose entry e is.
+func (e *trackedConnector) latest(id int) trackedStatus {
+	var at time.Time // the zero time stays zero
+	if e.at != (time.Time{}).UnixMicro() {
+		at = time.UnixMicro(e.at).UTC()
+	}
+	return trackedStatus{station.StatusChange{Connector: id, Status: e.status, Error: e.errc, Info: e.info, At: at}, e.version}
+}
+
+// newStatusTracker returns a tracker with room for connectors 0..n. The
+// Charger asks for a round of sending (kickStatuses) after an update: the
+// tracker holds no function to call, which would cost it an allocation.
+func newStatusTracker(n int) *statusTracker {
+	return &statusTracker{statuses: make([]trackedConnector, n+1)}
 }
 
 // at returns connector id's entry, growing the slice for an id beyond it;
@@ -54,18 +79,13 @@ func (t *statusTracker) at(id int) *trackedConnector {
 	return &t.statuses[id]
 }
 
-// wake asks for a round of sending.
-func (t *statusTracker) wake() { t.notify() }
-
 // update records s as its connector's latest status.
 func (t *statusTracker) update(s station.StatusChange) {
 	t.mu.Lock()
 	if e := t.at(s.Connector); e != nil {
-		e.latest, e.known = s, true
-		e.version++
+		e.set(s)
 	}
 	t.mu.Unlock()
-	t.wake()
 }
 
 // fill records s only for a connector with no status yet: a snapshot taken
@@ -73,9 +93,8 @@ func (t *statusTracker) update(s station.StatusChange) {
 func (t *statusTracker) fill(s station.StatusChange) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if e := t.at(s.Connector); e != nil && !e.known {
-		e.latest, e.known = s, true
-		e.version++
+	if e := t.at(s.Connector); e != nil && !e.known() {
+		e.set(s)
 	}
 }
 
@@ -85,9 +104,9 @@ func (t *statusTracker) pending(all bool) []trackedStatus {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var out []trackedStatus
-	for _, e := range t.statuses {
-		if e.known && (all || e.sent != e.version) {
-			out = append(out, trackedStatus{e.latest, e.version})
+	for id := range t.statuses {
+		if e := &t.statuses[id]; e.known() && (all || e.sent != e.version) {
+			out = append(out, e.latest(id))
 		}
 	}
 	return out
@@ -95,7 +114,7 @@ func (t *statusTracker) pending(all bool) []trackedStatus {
 
 // markSent records that version v of connector id was delivered (or
 // refused for good). A newer change stays dirty.
-func (t *statusTracker) markSent(id int, v uint64) {
+func (t *statusTracker) markSent(id int, v uint32) {
 	t.mu.Lock()
 	if e := t.at(id); e != nil && e.sent < v {
 		e.sent = v
@@ -107,22 +126,22 @@ func (t *statusTracker) markSent(id int, v uint64) {
 func (t *statusTracker) latest(id int) (trackedStatus, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if id < 0 || id >= len(t.statuses) || !t.statuses[id].known {
+	if id < 0 || id >= len(t.statuses) || !t.statuses[id].known() {
 		return trackedStatus{}, false
 	}
-	e := t.statuses[id]
-	return trackedStatus{e.latest, e.version}, true
+	return t.statuses[id].latest(id), true
 }
 
 type trackedStatus struct {
 	station.StatusChange
-	version uint64
+	version uint32
 }
 
 // StatusChanged implements station.Reporter: it records the status, and
 // the status loop sends it when registered. It never blocks on the network.
 func (c *Charger) StatusChanged(s station.StatusChange) {
 	c.statuses.update(s)
+	c.kickStatuses()
 	c.pricingStatus(s)
 }
 

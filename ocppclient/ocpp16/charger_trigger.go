@@ -23,7 +23,7 @@ import (
 // sends the message.
 func (c *Charger) triggerMessage(r *TriggerMessageRequest) any {
 	answer := func(s TriggerMessageStatus) *TriggerMessageResponse { return &TriggerMessageResponse{Status: s} }
-	if r.ConnectorID != nil && *r.ConnectorID > c.opts.NumConnectors {
+	if r.ConnectorID != nil && *r.ConnectorID > c.connectors() {
 		return answer(TriggerMessageStatusRejected)
 	}
 	// connectors are the connectors the message is about: the one given,
@@ -33,7 +33,7 @@ func (c *Charger) triggerMessage(r *TriggerMessageRequest) any {
 			return []int{*r.ConnectorID}
 		}
 		var ids []int
-		for n := from; n <= c.opts.NumConnectors; n++ {
+		for n := from; n <= c.connectors(); n++ {
 			ids = append(ids, n)
 		}
 		return ids
@@ -91,7 +91,10 @@ func (c *Charger) triggerCaller() ocppclient.Caller {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.bootCaller
+	if c.booting == nil {
+		return nil
+	}
+	return c.booting.caller
 }
 
 // sendTriggered sends one triggered message, logging a failure.
@@ -112,7 +115,11 @@ func (c *Charger) sendTriggered(ctx context.Context, action string, req, resp an
 // and the heartbeat interval.
 func (c *Charger) triggeredBoot(ctx context.Context) {
 	c.mu.Lock()
-	accepted, bootNow := c.accepted, c.bootNow
+	accepted := c.accepted
+	var bootNow chan struct{}
+	if c.booting != nil {
+		bootNow = c.booting.now
+	}
 	c.mu.Unlock()
 	if !accepted {
 		select {
@@ -139,7 +146,7 @@ func (c *Charger) triggeredBoot(ctx context.Context) {
 		return
 	}
 	c.mu.Lock()
-	c.registration = resp.Status
+	c.registration = regCode(resp.Status)
 	c.mu.Unlock()
 	c.log.Info("ocpp16 triggered boot notification answered", "status", resp.Status, "interval", resp.Interval)
 	if resp.Status == RegistrationStatusAccepted && resp.Interval > 0 {

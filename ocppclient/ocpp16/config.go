@@ -317,8 +317,11 @@ var (
 // CiString50 in GetConfiguration and ChangeConfiguration) and canonical on
 // output.
 type Config struct {
-	db     *bbolt.DB
-	bucket []byte
+	db *bbolt.DB
+	// bucket is the name of the configuration's bucket; a string, made a
+	// []byte for each lookup on the stack, rather than a copy held on the
+	// heap (the fleet simulator holds thousands of Configs).
+	bucket string
 	defs   []KeyDef
 
 	// setMu serializes Set, including its OnChange call, so that hooks see
@@ -354,7 +357,7 @@ func OpenConfig(db *bbolt.DB, bucket string, initial map[string]string) (*Config
 }
 
 func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []KeyDef) (*Config, error) {
-	c := &Config{db: db, bucket: []byte(bucket), defs: defs}
+	c := &Config{db: db, bucket: bucket, defs: defs}
 	// Read-only keys first: the CSL MaxLength keys bound other values.
 	names := make([]string, 0, len(initial))
 	for k := range initial {
@@ -383,7 +386,7 @@ func openConfig(db *bbolt.DB, bucket string, initial map[string]string, defs []K
 		c.put(d, v)
 	}
 	err := db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(c.bucket)
+		b, err := tx.CreateBucketIfNotExists([]byte(c.bucket))
 		if err != nil {
 			return err
 		}
@@ -685,7 +688,7 @@ func (c *Config) Restore(key, value string) error {
 // persist writes v as d's value to the database. c.mu is held.
 func (c *Config) persist(d *KeyDef, v string) error {
 	return c.db.Update(func(tx *bbolt.Tx) error {
-		b := tx.Bucket(c.bucket)
+		b := tx.Bucket([]byte(c.bucket))
 		if b == nil {
 			return fmt.Errorf("bucket %q missing", c.bucket)
 		}

@@ -134,7 +134,7 @@ func (c *Charger) HandleCall(ctx context.Context, action string, payload json.Ra
 }
 
 func (c *Charger) changeAvailability(ctx context.Context, st Station, r *ChangeAvailabilityRequest) *ChangeAvailabilityResponse {
-	if r.ConnectorID > c.opts.NumConnectors {
+	if r.ConnectorID > c.connectors() {
 		return &ChangeAvailabilityResponse{Status: AvailabilityStatusRejected}
 	}
 	res, err := st.SetAvailability(ctx, r.ConnectorID, r.Type == AvailabilityTypeOperative)
@@ -257,7 +257,7 @@ func (c *Charger) reset(ctx context.Context, st Station, t ResetType) {
 }
 
 func (c *Charger) unlock(ctx context.Context, st Station, connector int) *UnlockConnectorResponse {
-	if connector > c.opts.NumConnectors {
+	if connector > c.connectors() {
 		return &UnlockConnectorResponse{Status: UnlockStatusNotSupported}
 	}
 	res, err := st.Unlock(ctx, connector)
@@ -337,7 +337,7 @@ func (c *Charger) profileReady(key, value string) error {
 		return nil
 	}
 	n, err := strconv.Atoi(value)
-	if err == nil && n == 1 && !c.opts.AllowProfile1 && c.cfg.Int(KeySecurityProfile) != 1 {
+	if err == nil && n == 1 && !c.allowProfile1 && c.cfg.Int(KeySecurityProfile) != 1 {
 		return errors.New("security profile 1 sends the password over plain ws; the configuration does not allow it (csms.allow_basic_auth_over_ws)")
 	}
 	if err != nil || n < 2 {

@@ -44,13 +44,15 @@ type txRecord struct {
 // transaction, fsync'd on commit, so a stored id survives kill -9. It is safe
 // for concurrent use (bbolt serializes writers).
 type txStore struct {
-	db  *bbolt.DB
-	top []byte
+	db *bbolt.DB
+	// top is the name of the top-level bucket; a string, made a []byte
+	// for each lookup on the stack, rather than a copy held on the heap.
+	top string
 }
 
 // openTxStore creates the buckets under top if needed.
 func openTxStore(db *bbolt.DB, top string) (*txStore, error) {
-	s := &txStore{db: db, top: []byte(top)}
+	s := &txStore{db: db, top: top}
 	err := db.Update(func(tx *bbolt.Tx) error {
 		_, err := subBuckets(tx, s.top, true, txBucket, txByIDBucket)
 		return err
@@ -64,16 +66,16 @@ func openTxStore(db *bbolt.DB, top string) (*txStore, error) {
 // subBuckets returns the named sub-buckets of the top-level bucket top,
 // creating them (and top) when create is set; otherwise a missing bucket is
 // an error.
-func subBuckets(tx *bbolt.Tx, top []byte, create bool, names ...[]byte) ([]*bbolt.Bucket, error) {
+func subBuckets(tx *bbolt.Tx, top string, create bool, names ...[]byte) ([]*bbolt.Bucket, error) {
 	var (
 		t   *bbolt.Bucket
 		err error
 	)
 	if create {
-		if t, err = tx.CreateBucketIfNotExists(top); err != nil {
+		if t, err = tx.CreateBucketIfNotExists([]byte(top)); err != nil {
 			return nil, err
 		}
-	} else if t = tx.Bucket(top); t == nil {
+	} else if t = tx.Bucket([]byte(top)); t == nil {
 		return nil, fmt.Errorf("bucket %q missing", top)
 	}
 	out := make([]*bbolt.Bucket, len(names))

@@ -27,16 +27,19 @@ const storeFormat = 1
 // a write sees the profiles either before or after it. The bucket belongs
 // to the Store; open one Store per bucket.
 type Store struct {
-	db     *bbolt.DB
-	bucket []byte
+	db *bbolt.DB
+	// bucket is the name of the store's bucket; a string, made a []byte
+	// for each lookup on the stack, rather than a copy held on the heap.
+	bucket string
 
 	// wmu serializes writers across the bbolt commit and the swap of
 	// profiles, so that the memory copy follows the disk in commit order.
 	wmu sync.Mutex
-	// profiles is the installed set, sorted by ID. The slice it points to
-	// and the profiles in it are never modified once stored: a writer
-	// builds a new slice and swaps it in after its commit, so readers take
-	// no lock and never wait for the disk.
+	// profiles is the installed set, sorted by ID; nil for none, as most
+	// chargers have (the fleet simulator holds thousands of Stores). The
+	// slice it points to and the profiles in it are never modified once
+	// stored: a writer builds a new slice and swaps it in after its
+	// commit, so readers take no lock and never wait for the disk.
 	profiles atomic.Pointer[[]Profile]
 }
 
@@ -53,18 +56,29 @@ func OpenStore(db *bbolt.DB, bucket string) (*Store, error) {
 	if db == nil || bucket == "" {
 		return nil, fmt.Errorf("smartcharging: open: no database or empty bucket name")
 	}
-	s := &Store{db: db, bucket: []byte(bucket)}
+	s := &Store{db: db, bucket: bucket}
 	var ps []Profile
 	err := db.View(func(tx *bbolt.Tx) error {
 		var err error
-		ps, err = load(tx.Bucket(s.bucket))
+		ps, err = load(tx.Bucket([]byte(s.bucket)))
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("smartcharging: open %q: %w", bucket, err)
 	}
-	s.profiles.Store(&ps)
+	if len(ps) > 0 {
+		s.profiles.Store(&ps)
+	}
 	return s, nil
+}
+
+// installed returns the installed set (see profiles); the caller must not
+// modify it.
+func (s *Store) installed() []Profile {
+	if p := s.profiles.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // load reads the profiles kept in b, sorted by ID; a nil or empty bucket
@@ -124,7 +138,7 @@ func (s *Store) Install(p Profile, now time.Time, l Limits) error {
 
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	old := *s.profiles.Load()
+	old := s.installed()
 	next := make([]Profile, 0, len(old)+1)
 	var gone []int
 	for _, q := range old {
@@ -219,7 +233,7 @@ func (s *Store) ClearExpired(now time.Time) (int, error) {
 func (s *Store) remove(match func(*Profile) bool) (int, error) {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	old := *s.profiles.Load()
+	old := s.installed()
 	next := make([]Profile, 0, len(old))
 	var gone []int
 	for i := range old {
@@ -251,7 +265,7 @@ func (s *Store) remove(match func(*Profile) bool) (int, error) {
 // creating the buckets and the format mark as needed. The caller holds wmu.
 func (s *Store) update(fn func(*bbolt.Bucket) error) error {
 	return s.db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.CreateBucketIfNotExists(s.bucket)
+		b, err := tx.CreateBucketIfNotExists([]byte(s.bucket))
 		if err != nil {
 			return err
 		}
@@ -275,7 +289,7 @@ func (s *Store) update(fn func(*bbolt.Bucket) error) error {
 // Profiles returns the installed profiles, sorted by ID. The slice and the
 // profiles are the caller's: they share no memory with the store.
 func (s *Store) Profiles() []Profile {
-	ps := *s.profiles.Load()
+	ps := s.installed()
 	out := make([]Profile, len(ps))
 	for i := range ps {
 		out[i] = ps[i].clone()
@@ -285,12 +299,12 @@ func (s *Store) Profiles() []Profile {
 
 // Len returns the number of installed profiles.
 func (s *Store) Len() int {
-	return len(*s.profiles.Load())
+	return len(s.installed())
 }
 
 // Evaluate is Evaluate over the installed profiles, without copying them:
 // what an adapter calls for GetCompositeSchedule and to drive the
 // hardware. It reads no disk.
 func (s *Store) Evaluate(q Query) Curve {
-	return Evaluate(*s.profiles.Load(), q)
+	return Evaluate(s.installed(), q)
 }
