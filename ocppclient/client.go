@@ -593,7 +593,21 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		detach = context.AfterFunc(dctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 		return nc, nil
 	}
-	dialer.NetDialContext = netDial
+	// A plain socket is read through a frameGate, so that the connection
+	// can wait for frames on a small stack (see conn.awaitFrames); a TLS
+	// one is not: its plaintext may wait in the TLS layer's buffer, where
+	// the socket's poller cannot see it.
+	var fg *frameGate
+	dialer.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := netDial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if fg = gate(nc); fg != nil {
+			return fg, nil
+		}
+		return nc, nil
+	}
 	if strings.HasPrefix(c.url, "wss://") {
 		cfg := sec.tls
 		if sec.tlsFor != nil {
@@ -635,7 +649,11 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		_ = ws.Close()
 		return nil, fmt.Errorf("%w: offered %v, server chose %q", ErrNoSubprotocol, c.opts.Subprotocols, p)
 	}
-	return newConn(c, ws), nil
+	cn := newConn(c, ws)
+	if !strings.HasPrefix(c.url, "wss://") {
+		cn.gate = fg
+	}
+	return cn, nil
 }
 
 func (c *Client) setOffline() {

@@ -44,6 +44,9 @@ const answerGrace = time.Second
 type conn struct {
 	c  *Client
 	ws *websocket.Conn
+	// gate is ws's socket as the library reads it, nil on a TLS
+	// connection (see frameGate); set before start.
+	gate *frameGate
 	// ad speaks the subprotocol the CSMS chose; set before start.
 	ad *Adapter
 
@@ -203,7 +206,11 @@ func (cn *conn) ping(data string) error {
 // conn, once the CALLs being handled are answered (closeWhenAnswered).
 func (cn *conn) start() {
 	cn.hold()
-	go cn.readLoop()
+	if cn.gate != nil {
+		go cn.awaitFrames()
+	} else {
+		go cn.readLoop()
+	}
 	if d := cn.c.opts.PingInterval; d > 0 {
 		now := cn.c.clk.Now()
 		cn.mu.Lock()
@@ -465,17 +472,43 @@ func (cn *conn) answer(id string, res json.RawMessage, err error) bool {
 	return cn.finish(p, res, err)
 }
 
+// readLoop reads and routes the frames of the connection until it fails;
+// on a gated connection, until the socket has nothing more for now (see
+// awaitFrames). It holds the reader's hold on the conn.
 func (cn *conn) readLoop() {
-	defer cn.release()
 	for {
 		_, b, err := cn.ws.ReadMessage()
 		if err != nil {
 			cn.close(fmt.Errorf("read: %w", err))
+			cn.release()
 			return
 		}
 		cn.heard.Store(true)
 		cn.handleFrame(b)
+		if cn.gate != nil && cn.gate.atBoundary() {
+			// Nothing is left in the library's buffer: wait for the
+			// socket on a fresh goroutine, whose stack is the smallest,
+			// and let this one, grown by the reading, end. (A stack
+			// shrinks at a garbage collection only while less than a
+			// quarter of it is used, counting an 800-byte margin: never,
+			// for a goroutine parked in the library's read.) The hold
+			// passes on to it.
+			go cn.awaitFrames()
+			return
+		}
 	}
+}
+
+// awaitFrames waits until the socket has something to read, then reads it
+// (see readLoop); the reader of a gated connection. It parks a few hundred
+// bytes deep, within the 2 KB a goroutine starts with.
+func (cn *conn) awaitFrames() {
+	if err := cn.gate.wait.readable(); err != nil {
+		cn.close(fmt.Errorf("read: %w", err))
+		cn.release()
+		return
+	}
+	cn.readLoop()
 }
 
 // handleFrame validates and routes one inbound message. Nothing a CSMS

@@ -1,0 +1,263 @@
+package ocppclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/websocket"
+)
+
+// rawServer is a websocket server written by hand on a loopback socket, so
+// that a test decides how the bytes fall into TCP writes: the handshake's
+// response and several frames in one write, as a busy CSMS's kernel may
+// deliver them.
+type rawServer struct {
+	t  *testing.T
+	ln net.Listener
+}
+
+func newRawServer(t *testing.T) *rawServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return &rawServer{t: t, ln: ln}
+}
+
+func (s *rawServer) url() string { return "ws://" + s.ln.Addr().String() + "/ocpp/CP" }
+
+// accept takes one connection and reads its handshake request; the
+// response is the caller's (see response).
+func (s *rawServer) accept() (net.Conn, *bufio.Reader, *http.Request) {
+	s.t.Helper()
+	nc, err := s.ln.Accept()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(func() { nc.Close() })
+	br := bufio.NewReader(nc)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return nc, br, req
+}
+
+// response is the 101 answer to req.
+func response(req *http.Request) []byte {
+	h := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return []byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+		"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(h[:]) + "\r\n" +
+		"Sec-WebSocket-Protocol: ocpp1.6\r\n\r\n")
+}
+
+// frame encodes one final frame of the given opcode, masked with key when
+// key is not nil (as a client's are), with the shortest length encoding.
+func frame(op byte, payload []byte, key []byte) []byte {
+	b := []byte{0x80 | op, 0}
+	switch n := len(payload); {
+	case n < 126:
+		b[1] = byte(n)
+	case n <= 0xffff:
+		b[1] = 126
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b[1] = 127
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	if key == nil {
+		return append(b, payload...)
+	}
+	b[1] |= 0x80
+	b = append(b, key...)
+	for i, c := range payload {
+		b = append(b, c^key[i%4])
+	}
+	return b
+}
+
+// readClientFrame reads one frame a client sent (always masked) and returns
+// its opcode and payload.
+func readClientFrame(r io.Reader) (byte, []byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var e [2]byte
+		if _, err := io.ReadFull(r, e[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(e[:]))
+	case 127:
+		var e [8]byte
+		if _, err := io.ReadFull(r, e[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(e[:])
+	}
+	var key [4]byte
+	if _, err := io.ReadFull(r, key[:]); err != nil {
+		return 0, nil, err
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return 0, nil, err
+	}
+	for i := range p {
+		p[i] ^= key[i%4]
+	}
+	return h[0] & 0x0f, p, nil
+}
+
+// The gate hands the websocket library the handshake's response and then
+// each frame, whatever their lengths (7-bit, 16-bit, 64-bit, empty) and
+// however they share a TCP write, without reading past the end
+// of any: after each whole message it is at a frame boundary, and what
+// follows is still on the socket, where readable sees it.
+func TestFrameGateKeepsFramesApart(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the gate needs a poller to wait on (unix only); elsewhere connections read without it")
+	}
+	srv := newRawServer(t)
+	long := bytes.Repeat([]byte("x"), 300)    // a 16-bit length
+	huge := bytes.Repeat([]byte("y"), 70_000) // a 64-bit length
+	texts := [][]byte{[]byte("first"), long, huge, []byte("last but one"), {}}
+	later := []byte("after a pause")
+
+	served := make(chan net.Conn, 1)
+	go func() {
+		nc, _, req := srv.accept()
+		var all []byte
+		all = append(all, response(req)...)
+		all = append(all, frame(websocket.TextMessage, texts[0], nil)...)
+		all = append(all, frame(websocket.PingMessage, []byte("ping"), nil)...)
+		all = append(all, frame(websocket.TextMessage, texts[1], nil)...)
+		all = append(all, frame(websocket.TextMessage, texts[2], nil)...)
+		all = append(all, frame(websocket.TextMessage, texts[3], nil)...)
+		all = append(all, frame(websocket.TextMessage, texts[4], nil)...)
+		if _, err := nc.Write(all); err != nil {
+			t.Error(err)
+		}
+		served <- nc
+	}()
+
+	var fg *frameGate
+	d := websocket.Dialer{
+		Subprotocols:   []string{"ocpp1.6"},
+		ReadBufferSize: 256, // smaller than most frames: several reads each
+		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			fg = gate(nc)
+			if fg == nil {
+				t.Fatal("no gate for a TCP socket")
+			}
+			return fg, nil
+		},
+	}
+	ws, _, err := d.Dial(srv.url(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if !fg.atBoundary() {
+		t.Fatal("not at a boundary after the handshake")
+	}
+	for i, want := range texts {
+		_, got, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("message %d: %d bytes %.20q, want %d bytes %.20q", i, len(got), got, len(want), want)
+		}
+		if !fg.atBoundary() {
+			t.Fatalf("message %d: gate not at a frame boundary (left %d, header %d of %d)", i, fg.left, fg.hdrLen, fg.hdrNeed)
+		}
+	}
+
+	nc := <-served
+	if _, err := nc.Write(frame(websocket.TextMessage, later, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := fg.wait.readable(); err != nil {
+		t.Fatalf("readable: %v", err)
+	}
+	if _, got, err := ws.ReadMessage(); err != nil || !bytes.Equal(got, later) {
+		t.Fatalf("after the pause: %q, %v", got, err)
+	}
+
+	// Closing the socket wakes a wait with an error.
+	ws.Close()
+	if err := fg.wait.readable(); err == nil {
+		t.Fatal("readable on a closed socket: no error")
+	}
+}
+
+// Two CALLs in one TCP write right after the handshake's response: the
+// Client answers both. Were the second left in the library's buffer while
+// the reader waited on the socket, it would wait for the next frame the
+// CSMS happened to send.
+func TestClientAnswersCoalescedCalls(t *testing.T) {
+	srv := newRawServer(t)
+	c, err := New(Options{
+		URL: srv.url(), ChargePointID: "CP", Subprotocols: []string{"ocpp1.6"},
+		CallTimeout: testWait, PingInterval: -1,
+		Handler: HandlerFunc(func(ctx context.Context, action string, payload json.RawMessage) (any, error) {
+			return map[string]string{"action": action}, nil
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	wait, err := c.Launch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cancel(); _ = wait() }()
+
+	nc, br, req := srv.accept()
+	var all []byte
+	all = append(all, response(req)...)
+	all = append(all, frame(websocket.TextMessage, []byte(`[2,"s1","DataTransfer",{"vendorId":"a"}]`), nil)...)
+	all = append(all, frame(websocket.TextMessage, []byte(`[2,"s2","DataTransfer",{"vendorId":"b"}]`), nil)...)
+	if _, err := nc.Write(all); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for len(ids) < 2 {
+		op, p, err := readClientFrame(br)
+		if err != nil {
+			t.Fatalf("answers so far %v: %v", ids, err)
+		}
+		if op != websocket.TextMessage {
+			continue
+		}
+		var f []json.RawMessage
+		if err := json.Unmarshal(p, &f); err != nil || len(f) < 3 || string(f[0]) != "3" {
+			t.Fatalf("not a CALLRESULT: %s", p)
+		}
+		ids[strings.Trim(string(f[1]), `"`)] = true
+	}
+	if !ids["s1"] || !ids["s2"] {
+		t.Fatalf("answered %v, want s1 and s2", ids)
+	}
+}
