@@ -45,8 +45,10 @@ type conn struct {
 	c  *Client
 	ws *websocket.Conn
 	// gate is ws's socket as the library reads it, nil on a TLS
-	// connection (see frameGate); set before start.
-	gate *frameGate
+	// connection (see frameGate); set before start. messages counts the
+	// messages read, for gate.drained; both are the reader's.
+	gate     *frameGate
+	messages uint64
 	// ad speaks the subprotocol the CSMS chose; set before start.
 	ad *Adapter
 
@@ -485,18 +487,31 @@ func (cn *conn) readLoop() {
 		}
 		cn.heard.Store(true)
 		cn.handleFrame(b)
-		if cn.gate != nil && cn.gate.atBoundary() {
+		cn.messages++
+		if cn.gate != nil && cn.gate.drained(cn.messages) && !cn.backlog() {
 			// Nothing is left in the library's buffer: wait for the
 			// socket on a fresh goroutine, whose stack is the smallest,
 			// and let this one, grown by the reading, end. (A stack
 			// shrinks at a garbage collection only while less than a
 			// quarter of it is used, counting an 800-byte margin: never,
 			// for a goroutine parked in the library's read.) The hold
-			// passes on to it.
+			// passes on to it. Otherwise the buffer holds more (the next
+			// message, or a control frame), or the queue drains a
+			// backlog: read on, on the stack the reading has grown (a
+			// fresh one grows again for every answer, which cost the
+			// drain a tenth of its rate).
 			go cn.awaitFrames()
 			return
 		}
 	}
+}
+
+// backlog says the queue holds more than the entry whose answer may just
+// have come: the drain's next CALL is about to go out, and its answer to
+// come back.
+func (cn *conn) backlog() bool {
+	q := cn.ad.Queue
+	return q != nil && q.Len() > 1
 }
 
 // awaitFrames waits until the socket has something to read, then reads it
