@@ -279,7 +279,7 @@ func (l *loop) armLimitTimer() {
 		l.limitTimer = nil
 	}
 	l.limitDue = next
-	if next.IsZero() || l.ctx.Err() != nil {
+	if next.IsZero() || l.ended() {
 		return
 	}
 	s := l.s

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -132,5 +133,67 @@ func TestLaunchBoardStartFails(t *testing.T) {
 	}
 	if err := wait(); !errors.Is(err, boom) {
 		t.Fatalf("wait = %v, want the board's error", err)
+	}
+}
+
+// Shutdown ends the run as the end of its context does, whether the
+// station reads its meters on samplers of its own (which must end too, or
+// wait would hang) or inline: the session stays recorded, the hardware is
+// halted, requests fail with ErrStopped, and the context is untouched.
+func TestShutdown(t *testing.T) {
+	for _, inline := range []bool{false, true} {
+		name := "samplers"
+		if inline {
+			name = "inline reads"
+		}
+		t.Run(name, func(t *testing.T) {
+			db := openDB(t, filepath.Join(t.TempDir(), "station.db"))
+			defer db.Close()
+			r := newRig(t, rigOpts{n: 2, inline: inline, db: db})
+			r.charging(1, "A")
+			r.st.Shutdown()
+			r.ended = true
+			if err := <-r.done; err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			for i, h := range r.hw {
+				if h.contactor.Closed() || !h.contactor.halted || !h.pilot.halted {
+					t.Errorf("connector %d not halted", i+1)
+				}
+			}
+			if _, err := r.st.Status(context.Background()); !errors.Is(err, ErrStopped) {
+				t.Errorf("Status after Shutdown = %v, want ErrStopped", err)
+			}
+			saved, err := store{db: db, bucket: []byte("station")}.load()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(saved.sessions) != 1 || saved.sessions[0].IDTag != "A" || !saved.clean {
+				t.Errorf("after Shutdown: sessions %+v, clean %v; want the one of A, a clean stop", saved.sessions, saved.clean)
+			}
+		})
+	}
+}
+
+// Shutdown before Launch ends the run as soon as it has booted.
+func TestShutdownBeforeLaunch(t *testing.T) {
+	b := &startBoard{}
+	st, _, c := newStartStation(t, b, nil, 0)
+	st.Shutdown()
+	wait, err := st.Launch(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatalf("wait = %v, want nil", err)
+	}
+	if c.Closed() {
+		t.Error("contactor closed")
+	}
+	b.mu.Lock()
+	stopped := b.stopped
+	b.mu.Unlock()
+	if !stopped {
+		t.Error("board not stopped")
 	}
 }

@@ -144,13 +144,29 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 	}
 	defer s.haltOnPanic()
 	starter, canStart := s.opts.Board.(eventStarter)
+	// workers collects the ends of the station's own goroutines: a
+	// sampler per meter (unless read inline) and the board's Run (unless
+	// it can Start). A fleet station has none, and no channel.
+	nworkers := 0
+	for _, cc := range s.opts.Connectors {
+		if cc.Meter != nil && !s.opts.InlineMeterReads {
+			nworkers++
+		}
+	}
+	if s.opts.Board != nil && !canStart {
+		nworkers++
+	}
+	gm := s.opts.Grid.Meter
+	if gm != nil && !s.opts.InlineMeterReads {
+		nworkers++
+	}
 	// A context derived from the caller's costs a cancelCtx, its Done
 	// channel and an entry in the parent's children (some 400 bytes, times
-	// thousands in the fleet simulator). Only a board whose Run may fail
-	// while the station runs needs one, to stop the station then; otherwise
-	// the run's context is the caller's, which ends the run just the same.
+	// thousands in the fleet simulator). Only the station's own goroutines
+	// need one, so that finish can end them (after Shutdown, or when a
+	// board's Run fails); otherwise the run's context is the caller's.
 	var cancel context.CancelFunc
-	if s.opts.Board != nil && !canStart {
+	if nworkers > 0 {
 		ctx, cancel = context.WithCancel(ctx)
 	}
 
@@ -192,30 +208,16 @@ func (s *Station) Launch(ctx context.Context) (wait func() error, err error) {
 		stop, err := starter.Start(s.Event)
 		if err != nil {
 			l.boardErr = fmt.Errorf("station: board %s: %w", s.opts.Board.Name(), err)
-			ctx, l.cancel = context.WithCancel(ctx)
+			if l.cancel == nil {
+				ctx, l.cancel = context.WithCancel(ctx)
+				l.ctx = ctx
+			}
 			l.cancel()
-			l.ctx = ctx
 		} else {
 			l.stopBoard = stop
 		}
 	}
 
-	// workers collects the ends of the station's own goroutines: a
-	// sampler per meter (unless read inline) and the board's Run (unless
-	// it can Start). A fleet station has none, and no channel.
-	nworkers := 0
-	for _, cc := range s.opts.Connectors {
-		if cc.Meter != nil && !s.opts.InlineMeterReads {
-			nworkers++
-		}
-	}
-	if s.opts.Board != nil && !canStart {
-		nworkers++
-	}
-	gm := s.opts.Grid.Meter
-	if gm != nil && !s.opts.InlineMeterReads {
-		nworkers++
-	}
 	var workers chan struct{}
 	if nworkers > 0 {
 		workers = make(chan struct{}, nworkers)
@@ -293,6 +295,9 @@ func (l *loop) finish() {
 	l.shutdown()
 	close(s.loopDone)
 	l.stopBoard()
+	if l.cancel != nil {
+		l.cancel() // ends the workers after a Shutdown; the journal outlives it
+	}
 	for range l.nworkers {
 		<-l.workers
 	}
@@ -303,9 +308,6 @@ func (l *loop) finish() {
 	if err := l.store.energy.close(); err != nil {
 		s.logger().Error("station: energy file", "err", err)
 	}
-	if l.cancel != nil {
-		l.cancel()
-	}
 	l.stopped.Done()
 }
 
@@ -315,6 +317,20 @@ func (l *loop) wait() error {
 	l.stopped.Wait()
 	return l.boardErr
 }
+
+// Shutdown ends the run as the end of Launch's context does: the loop
+// halts the hardware after the input it is handling, and Launch's wait
+// returns. It does not wait; called before Launch, the run ends as soon as
+// it has booted. (A caller that would otherwise derive a context only to
+// end the run early spares the station its cost, which the fleet
+// simulator pays thousands of times.)
+func (s *Station) Shutdown() {
+	s.stopReq.Store(true)
+	s.kick()
+}
+
+// ended says the run is over: its context ended, or Shutdown was called.
+func (l *loop) ended() bool { return l.ctx.Err() != nil || l.s.stopReq.Load() }
 
 // kick makes sure the inbox is served: it starts serve unless a goroutine
 // holds the loop already.
@@ -332,7 +348,7 @@ func (s *Station) serve() {
 	defer s.haltOnPanic()
 	l := s.loop
 	for {
-		if l.ctx.Err() != nil {
+		if l.ended() {
 			l.finish()
 			return
 		}
@@ -350,7 +366,7 @@ func (s *Station) serve() {
 		// An input or the end of ctx that came after the look above
 		// finds active false and starts a serve of its own, unless this
 		// one takes the loop back first.
-		if len(s.inbox) == 0 && l.ctx.Err() == nil || !s.active.CompareAndSwap(false, true) {
+		if len(s.inbox) == 0 && !l.ended() || !s.active.CompareAndSwap(false, true) {
 			return
 		}
 	}

@@ -300,7 +300,7 @@ func (l *loop) armResvTimer() {
 			first = r.Expiry
 		}
 	}
-	if first.IsZero() || l.ctx.Err() != nil {
+	if first.IsZero() || l.ended() {
 		return
 	}
 	s := l.s

@@ -126,8 +126,9 @@ type Station struct {
 	// loopDone is closed when the loop goroutine has returned: senders stop
 	// waiting and requests answer ErrStopped.
 	loopDone chan struct{}
-	// started guards against running the station twice.
-	started atomic.Bool
+	// started guards against running the station twice; stopReq is set
+	// by Shutdown.
+	started, stopReq atomic.Bool
 	// active is held (true) by the one goroutine that may run the loop:
 	// Launch while it boots, then serve while inputs are waiting. New sets
 	// it, so that inputs before Launch wait in the inbox.
