@@ -283,3 +283,69 @@ func TestClientAnswersCoalescedCalls(t *testing.T) {
 		t.Fatalf("answered %v, want s1, s2 and s3", ids)
 	}
 }
+
+// chunkConn is a socket whose bytes arrive in the given chunks: Read takes
+// from the first, peek shows it without taking it. It stands in for a TCP
+// socket where the test must decide where the kernel splits the stream.
+type chunkConn struct {
+	net.Conn // nil: only Read is used
+	chunks   [][]byte
+}
+
+func (c *chunkConn) Read(p []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, c.chunks[0])
+	if c.chunks[0] = c.chunks[0][n:]; len(c.chunks[0]) == 0 {
+		c.chunks = c.chunks[1:]
+	}
+	return n, nil
+}
+
+func (c *chunkConn) peek(p []byte) (int, error) {
+	if len(c.chunks) == 0 {
+		return 0, io.EOF
+	}
+	return copy(p, c.chunks[0]), nil
+}
+
+func (c *chunkConn) readable() error { return nil }
+
+// The end of the handshake's response split across two arrivals ("\r\n\r"
+// then "\n" with the first frames behind it): the gate hands on the
+// response up to its blank line and not a byte more, then follows the
+// frames from their first byte.
+func TestFrameGateSplitResponse(t *testing.T) {
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"
+	cut := len(resp) - 1 // the last "\n" arrives with the frames
+	frames := append(frame(websocket.TextMessage, []byte("one"), nil), frame(websocket.PingMessage, nil, nil)...)
+	cc := &chunkConn{chunks: [][]byte{[]byte(resp[:cut]), append([]byte(resp[cut:]), frames...)}}
+	g := &frameGate{Conn: cc, wait: cc, hdrNeed: 2}
+
+	var got []byte
+	p := make([]byte, 512)
+	for !g.upgraded {
+		n, err := g.Read(p)
+		if err != nil {
+			t.Fatalf("response: %v after %q", err, got)
+		}
+		got = append(got, p[:n]...)
+	}
+	if string(got) != resp {
+		t.Fatalf("handed on %q as the response, want %q", got, resp)
+	}
+	if !g.drained(0) {
+		t.Fatal("not drained after the response")
+	}
+	n, err := g.Read(p)
+	if err != nil || n != len(frames) {
+		t.Fatalf("frames: %d bytes, %v; want %d", n, err, len(frames))
+	}
+	// One message handed on whole, then a ping: the library holds the
+	// ping until it has read it, so the gate is not drained after one
+	// message, and only one message has ended.
+	if g.msgs != 1 || g.drained(1) {
+		t.Fatalf("after the frames: %d messages, drained %v; want 1, not drained (a ping follows)", g.msgs, g.drained(1))
+	}
+}

@@ -35,6 +35,17 @@ func (b *startBoard) Start(sink hal.Sink) (func(), error) {
 	}, nil
 }
 
+// ended reports whether the board was stopped (Start's stop) and halted.
+func (b *startBoard) ended() (stopped, halted bool) {
+	b.mu.Lock()
+	stopped = b.stopped
+	b.mu.Unlock()
+	b.fakeBoard.mu.Lock()
+	halted = b.halted
+	b.fakeBoard.mu.Unlock()
+	return stopped, halted
+}
+
 func (b *startBoard) Run(context.Context, hal.Sink) error {
 	panic("Run called on a board that has Start")
 }
@@ -108,13 +119,7 @@ func TestLaunch(t *testing.T) {
 	if c.Closed() {
 		t.Error("contactor closed after the station stopped")
 	}
-	b.mu.Lock()
-	stopped := b.stopped
-	b.mu.Unlock()
-	b.fakeBoard.mu.Lock()
-	halted := b.halted
-	b.fakeBoard.mu.Unlock()
-	if !stopped || !halted {
+	if stopped, halted := b.ended(); !stopped || !halted {
 		t.Errorf("board stopped %v, halted %v; want both", stopped, halted)
 	}
 	if _, err := st.Status(context.Background()); !errors.Is(err, ErrStopped) {
@@ -190,10 +195,7 @@ func TestShutdownBeforeLaunch(t *testing.T) {
 	if c.Closed() {
 		t.Error("contactor closed")
 	}
-	b.mu.Lock()
-	stopped := b.stopped
-	b.mu.Unlock()
-	if !stopped {
-		t.Error("board not stopped")
+	if stopped, halted := b.ended(); !stopped || !halted {
+		t.Errorf("board stopped %v, halted %v; want both", stopped, halted)
 	}
 }
